@@ -1,0 +1,68 @@
+//! Opening a registry from its configuration: data directory, database (migrated), blob store.
+
+use std::sync::Arc;
+
+use crate::auth::AdminToken;
+use crate::config::{ServeConfig, StorageConfig};
+use crate::http::{AppState, Settings};
+use crate::store::blobs::BlobStore;
+use crate::store::db::{Db, DbError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("cannot create the data directory {path}: {source}")]
+    DataDir {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("cannot open the database: {0}")]
+    Database(#[from] DbError),
+    #[error("cannot open the blob store: {0}")]
+    BlobStore(std::io::Error),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: std::net::SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("server failed: {0}")]
+    Serve(std::io::Error),
+}
+
+async fn open_storage(storage: &StorageConfig) -> Result<(Db, BlobStore), StartupError> {
+    tokio::fs::create_dir_all(&storage.data_dir)
+        .await
+        .map_err(|source| StartupError::DataDir {
+            path: storage.data_dir.display().to_string(),
+            source,
+        })?;
+    let db = Db::connect(&storage.database_url()).await?;
+    db.migrate().await?;
+    let blobs = BlobStore::open(storage.blobs_dir())
+        .await
+        .map_err(StartupError::BlobStore)?;
+    Ok((db, blobs))
+}
+
+/// Opens everything `serve` needs and returns the state the router runs on.
+pub async fn open(config: &ServeConfig) -> Result<AppState, StartupError> {
+    let (db, blobs) = open_storage(&config.storage).await?;
+    let settings = Settings {
+        registry_uid: config.registry_uid(),
+        registry_name: config.registry_name.clone(),
+        admin_token: config.admin_token.as_deref().map(AdminToken::new),
+        max_blob_size: config.max_blob_size,
+    };
+    Ok(AppState {
+        db,
+        blobs,
+        settings: Arc::new(settings),
+    })
+}
+
+/// `packyard migrate`: apply migrations and exit.
+pub async fn migrate(storage: &StorageConfig) -> Result<(), StartupError> {
+    let (db, _) = open_storage(storage).await?;
+    db.close().await;
+    tracing::info!("database is up to date");
+    Ok(())
+}

@@ -1,0 +1,24 @@
+//! The command line: `packyard <command>`.
+
+use clap::{Parser, Subcommand};
+
+use crate::config::{LogFormat, ServeConfig, StorageConfig};
+
+#[derive(Debug, Parser)]
+#[command(name = "packyard", version, about = "A Palette-style pack registry")]
+pub struct Cli {
+    /// Log output format.
+    #[arg(long, global = true, env = "PACKYARD_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the registry's HTTP server.
+    Serve(ServeConfig),
+    /// Apply database migrations and exit (serve also does this at start).
+    Migrate(StorageConfig),
+}

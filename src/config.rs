@@ -1,0 +1,128 @@
+//! Settings from flags and environment variables: one struct per command, parsed by clap.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use clap::{Args, ValueEnum};
+use sha2::{Digest as _, Sha256};
+
+use crate::store::db::sqlite_url;
+
+/// Default largest blob an upload may store: 16 GiB.
+pub const DEFAULT_MAX_BLOB_SIZE: u64 = 16 << 30;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Where the registry keeps its data. Shared by every command that opens the registry.
+#[derive(Debug, Clone, Args)]
+pub struct StorageConfig {
+    /// Directory for blobs and the default SQLite database.
+    #[arg(long, env = "PACKYARD_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+
+    /// Database URL: `sqlite:<path>` or `postgres://user:password@host/db`.
+    /// Default: SQLite at `<data-dir>/packyard.db`.
+    #[arg(long, env = "PACKYARD_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+}
+
+impl StorageConfig {
+    pub fn for_data_dir(data_dir: impl Into<PathBuf>) -> StorageConfig {
+        StorageConfig {
+            data_dir: data_dir.into(),
+            database_url: None,
+        }
+    }
+
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => sqlite_url(&self.data_dir.join("packyard.db")),
+        }
+    }
+
+    pub fn blobs_dir(&self) -> PathBuf {
+        self.data_dir.join("blobs")
+    }
+}
+
+/// Settings of `packyard serve`.
+#[derive(Debug, Clone, Args)]
+pub struct ServeConfig {
+    /// Address to listen on.
+    #[arg(long, env = "PACKYARD_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+
+    #[command(flatten)]
+    pub storage: StorageConfig,
+
+    /// Bearer token allowed to write. Without one, every write is refused.
+    #[arg(long, env = "PACKYARD_ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: Option<String>,
+
+    /// The uid this registry reports in Palette-shaped responses.
+    /// Default: derived from the data directory's absolute path (stable across restarts).
+    #[arg(long, env = "PACKYARD_REGISTRY_UID")]
+    pub registry_uid: Option<String>,
+
+    /// The name this registry reports in Palette-shaped responses.
+    #[arg(long, env = "PACKYARD_REGISTRY_NAME", default_value = "packyard")]
+    pub registry_name: String,
+
+    /// Largest blob an upload may store, in bytes.
+    #[arg(long, env = "PACKYARD_MAX_BLOB_SIZE", default_value_t = DEFAULT_MAX_BLOB_SIZE)]
+    pub max_blob_size: u64,
+}
+
+impl ServeConfig {
+    /// A configuration with every default, for the given data directory (used by tests and tools).
+    pub fn for_data_dir(data_dir: impl Into<PathBuf>) -> ServeConfig {
+        ServeConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            storage: StorageConfig::for_data_dir(data_dir),
+            admin_token: None,
+            registry_uid: None,
+            registry_name: "packyard".to_owned(),
+            max_blob_size: DEFAULT_MAX_BLOB_SIZE,
+        }
+    }
+
+    pub fn registry_uid(&self) -> String {
+        match &self.registry_uid {
+            Some(uid) => uid.clone(),
+            None => derived_registry_uid(&self.storage.data_dir),
+        }
+    }
+}
+
+/// 24 hex characters (the shape of Palette's uids) derived from the data directory's absolute path.
+fn derived_registry_uid(data_dir: &Path) -> String {
+    let absolute = std::path::absolute(data_dir).unwrap_or_else(|_| data_dir.to_path_buf());
+    let hash = Sha256::digest(absolute.as_os_str().as_encoded_bytes());
+    hex::encode(&hash[..12])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn derived_registry_uid_is_stable_and_palette_shaped() {
+        let a = derived_registry_uid(Path::new("/srv/packyard"));
+        assert_eq!(a, derived_registry_uid(Path::new("/srv/packyard")));
+        assert_ne!(a, derived_registry_uid(Path::new("/srv/other")));
+        assert_eq!(a.len(), 24);
+        assert!(a.bytes().all(|b| b.is_ascii_hexdigit()));
+    }
+
+    #[test]
+    fn default_database_is_sqlite_in_the_data_dir() {
+        let url = StorageConfig::for_data_dir("/srv/my data").database_url();
+        assert!(url.starts_with("sqlite://"), "{url}");
+        assert!(url.contains("packyard.db"), "{url}");
+    }
+}

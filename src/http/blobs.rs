@@ -1,0 +1,231 @@
+//! `GET`, `HEAD` and `PUT /v1/{pack}/blobs/sha256:{hex}`: blobs by digest, the legacy Palette
+//! registry's wire protocol.
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use tokio_util::io::ReaderStream;
+
+use super::auth::WriteAccess;
+use super::extract::{ApiQuery, BlobPath};
+use super::ranges::{self, RangeDecision};
+use super::{ApiError, AppState};
+use crate::domain::{Digest, MediaType, PackName};
+use crate::store::blob_records::{self, BlobRecord};
+use crate::store::blobs::{Expectation, Span};
+use crate::store::packs;
+
+/// Large reads keep the syscall count per byte low when streaming big blobs.
+const READ_CHUNK: usize = 256 * 1024;
+const IMMUTABLE: HeaderValue = HeaderValue::from_static("public, max-age=31536000, immutable");
+pub const DOCKER_CONTENT_DIGEST: HeaderName = HeaderName::from_static("docker-content-digest");
+
+#[derive(Debug, Deserialize)]
+pub struct BlobQuery {
+    /// Overrides the response's content type when it is a valid media type (`?type=image/png`).
+    #[serde(rename = "type")]
+    media_type: Option<String>,
+}
+
+/// The blob's URL path, as used in `Location` and logo URLs.
+pub fn blob_path(pack: &PackName, digest: &Digest) -> String {
+    format!("/v1/{pack}/blobs/{digest}")
+}
+
+async fn find_blob(state: &AppState, path: &BlobPath) -> Result<BlobRecord, ApiError> {
+    blob_records::find_pack_blob(state.db.reader(), &path.pack, &path.digest)
+        .await?
+        .ok_or_else(|| ApiError::BlobUnknown {
+            pack: path.pack.clone(),
+            digest: path.digest,
+        })
+}
+
+fn missing_from_store(digest: &Digest) -> ApiError {
+    ApiError::internal(format!(
+        "blob {digest} is recorded in the database but missing from the blob store"
+    ))
+}
+
+/// The headers every blob response carries, and the decision on what body to send.
+struct Plan {
+    headers: HeaderMap,
+    status: StatusCode,
+    span: Option<Span>,
+}
+
+fn plan(
+    blob: &BlobRecord,
+    query: &BlobQuery,
+    request: &HeaderMap,
+) -> Result<Plan, ApiError> {
+    let etag = format!("\"{}\"", blob.digest);
+    let mut headers = HeaderMap::new();
+    let header_value = |text: &str| HeaderValue::from_str(text).map_err(ApiError::internal);
+    headers.insert(header::ETAG, header_value(&etag)?);
+    headers.insert(DOCKER_CONTENT_DIGEST, header_value(&blob.digest.to_string())?);
+    headers.insert(header::CACHE_CONTROL, IMMUTABLE);
+    headers.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    if ranges::none_match(request, &etag) {
+        return Ok(Plan {
+            headers,
+            status: StatusCode::NOT_MODIFIED,
+            span: None,
+        });
+    }
+    let media_type = query
+        .media_type
+        .as_deref()
+        .and_then(|requested| requested.parse::<MediaType>().ok())
+        .or_else(|| blob.media_type.clone())
+        .unwrap_or_else(MediaType::octet_stream);
+    headers.insert(header::CONTENT_TYPE, header_value(media_type.as_str())?);
+    let (status, span) = match ranges::decide(request, &etag, blob.size) {
+        RangeDecision::Full => (
+            StatusCode::OK,
+            Span {
+                start: 0,
+                len: blob.size,
+            },
+        ),
+        RangeDecision::Partial(span) => {
+            let last = span.start + span.len - 1;
+            let range = format!("bytes {}-{last}/{}", span.start, blob.size);
+            headers.insert(header::CONTENT_RANGE, header_value(&range)?);
+            (StatusCode::PARTIAL_CONTENT, span)
+        }
+        RangeDecision::Unsatisfiable => {
+            return Err(ApiError::RangeNotSatisfiable { size: blob.size });
+        }
+    };
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(span.len));
+    Ok(Plan {
+        headers,
+        status,
+        span: Some(span),
+    })
+}
+
+pub async fn get_blob(
+    State(state): State<AppState>,
+    path: BlobPath,
+    ApiQuery(query): ApiQuery<BlobQuery>,
+    request: HeaderMap,
+) -> Result<Response, ApiError> {
+    let blob = find_blob(&state, &path).await?;
+    let plan = plan(&blob, &query, &request)?;
+    let body = match plan.span {
+        None => Body::empty(),
+        Some(span) => match state.blobs.read(&blob.digest, span).await {
+            Ok(reader) => Body::from_stream(ReaderStream::with_capacity(reader, READ_CHUNK)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(missing_from_store(&blob.digest));
+            }
+            Err(e) => return Err(e.into()),
+        },
+    };
+    Ok((plan.status, plan.headers, body).into_response())
+}
+
+/// Like GET without a body: the blob file is only stat'ed, never read.
+pub async fn head_blob(
+    State(state): State<AppState>,
+    path: BlobPath,
+    ApiQuery(query): ApiQuery<BlobQuery>,
+    request: HeaderMap,
+) -> Result<Response, ApiError> {
+    let blob = find_blob(&state, &path).await?;
+    let plan = plan(&blob, &query, &request)?;
+    if state.blobs.size_of(&blob.digest).await?.is_none() {
+        return Err(missing_from_store(&blob.digest));
+    }
+    Ok((plan.status, plan.headers).into_response())
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct UploadResult {
+    digest: Digest,
+    size: u64,
+    media_type: Option<String>,
+}
+
+fn content_length(headers: &HeaderMap) -> Result<Option<u64>, ApiError> {
+    headers
+        .get(header::CONTENT_LENGTH)
+        .map(|value| {
+            value
+                .to_str()
+                .ok()
+                .and_then(|text| text.parse::<u64>().ok())
+                .ok_or(ApiError::InvalidParameter {
+                    name: "Content-Length",
+                    reason: "not a byte count".to_owned(),
+                })
+        })
+        .transpose()
+}
+
+/// Streams one blob into the store for `{pack}`: 201 when the pack did not have it, 200 when it did,
+/// 400 (with nothing stored) when the content does not match the digest in the URL.
+pub async fn put_blob(
+    _writer: WriteAccess,
+    State(state): State<AppState>,
+    path: BlobPath,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let max_size = state.settings.max_blob_size;
+    let declared_size = content_length(&headers)?;
+    if declared_size.is_some_and(|size| size > max_size) {
+        return Err(ApiError::BlobTooLarge { limit: max_size });
+    }
+    let media_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|text| text.parse::<MediaType>().ok());
+    let stored = state
+        .blobs
+        .put(
+            body.into_data_stream(),
+            Expectation {
+                digest: Some(path.digest),
+                size: declared_size,
+                max_size,
+            },
+        )
+        .await?;
+
+    let mut transaction = state.db.begin().await.map_err(ApiError::internal)?;
+    packs::ensure_pack(&mut *transaction, &path.pack).await?;
+    blob_records::insert_blob(&mut *transaction, &stored.digest, stored.size, media_type.as_ref())
+        .await?;
+    let newly_referenced =
+        blob_records::insert_pack_blob(&mut *transaction, &path.pack, &stored.digest).await?;
+    transaction.commit().await?;
+
+    let location = blob_path(&path.pack, &stored.digest);
+    let status = if newly_referenced {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    let mut response_headers = HeaderMap::new();
+    response_headers.insert(
+        header::LOCATION,
+        HeaderValue::from_str(&location).map_err(ApiError::internal)?,
+    );
+    response_headers.insert(
+        DOCKER_CONTENT_DIGEST,
+        HeaderValue::from_str(&stored.digest.to_string()).map_err(ApiError::internal)?,
+    );
+    let result = UploadResult {
+        digest: stored.digest,
+        size: stored.size,
+        media_type: media_type.map(|m| m.to_string()),
+    };
+    Ok((status, response_headers, Json(result)).into_response())
+}

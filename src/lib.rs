@@ -1,0 +1,22 @@
+//! packyard: a Palette-style pack registry.
+//!
+//! Dependencies point one way: [`http`] → [`store`] → [`domain`].
+
+/// Opening a registry from its configuration (database, migrations, blob store).
+pub mod app;
+/// Checking presented credentials.
+pub mod auth;
+/// The command line.
+pub mod cli;
+/// Settings from flags and environment variables.
+pub mod config;
+/// Pure validated value types: digests, pack names, media types.
+pub mod domain;
+/// The HTTP API: router, state, errors, one module per resource.
+pub mod http;
+/// Listening, TCP_NODELAY and graceful shutdown.
+pub mod server;
+/// Persistence: the database and the content-addressed blob store.
+pub mod store;
+/// Log set-up.
+pub mod telemetry;

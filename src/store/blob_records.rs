@@ -1,0 +1,108 @@
+//! Database rows about blobs: which blobs exist (digest, size, media type) and which packs
+//! reference them.
+
+use sqlx::{Any, Executor, Row};
+
+use super::now_millis;
+use crate::domain::{Digest, MediaType, PackName};
+
+/// What the database knows about a stored blob.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlobRecord {
+    pub digest: Digest,
+    pub size: u64,
+    pub media_type: Option<MediaType>,
+}
+
+fn size_to_db(size: u64) -> i64 {
+    i64::try_from(size).unwrap_or(i64::MAX)
+}
+
+/// Records a blob (first writer's media type wins; the bytes are identical anyway).
+pub async fn insert_blob<'e>(
+    executor: impl Executor<'e, Database = Any>,
+    digest: &Digest,
+    size: u64,
+    media_type: Option<&MediaType>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO blobs (digest, size, media_type, created_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (digest) DO NOTHING",
+    )
+    .bind(digest.to_string())
+    .bind(size_to_db(size))
+    .bind(media_type.map(|m| m.as_str().to_owned()))
+    .bind(now_millis())
+    .execute(executor)
+    .await?;
+    Ok(())
+}
+
+/// Records that `pack` references `digest`. Returns true when the reference is new.
+pub async fn insert_pack_blob<'e>(
+    executor: impl Executor<'e, Database = Any>,
+    pack: &PackName,
+    digest: &Digest,
+) -> Result<bool, sqlx::Error> {
+    let result = sqlx::query(
+        "INSERT INTO pack_blobs (pack_name, digest, created_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (pack_name, digest) DO NOTHING",
+    )
+    .bind(pack.as_str())
+    .bind(digest.to_string())
+    .bind(now_millis())
+    .execute(executor)
+    .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// The blob `digest` if `pack` references it.
+pub async fn find_pack_blob<'e>(
+    executor: impl Executor<'e, Database = Any>,
+    pack: &PackName,
+    digest: &Digest,
+) -> Result<Option<BlobRecord>, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT b.size, b.media_type FROM pack_blobs pb JOIN blobs b ON b.digest = pb.digest \
+         WHERE pb.pack_name = $1 AND pb.digest = $2",
+    )
+    .bind(pack.as_str())
+    .bind(digest.to_string())
+    .fetch_optional(executor)
+    .await?;
+    row.map(|row| {
+        let size: i64 = row.try_get(0)?;
+        let media_type: Option<String> = row.try_get(1)?;
+        Ok(BlobRecord {
+            digest: *digest,
+            size: u64::try_from(size).unwrap_or(0),
+            // A stored media type was validated on the way in; an unparsable one is treated as absent.
+            media_type: media_type.and_then(|m| m.parse().ok()),
+        })
+    })
+    .transpose()
+}
+
+/// Every blob the database knows, in digest order (for verification and garbage collection).
+pub async fn all_blobs<'e>(
+    executor: impl Executor<'e, Database = Any>,
+) -> Result<Vec<BlobRecord>, sqlx::Error> {
+    let rows = sqlx::query("SELECT digest, size, media_type FROM blobs ORDER BY digest")
+        .fetch_all(executor)
+        .await?;
+    rows.into_iter()
+        .map(|row| {
+            let digest: String = row.try_get(0)?;
+            let size: i64 = row.try_get(1)?;
+            let media_type: Option<String> = row.try_get(2)?;
+            let digest = digest
+                .parse()
+                .map_err(|e: crate::domain::DigestError| sqlx::Error::Decode(Box::new(e)))?;
+            Ok(BlobRecord {
+                digest,
+                size: u64::try_from(size).unwrap_or(0),
+                media_type: media_type.and_then(|m| m.parse().ok()),
+            })
+        })
+        .collect()
+}

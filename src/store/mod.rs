@@ -1,0 +1,15 @@
+//! Persistence: the database (pool, migrations and queries as free functions over an executor) and
+//! the content-addressed blob store. Nothing here knows about HTTP.
+
+pub mod blob_records;
+pub mod blobs;
+pub mod db;
+pub mod packs;
+
+/// Milliseconds since the Unix epoch: the one timestamp form stored in both databases.
+pub fn now_millis() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|elapsed| i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
