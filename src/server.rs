@@ -19,8 +19,12 @@ pub async fn run(config: ServeConfig) -> Result<(), StartupError> {
             addr: config.listen,
             source,
         })?;
+    let local_addr = listener.local_addr().map_err(|source| StartupError::Bind {
+        addr: config.listen,
+        source,
+    })?;
     tracing::info!(
-        listen = %config.listen,
+        listen = %local_addr,
         data_dir = %config.storage.data_dir.display(),
         backend = ?db.backend(),
         writes_enabled = config.admin_token.is_some(),

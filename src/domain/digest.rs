@@ -40,7 +40,10 @@ impl Digest {
         if hex_part.len() != 64 {
             return Err(DigestError::Length(hex_part.chars().count()));
         }
-        if !hex_part.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+        if !hex_part
+            .bytes()
+            .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+        {
             return Err(DigestError::NotLowercaseHex);
         }
         let mut bytes = [0u8; 32];

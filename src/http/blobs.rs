@@ -57,16 +57,15 @@ struct Plan {
     span: Option<Span>,
 }
 
-fn plan(
-    blob: &BlobRecord,
-    query: &BlobQuery,
-    request: &HeaderMap,
-) -> Result<Plan, ApiError> {
+fn plan(blob: &BlobRecord, query: &BlobQuery, request: &HeaderMap) -> Result<Plan, ApiError> {
     let etag = format!("\"{}\"", blob.digest);
     let mut headers = HeaderMap::new();
     let header_value = |text: &str| HeaderValue::from_str(text).map_err(ApiError::internal);
     headers.insert(header::ETAG, header_value(&etag)?);
-    headers.insert(DOCKER_CONTENT_DIGEST, header_value(&blob.digest.to_string())?);
+    headers.insert(
+        DOCKER_CONTENT_DIGEST,
+        header_value(&blob.digest.to_string())?,
+    );
     headers.insert(header::CACHE_CONTROL, IMMUTABLE);
     headers.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
     if ranges::none_match(request, &etag) {
@@ -201,8 +200,13 @@ pub async fn put_blob(
 
     let mut transaction = state.db.begin().await.map_err(ApiError::internal)?;
     packs::ensure_pack(&mut *transaction, &path.pack).await?;
-    blob_records::insert_blob(&mut *transaction, &stored.digest, stored.size, media_type.as_ref())
-        .await?;
+    blob_records::insert_blob(
+        &mut *transaction,
+        &stored.digest,
+        stored.size,
+        media_type.as_ref(),
+    )
+    .await?;
     let newly_referenced =
         blob_records::insert_pack_blob(&mut *transaction, &path.pack, &stored.digest).await?;
     transaction.commit().await?;

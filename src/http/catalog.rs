@@ -55,5 +55,11 @@ pub async fn list_repositories(
             );
         }
     }
-    Ok((headers, Json(Catalog { repositories: names })).into_response())
+    Ok((
+        headers,
+        Json(Catalog {
+            repositories: names,
+        }),
+    )
+        .into_response())
 }

@@ -39,12 +39,13 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let Query(value) = Query::<T>::from_request_parts(parts, state)
-            .await
-            .map_err(|rejection| ApiError::InvalidParameter {
-                name: "query",
-                reason: rejection.body_text(),
-            })?;
+        let Query(value) =
+            Query::<T>::from_request_parts(parts, state)
+                .await
+                .map_err(|rejection| ApiError::InvalidParameter {
+                    name: "query",
+                    reason: rejection.body_text(),
+                })?;
         Ok(ApiQuery(value))
     }
 }

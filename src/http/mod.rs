@@ -23,7 +23,9 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/_catalog", get(catalog::list_repositories))
         .route(
             "/v1/{pack}/blobs/{*digest}",
-            get(blobs::get_blob).head(blobs::head_blob).put(blobs::put_blob),
+            get(blobs::get_blob)
+                .head(blobs::head_blob)
+                .put(blobs::put_blob),
         )
         .fallback(error::route_not_found)
         .method_not_allowed_fallback(error::method_not_allowed)

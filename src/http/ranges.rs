@@ -114,20 +114,46 @@ mod tests {
     fn resolves_each_range_form() {
         let etag = "\"x\"";
         assert_eq!(decide(&with_range("bytes=0-9"), etag, 100), partial(0, 10));
-        assert_eq!(decide(&with_range("bytes=90-200"), etag, 100), partial(90, 10));
+        assert_eq!(
+            decide(&with_range("bytes=90-200"), etag, 100),
+            partial(90, 10)
+        );
         assert_eq!(decide(&with_range("bytes=95-"), etag, 100), partial(95, 5));
         assert_eq!(decide(&with_range("bytes=-10"), etag, 100), partial(90, 10));
-        assert_eq!(decide(&with_range("bytes=-500"), etag, 100), partial(0, 100));
-        assert_eq!(decide(&with_range("bytes=100-"), etag, 100), RangeDecision::Unsatisfiable);
-        assert_eq!(decide(&with_range("bytes=-0"), etag, 100), RangeDecision::Unsatisfiable);
-        assert_eq!(decide(&with_range("bytes=0-0"), etag, 0), RangeDecision::Unsatisfiable);
+        assert_eq!(
+            decide(&with_range("bytes=-500"), etag, 100),
+            partial(0, 100)
+        );
+        assert_eq!(
+            decide(&with_range("bytes=100-"), etag, 100),
+            RangeDecision::Unsatisfiable
+        );
+        assert_eq!(
+            decide(&with_range("bytes=-0"), etag, 100),
+            RangeDecision::Unsatisfiable
+        );
+        assert_eq!(
+            decide(&with_range("bytes=0-0"), etag, 0),
+            RangeDecision::Unsatisfiable
+        );
     }
 
     #[test]
     fn ignores_ranges_it_does_not_serve() {
         let etag = "\"x\"";
-        for header in ["items=0-1", "bytes=0-1,5-6", "bytes=5-1", "bytes=a-b", "bytes=-", "bytes=+1-2"] {
-            assert_eq!(decide(&with_range(header), etag, 100), RangeDecision::Full, "{header}");
+        for header in [
+            "items=0-1",
+            "bytes=0-1,5-6",
+            "bytes=5-1",
+            "bytes=a-b",
+            "bytes=-",
+            "bytes=+1-2",
+        ] {
+            assert_eq!(
+                decide(&with_range(header), etag, 100),
+                RangeDecision::Full,
+                "{header}"
+            );
         }
     }
 
@@ -143,7 +169,10 @@ mod tests {
     #[test]
     fn none_match_accepts_lists_weak_tags_and_star() {
         let mut headers = HeaderMap::new();
-        headers.insert(header::IF_NONE_MATCH, HeaderValue::from_static("\"a\", W/\"x\""));
+        headers.insert(
+            header::IF_NONE_MATCH,
+            HeaderValue::from_static("\"a\", W/\"x\""),
+        );
         assert!(none_match(&headers, "\"x\""));
         assert!(!none_match(&headers, "\"y\""));
         headers.insert(header::IF_NONE_MATCH, HeaderValue::from_static("*"));

@@ -110,7 +110,8 @@ impl BlobStore {
         E: Into<BoxError>,
     {
         let mut upload = TempUpload::create(&self.uploads_dir()).await?;
-        let mut writer = BufWriter::with_capacity(WRITE_BUFFER, File::from_std(upload.take_file()?));
+        let mut writer =
+            BufWriter::with_capacity(WRITE_BUFFER, File::from_std(upload.take_file()?));
         let mut hasher = Sha256::new();
         let mut size: u64 = 0;
         let size_limit = expect.size.unwrap_or(expect.max_size).min(expect.max_size);
@@ -192,11 +193,7 @@ impl BlobStore {
     }
 
     /// Opens the blob positioned at `span.start`, limited to `span.len` bytes.
-    pub async fn read(
-        &self,
-        digest: &Digest,
-        span: Span,
-    ) -> io::Result<tokio::io::Take<File>> {
+    pub async fn read(&self, digest: &Digest, span: Span) -> io::Result<tokio::io::Take<File>> {
         let mut file = File::open(self.path_of(digest)).await?;
         if span.start > 0 {
             file.seek(io::SeekFrom::Start(span.start)).await?;

@@ -69,8 +69,14 @@ impl Db {
         match backend {
             Backend::Sqlite => {
                 let writer = sqlite_pool(1, true).connect_with(options.clone()).await?;
-                let reader = sqlite_pool(reader_count(), false).connect_with(options).await?;
-                Ok(Db { backend, writer, reader })
+                let reader = sqlite_pool(reader_count(), false)
+                    .connect_with(options)
+                    .await?;
+                Ok(Db {
+                    backend,
+                    writer,
+                    reader,
+                })
             }
             Backend::Postgres => {
                 let pool = AnyPoolOptions::new()
@@ -78,7 +84,11 @@ impl Db {
                     .acquire_timeout(ACQUIRE_TIMEOUT)
                     .connect_with(options)
                     .await?;
-                Ok(Db { backend, writer: pool.clone(), reader: pool })
+                Ok(Db {
+                    backend,
+                    writer: pool.clone(),
+                    reader: pool,
+                })
             }
         }
     }

@@ -10,11 +10,13 @@ pub async fn ensure_pack<'e>(
     executor: impl Executor<'e, Database = Any>,
     pack: &PackName,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT INTO packs (name, created_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING")
-        .bind(pack.as_str())
-        .bind(now_millis())
-        .execute(executor)
-        .await?;
+    sqlx::query(
+        "INSERT INTO packs (name, created_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
+    )
+    .bind(pack.as_str())
+    .bind(now_millis())
+    .execute(executor)
+    .await?;
     Ok(())
 }
 

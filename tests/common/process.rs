@@ -1,0 +1,152 @@
+//! A real `packyard serve` process on 127.0.0.1, for tests of restarts, signals and memory.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+pub struct ServerProcess {
+    child: Child,
+    pub base_url: String,
+    pub log_path: PathBuf,
+}
+
+impl ServerProcess {
+    /// Starts the server on a free loopback port with JSON logs going to `log_path`, and waits until
+    /// it reports the address it listens on and `/health` answers.
+    pub async fn start(
+        data_dir: &Path,
+        database_url: Option<&str>,
+        extra_args: &[&str],
+        log_path: &Path,
+    ) -> ServerProcess {
+        let log = std::fs::File::create(log_path).expect("create server log");
+        let mut command = Command::new(env!("CARGO_BIN_EXE_packyard"));
+        command
+            .args(["--log-format", "json", "serve", "--listen", "127.0.0.1:0"])
+            .arg("--data-dir")
+            .arg(data_dir)
+            .args(extra_args)
+            .env_remove("PACKYARD_DATABASE_URL")
+            .env_remove("PACKYARD_ADMIN_TOKEN")
+            .env("RUST_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log);
+        if let Some(url) = database_url {
+            command.arg("--database-url").arg(url);
+        }
+        let child = command.spawn().expect("spawn packyard");
+        let mut server = ServerProcess {
+            child,
+            base_url: String::new(),
+            log_path: log_path.to_path_buf(),
+        };
+        let address = server.wait_for_listen_address().await;
+        server.base_url = format!("http://{address}");
+        server.wait_until_healthy().await;
+        server
+    }
+
+    async fn wait_for_listen_address(&mut self) -> String {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait().expect("poll child") {
+                panic!("packyard exited early ({status}): {}", self.log());
+            }
+            let file = std::fs::File::open(&self.log_path).expect("open server log");
+            for line in BufReader::new(file).lines().map_while(Result::ok) {
+                if let Ok(event) = serde_json::from_str::<serde_json::Value>(&line)
+                    && event["message"] == "packyard is serving"
+                    && let Some(listen) = event["listen"].as_str()
+                {
+                    return listen.to_owned();
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("packyard did not start listening: {}", self.log());
+    }
+
+    async fn wait_until_healthy(&self) {
+        let client = reqwest::Client::new();
+        for _ in 0..500 {
+            if let Ok(response) = client.get(self.url("/health")).send().await
+                && response.status() == 200
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("packyard never became healthy: {}", self.log());
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url)
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log_path).unwrap_or_default()
+    }
+
+    fn signal(&self, signal: &str) {
+        let status = Command::new("kill")
+            .args([signal, &self.child.id().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill {signal} failed");
+    }
+
+    /// Sends SIGTERM (graceful shutdown) without waiting.
+    pub fn terminate(&self) {
+        self.signal("-TERM");
+    }
+
+    /// Waits for the process to exit, at most `timeout`.
+    pub async fn wait(&mut self, timeout: Duration) -> ExitStatus {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("poll child") {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "packyard did not exit: {}",
+                self.log()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Resident set size now and at its peak (VmRSS, VmHWM), in KiB.
+    pub fn memory_kib(&self) -> (u64, u64) {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid()))
+            .expect("read /proc status");
+        let field = |name: &str| -> u64 {
+            status
+                .lines()
+                .find_map(|line| line.strip_prefix(name))
+                .and_then(|rest| rest.split_whitespace().next())
+                .and_then(|n| n.parse().ok())
+                .unwrap_or_else(|| panic!("{name} missing from /proc status"))
+        };
+        (field("VmRSS:"), field("VmHWM:"))
+    }
+
+    /// Resets the peak RSS counter so VmHWM measures from now on.
+    pub fn reset_peak_memory(&self) {
+        std::fs::write(format!("/proc/{}/clear_refs", self.pid()), "5")
+            .expect("reset peak RSS via /proc/<pid>/clear_refs");
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
