@@ -14,6 +14,10 @@ pub mod config;
 pub mod domain;
 /// The HTTP API: router, state, errors, one module per resource.
 pub mod http;
+/// The Palette pack format: reading and validating pack folders and archives.
+pub mod pack;
+/// Rendering: template checks, values resolution, the template engine.
+pub mod render;
 /// Listening, TCP_NODELAY and graceful shutdown.
 pub mod server;
 /// Persistence: the database and the content-addressed blob store.

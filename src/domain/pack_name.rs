@@ -15,6 +15,8 @@ pub enum PackNameError {
     Empty,
     #[error("pack name is longer than {max} characters", max = PackName::MAX_LEN)]
     TooLong,
+    #[error("pack name {0:?} is reserved for the registry's own routes")]
+    Reserved(String),
     #[error(
         "pack name {0:?} is invalid: use lowercase letters and digits separated by '-', '.' or '_', starting and ending with a letter or digit"
     )]
@@ -23,6 +25,8 @@ pub enum PackNameError {
 
 impl PackName {
     pub const MAX_LEN: usize = 128;
+    /// Names that are path segments of the registry's own `/v1/...` routes.
+    pub const RESERVED: [&'static str; 3] = ["packs", "registries", "clusterprofiles"];
 
     pub fn as_str(&self) -> &str {
         &self.0
@@ -86,6 +90,9 @@ impl FromStr for PackName {
         }
         if !follows_component_grammar(s) {
             return Err(PackNameError::Invalid(s.to_owned()));
+        }
+        if Self::RESERVED.contains(&s) {
+            return Err(PackNameError::Reserved(s.to_owned()));
         }
         Ok(PackName(s.to_owned()))
     }
@@ -161,6 +168,8 @@ mod tests {
             "cni calico",
             "%2e%2e",
             "_catalog",
+            "packs",
+            "registries",
             too_long.as_str(),
         ] {
             assert!(bad.parse::<PackName>().is_err(), "{bad:?} was accepted");
