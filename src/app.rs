@@ -51,6 +51,7 @@ pub async fn open(config: &ServeConfig) -> Result<AppState, StartupError> {
         registry_name: config.registry_name.clone(),
         admin_token: config.admin_token.as_deref().map(AdminToken::new),
         max_blob_size: config.max_blob_size,
+        max_pack_size: config.max_pack_size,
     };
     Ok(AppState {
         db,
@@ -65,4 +66,37 @@ pub async fn migrate(storage: &StorageConfig) -> Result<(), StartupError> {
     db.close().await;
     tracing::info!("database is up to date");
     Ok(())
+}
+
+/// Publishes the pack folders of `dir` at start-up and logs one line per pack. A missing directory
+/// is skipped; a pack that fails is logged and the others still load.
+pub async fn load_packs_dir(state: &AppState, dir: &std::path::Path) {
+    use crate::registry::folders;
+    use crate::registry::publish::PublishStatus;
+
+    if !dir.is_dir() {
+        tracing::info!(packs_dir = %dir.display(), "no packs directory; nothing to load");
+        return;
+    }
+    let outcomes = match folders::publish_dir(&state.db, &state.blobs, dir).await {
+        Ok(outcomes) => outcomes,
+        Err(error) => {
+            tracing::error!(packs_dir = %dir.display(), %error, "cannot read the packs directory");
+            return;
+        }
+    };
+    for outcome in outcomes {
+        let folder = outcome.folder.display().to_string();
+        match outcome.result {
+            Ok(published) => {
+                let status = match published.status {
+                    PublishStatus::Created => "published",
+                    PublishStatus::Replaced => "replaced",
+                    PublishStatus::Unchanged => "unchanged",
+                };
+                tracing::info!(%folder, pack = %published.name, version = %published.version, status, warnings = published.warnings.len(), "pack loaded");
+            }
+            Err(error) => tracing::error!(%folder, %error, "pack not loaded"),
+        }
+    }
 }

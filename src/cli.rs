@@ -2,6 +2,7 @@
 
 use clap::{Parser, Subcommand};
 
+use crate::client::push::PushArgs;
 use crate::config::{LogFormat, ServeConfig, StorageConfig};
 
 #[derive(Debug, Parser)]
@@ -21,4 +22,6 @@ pub enum Command {
     Serve(ServeConfig),
     /// Apply database migrations and exit (serve also does this at start).
     Migrate(StorageConfig),
+    /// Publish pack folders to a running registry.
+    Push(PushArgs),
 }

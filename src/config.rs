@@ -10,6 +10,8 @@ use crate::store::db::sqlite_url;
 
 /// Default largest blob an upload may store: 16 GiB.
 pub const DEFAULT_MAX_BLOB_SIZE: u64 = 16 << 30;
+/// Default largest pack archive a publish may upload: 128 MiB.
+pub const DEFAULT_MAX_PACK_SIZE: u64 = 128 << 20;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
@@ -76,6 +78,15 @@ pub struct ServeConfig {
     /// Largest blob an upload may store, in bytes.
     #[arg(long, env = "PACKYARD_MAX_BLOB_SIZE", default_value_t = DEFAULT_MAX_BLOB_SIZE)]
     pub max_blob_size: u64,
+
+    /// Largest pack archive (`POST /v1/packs`) an upload may send, in bytes.
+    #[arg(long, env = "PACKYARD_MAX_PACK_SIZE", default_value_t = DEFAULT_MAX_PACK_SIZE)]
+    pub max_pack_size: u64,
+
+    /// Publishes every pack folder in this directory at start-up (idempotently). A missing
+    /// directory is skipped.
+    #[arg(long, env = "PACKYARD_PACKS_DIR", default_value = "./packs")]
+    pub packs_dir: PathBuf,
 }
 
 impl ServeConfig {
@@ -88,6 +99,8 @@ impl ServeConfig {
             registry_uid: None,
             registry_name: "packyard".to_owned(),
             max_blob_size: DEFAULT_MAX_BLOB_SIZE,
+            max_pack_size: DEFAULT_MAX_PACK_SIZE,
+            packs_dir: PathBuf::from("./packs"),
         }
     }
 

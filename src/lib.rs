@@ -8,6 +8,8 @@ pub mod app;
 pub mod auth;
 /// The command line.
 pub mod cli;
+/// Commands that talk to a running server over HTTP (push, render).
+pub mod client;
 /// Settings from flags and environment variables.
 pub mod config;
 /// Pure validated value types: digests, pack names, media types.
@@ -16,6 +18,8 @@ pub mod domain;
 pub mod http;
 /// The Palette pack format: reading and validating pack folders and archives.
 pub mod pack;
+/// The registry's operations: publishing, lifecycle, tag resolution.
+pub mod registry;
 /// Rendering: template checks, values resolution, the template engine.
 pub mod render;
 /// Listening, TCP_NODELAY and graceful shutdown.

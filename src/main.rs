@@ -7,14 +7,14 @@ use packyard::cli::{Cli, Command};
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     packyard::telemetry::init(cli.log_format);
-    let outcome = match cli.command {
-        Command::Serve(config) => packyard::server::run(config).await,
-        Command::Migrate(storage) => packyard::app::migrate(&storage).await,
+    let outcome: Result<(), Box<dyn std::error::Error>> = match cli.command {
+        Command::Serve(config) => packyard::server::run(config).await.map_err(Into::into),
+        Command::Migrate(storage) => packyard::app::migrate(&storage).await.map_err(Into::into),
+        Command::Push(args) => packyard::client::push::run(args).await.map_err(Into::into),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            tracing::error!(error = %error, "packyard failed");
             eprintln!("packyard: {error}");
             ExitCode::FAILURE
         }

@@ -12,6 +12,7 @@ use crate::config::ServeConfig;
 /// `packyard serve`: open the registry, listen, and serve until SIGTERM or SIGINT.
 pub async fn run(config: ServeConfig) -> Result<(), StartupError> {
     let state = app::open(&config).await?;
+    app::load_packs_dir(&state, &config.packs_dir).await;
     let db = state.db.clone();
     let listener = TcpListener::bind(config.listen)
         .await

@@ -57,7 +57,11 @@ struct Plan {
     span: Option<Span>,
 }
 
-fn plan(blob: &BlobRecord, query: &BlobQuery, request: &HeaderMap) -> Result<Plan, ApiError> {
+fn plan(
+    blob: &BlobRecord,
+    media_type: Option<&str>,
+    request: &HeaderMap,
+) -> Result<Plan, ApiError> {
     let etag = format!("\"{}\"", blob.digest);
     let mut headers = HeaderMap::new();
     let header_value = |text: &str| HeaderValue::from_str(text).map_err(ApiError::internal);
@@ -75,9 +79,7 @@ fn plan(blob: &BlobRecord, query: &BlobQuery, request: &HeaderMap) -> Result<Pla
             span: None,
         });
     }
-    let media_type = query
-        .media_type
-        .as_deref()
+    let media_type = media_type
         .and_then(|requested| requested.parse::<MediaType>().ok())
         .or_else(|| blob.media_type.clone())
         .unwrap_or_else(MediaType::octet_stream);
@@ -108,14 +110,23 @@ fn plan(blob: &BlobRecord, query: &BlobQuery, request: &HeaderMap) -> Result<Pla
     })
 }
 
-pub async fn get_blob(
-    State(state): State<AppState>,
-    path: BlobPath,
-    ApiQuery(query): ApiQuery<BlobQuery>,
-    request: HeaderMap,
+/// Answers a request for `blob`: conditional, ranged, streamed. `media_type` is a requested
+/// override (`?type=`), used only when it is a valid media type. With `include_body` false (HEAD),
+/// the file is only stat'ed.
+pub async fn serve(
+    state: &AppState,
+    blob: &BlobRecord,
+    media_type: Option<&str>,
+    request: &HeaderMap,
+    include_body: bool,
 ) -> Result<Response, ApiError> {
-    let blob = find_blob(&state, &path).await?;
-    let plan = plan(&blob, &query, &request)?;
+    let plan = plan(blob, media_type, request)?;
+    if !include_body {
+        if state.blobs.size_of(&blob.digest).await?.is_none() {
+            return Err(missing_from_store(&blob.digest));
+        }
+        return Ok((plan.status, plan.headers).into_response());
+    }
     let body = match plan.span {
         None => Body::empty(),
         Some(span) => match state.blobs.read(&blob.digest, span).await {
@@ -129,6 +140,16 @@ pub async fn get_blob(
     Ok((plan.status, plan.headers, body).into_response())
 }
 
+pub async fn get_blob(
+    State(state): State<AppState>,
+    path: BlobPath,
+    ApiQuery(query): ApiQuery<BlobQuery>,
+    request: HeaderMap,
+) -> Result<Response, ApiError> {
+    let blob = find_blob(&state, &path).await?;
+    serve(&state, &blob, query.media_type.as_deref(), &request, true).await
+}
+
 /// Like GET without a body: the blob file is only stat'ed, never read.
 pub async fn head_blob(
     State(state): State<AppState>,
@@ -137,11 +158,7 @@ pub async fn head_blob(
     request: HeaderMap,
 ) -> Result<Response, ApiError> {
     let blob = find_blob(&state, &path).await?;
-    let plan = plan(&blob, &query, &request)?;
-    if state.blobs.size_of(&blob.digest).await?.is_none() {
-        return Err(missing_from_store(&blob.digest));
-    }
-    Ok((plan.status, plan.headers).into_response())
+    serve(&state, &blob, query.media_type.as_deref(), &request, false).await
 }
 
 #[derive(Debug, Serialize)]

@@ -28,6 +28,24 @@ pub enum ApiError {
     BlobUnknown { pack: PackName, digest: Digest },
     #[error("{0}")]
     NotFound(String),
+    #[error("{0}")]
+    PackUnknown(String),
+    #[error("{0}")]
+    TagUnknown(String),
+    #[error("{0}")]
+    RegistryUnknown(String),
+    #[error("invalid request body: {0}")]
+    InvalidBody(String),
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    #[error("the pack archive is refused: {0}")]
+    ArchiveInvalid(String),
+    #[error("the pack archive is too large: {0}")]
+    ArchiveTooLarge(String),
+    #[error("the pack is refused: {0}")]
+    PackInvalid(String),
+    #[error("{0}")]
+    VersionConflict(String),
     #[error("method {0} is not allowed on this resource")]
     MethodNotAllowed(String),
     #[error("{0}")]
@@ -55,7 +73,16 @@ impl ApiError {
             | ApiError::InvalidParameter { .. }
             | ApiError::DigestMismatch { .. }
             | ApiError::SizeMismatch { .. }
-            | ApiError::BodyUnreadable(_) => StatusCode::BAD_REQUEST,
+            | ApiError::BodyUnreadable(_)
+            | ApiError::InvalidBody(_)
+            | ApiError::ArchiveInvalid(_) => StatusCode::BAD_REQUEST,
+            ApiError::PackUnknown(_) | ApiError::TagUnknown(_) | ApiError::RegistryUnknown(_) => {
+                StatusCode::NOT_FOUND
+            }
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::ArchiveTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::PackInvalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::VersionConflict(_) => StatusCode::CONFLICT,
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::WritesDisabled => StatusCode::FORBIDDEN,
             ApiError::BlobUnknown { .. } | ApiError::NotFound(_) => StatusCode::NOT_FOUND,
@@ -77,6 +104,15 @@ impl ApiError {
             ApiError::BlobTooLarge { .. } => "BLOB_TOO_LARGE",
             ApiError::BlobUnknown { .. } => "BLOB_UNKNOWN",
             ApiError::NotFound(_) => "NOT_FOUND",
+            ApiError::PackUnknown(_) => "PACK_UNKNOWN",
+            ApiError::TagUnknown(_) => "TAG_UNKNOWN",
+            ApiError::RegistryUnknown(_) => "REGISTRY_UNKNOWN",
+            ApiError::InvalidBody(_) => "BODY_INVALID",
+            ApiError::UnsupportedMediaType(_) => "UNSUPPORTED_MEDIA_TYPE",
+            ApiError::ArchiveInvalid(_) => "ARCHIVE_INVALID",
+            ApiError::ArchiveTooLarge(_) => "ARCHIVE_TOO_LARGE",
+            ApiError::PackInvalid(_) => "PACK_INVALID",
+            ApiError::VersionConflict(_) => "VERSION_EXISTS",
             ApiError::MethodNotAllowed(_) => "METHOD_NOT_ALLOWED",
             ApiError::Unauthorized(_) => "UNAUTHORIZED",
             ApiError::WritesDisabled => "DENIED",
@@ -150,6 +186,49 @@ impl From<PutError> for ApiError {
             PutError::TooLarge { limit } => ApiError::BlobTooLarge { limit },
             PutError::Body(e) => ApiError::BodyUnreadable(e.to_string()),
             PutError::Io(e) => e.into(),
+        }
+    }
+}
+
+impl From<crate::registry::publish::PublishError> for ApiError {
+    fn from(error: crate::registry::publish::PublishError) -> ApiError {
+        use crate::pack::PackError;
+        use crate::pack::files::FilesError;
+        use crate::registry::publish::PublishError;
+        match error {
+            PublishError::Pack(PackError::Files(files)) => match files {
+                FilesError::TooManyEntries(_)
+                | FilesError::FileTooLarge { .. }
+                | FilesError::TooLarge(_) => ApiError::ArchiveTooLarge(files.to_string()),
+                FilesError::Io { .. } => ApiError::internal(files),
+                other => ApiError::ArchiveInvalid(other.to_string()),
+            },
+            PublishError::Pack(pack) => ApiError::PackInvalid(pack.to_string()),
+            conflict @ PublishError::Conflict { .. } => {
+                ApiError::VersionConflict(conflict.to_string())
+            }
+            PublishError::Database(detail) => ApiError::internal(format!("database: {detail}")),
+            PublishError::Storage(e) => e.into(),
+        }
+    }
+}
+
+impl From<crate::registry::tags::ResolveError> for ApiError {
+    fn from(error: crate::registry::tags::ResolveError) -> ApiError {
+        use crate::registry::tags::ResolveError;
+        match error {
+            ResolveError::UnknownPack(_) => ApiError::PackUnknown(error.to_string()),
+            ResolveError::UnknownTag { .. } => ApiError::TagUnknown(error.to_string()),
+        }
+    }
+}
+
+impl From<crate::registry::lifecycle::LifecycleError> for ApiError {
+    fn from(error: crate::registry::lifecycle::LifecycleError) -> ApiError {
+        use crate::registry::lifecycle::LifecycleError;
+        match error {
+            LifecycleError::NotFound { .. } => ApiError::TagUnknown(error.to_string()),
+            LifecycleError::Database(detail) => ApiError::internal(format!("database: {detail}")),
         }
     }
 }

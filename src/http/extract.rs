@@ -49,3 +49,22 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
         Ok(ApiQuery(value))
     }
 }
+
+/// `Path<T>` whose rejection is a 400 in our error shape.
+#[derive(Debug)]
+pub struct ApiPath<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Path(value) =
+            Path::<T>::from_request_parts(parts, state)
+                .await
+                .map_err(|rejection| ApiError::InvalidParameter {
+                    name: "path",
+                    reason: rejection.body_text(),
+                })?;
+        Ok(ApiPath(value))
+    }
+}

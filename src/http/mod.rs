@@ -5,22 +5,53 @@ mod blobs;
 mod catalog;
 mod error;
 mod extract;
+mod filters;
+mod json;
 mod logging;
 mod ops;
+mod packs;
+mod paging;
+mod palette;
+mod publish;
 mod ranges;
 mod state;
 
 use axum::Router;
-use axum::routing::get;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, patch, post};
 
 pub use error::ApiError;
 pub use state::{AppState, Settings};
+
+/// Limit for JSON request bodies (filters, state changes).
+const SMALL_BODY: usize = 64 * 1024;
 
 /// The complete router, used by the server and by the tests alike.
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/health", get(ops::health))
         .route("/v1/_catalog", get(catalog::list_repositories))
+        .route("/v1/registries/metadata", get(packs::registries_metadata))
+        .route(
+            "/v1/packs",
+            get(packs::list_packs).post(publish::publish_pack),
+        )
+        .route(
+            "/v1/packs/search",
+            post(packs::search_packs).layer(DefaultBodyLimit::max(SMALL_BODY)),
+        )
+        .route("/v1/packs/{pack}", get(packs::pack_by_uid))
+        .route("/v1/packs/{pack}/readme", get(packs::readme))
+        .route("/v1/packs/{pack}/logo", get(packs::logo))
+        .route(
+            "/v1/packs/{pack}/registries/{registry}",
+            get(packs::pack_in_registry),
+        )
+        .route(
+            "/v1/packs/{pack}/tags/{version}",
+            patch(publish::change_state).layer(DefaultBodyLimit::max(SMALL_BODY)),
+        )
+        .route("/v1/{pack}/tags/list", get(packs::tag_list))
         .route(
             "/v1/{pack}/blobs/{*digest}",
             get(blobs::get_blob)

@@ -11,6 +11,7 @@ pub struct Settings {
     pub registry_name: String,
     pub admin_token: Option<AdminToken>,
     pub max_blob_size: u64,
+    pub max_pack_size: u64,
 }
 
 /// Everything a handler can reach. Cheap to clone.

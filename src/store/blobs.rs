@@ -54,6 +54,21 @@ pub struct Stored {
     pub newly_written: bool,
 }
 
+/// An upload hashed and fsynced into a temporary file, not yet visible under its digest.
+#[derive(Debug)]
+pub struct Staged {
+    upload: TempUpload,
+    pub digest: Digest,
+    pub size: u64,
+}
+
+impl Staged {
+    /// Opens the staged bytes for reading (for example to unpack an uploaded archive).
+    pub fn open(&self) -> io::Result<std::fs::File> {
+        std::fs::File::open(&self.upload.path)
+    }
+}
+
 /// A byte range `[start, start + len)` of a blob, already checked against its size.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Span {
@@ -101,10 +116,9 @@ impl BlobStore {
         Ok(removed)
     }
 
-    /// Streams `body` into the store: hashed while it is written to a temporary file, fsynced,
-    /// checked against `expect`, then linked into place. Nothing is held whole in memory, and on any
-    /// failure (including the caller dropping this future) the temporary file is removed.
-    pub async fn put<S, E>(&self, body: S, expect: Expectation) -> Result<Stored, PutError>
+    /// Streams `body` into a temporary file, hashing it on the way and enforcing the size limits.
+    /// Nothing is held whole in memory; dropping the result (or this future) removes the file.
+    pub async fn stage<S, E>(&self, body: S, expect: Expectation) -> Result<Staged, PutError>
     where
         S: Stream<Item = Result<Bytes, E>>,
         E: Into<BoxError>,
@@ -155,11 +169,50 @@ impl BlobStore {
                 actual: digest,
             });
         }
-        let newly_written = self.publish(&upload.path, &digest).await?;
-        Ok(Stored {
+        Ok(Staged {
+            upload,
             digest,
             size,
+        })
+    }
+
+    /// Makes a staged upload visible under its digest (never replacing an existing blob).
+    pub async fn commit(&self, staged: Staged) -> io::Result<Stored> {
+        let newly_written = self.publish(&staged.upload.path, &staged.digest).await?;
+        Ok(Stored {
+            digest: staged.digest,
+            size: staged.size,
             newly_written,
+        })
+    }
+
+    /// Streams `body` into the store: staged (hashed, fsynced, checked against `expect`), then
+    /// linked into place. On any failure the temporary file is removed.
+    pub async fn put<S, E>(&self, body: S, expect: Expectation) -> Result<Stored, PutError>
+    where
+        S: Stream<Item = Result<Bytes, E>>,
+        E: Into<BoxError>,
+    {
+        let staged = self.stage(body, expect).await?;
+        Ok(self.commit(staged).await?)
+    }
+
+    /// Stores bytes already in memory (a pack's logo or chart, a generated archive).
+    pub async fn put_bytes(&self, bytes: &[u8]) -> io::Result<Stored> {
+        let chunk = Bytes::copy_from_slice(bytes);
+        let expect = Expectation {
+            digest: None,
+            size: Some(bytes.len() as u64),
+            max_size: u64::MAX,
+        };
+        self.put(
+            futures_util::stream::iter([Ok::<_, io::Error>(chunk)]),
+            expect,
+        )
+        .await
+        .map_err(|e| match e {
+            PutError::Io(e) => e,
+            other => io::Error::other(other.to_string()),
         })
     }
 
@@ -241,6 +294,7 @@ async fn sync_dir(dir: PathBuf) -> io::Result<()> {
 
 /// A temporary upload file that deletes itself unless the upload completes; the link into place is
 /// a second name, so deleting the temporary one is always right.
+#[derive(Debug)]
 struct TempUpload {
     path: PathBuf,
     file: Option<std::fs::File>,

@@ -3,8 +3,10 @@
 
 pub mod blob_records;
 pub mod blobs;
+pub mod catalog;
 pub mod db;
 pub mod packs;
+pub mod versions;
 
 /// Milliseconds since the Unix epoch: the one timestamp form stored in both databases.
 pub fn now_millis() -> i64 {

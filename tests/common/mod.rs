@@ -3,6 +3,7 @@
 //! driven through the real router or a real server process on 127.0.0.1.
 #![allow(dead_code)] // Each test binary uses a different part of the harness.
 
+pub mod packs;
 pub mod process;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -126,6 +127,84 @@ impl TestRegistry {
                 .unwrap(),
         )
         .await
+    }
+
+    /// Publishes a pack archive with the admin token (`query` like `force=true&message=x`).
+    pub async fn publish_with(&self, query: &str, archive: Vec<u8>) -> TestResponse {
+        let uri = if query.is_empty() {
+            "/v1/packs".to_owned()
+        } else {
+            format!("/v1/packs?{query}")
+        };
+        self.send(
+            request(Method::POST, &uri)
+                .header("authorization", format!("Bearer {ADMIN_TOKEN}"))
+                .header("content-type", "application/gzip")
+                .body(Body::from(archive))
+                .unwrap(),
+        )
+        .await
+    }
+
+    pub async fn publish(&self, archive: Vec<u8>) -> TestResponse {
+        self.publish_with("", archive).await
+    }
+
+    /// Publishes and asserts 201.
+    pub async fn publish_ok(&self, pack: &packs::TestPack) -> serde_json::Value {
+        let response = self.publish(pack.archive()).await;
+        assert_eq!(
+            response.status,
+            StatusCode::CREATED,
+            "{}",
+            String::from_utf8_lossy(&response.body)
+        );
+        response.json()
+    }
+
+    /// `PATCH /v1/packs/{name}/tags/{version}` with the admin token.
+    pub async fn set_state(&self, name: &str, version: &str, state: &str) -> TestResponse {
+        self.send(
+            request(Method::PATCH, &format!("/v1/packs/{name}/tags/{version}"))
+                .header("authorization", format!("Bearer {ADMIN_TOKEN}"))
+                .header("content-type", "application/json")
+                .body(Body::from(
+                    serde_json::json!({ "state": state }).to_string(),
+                ))
+                .unwrap(),
+        )
+        .await
+    }
+
+    /// `POST` a JSON body.
+    pub async fn post_json(&self, uri: &str, body: serde_json::Value) -> TestResponse {
+        self.send(
+            request(Method::POST, uri)
+                .header("content-type", "application/json")
+                .body(Body::from(body.to_string()))
+                .unwrap(),
+        )
+        .await
+    }
+
+    pub fn registry_uid(&self) -> String {
+        self.state.settings.registry_uid.clone()
+    }
+
+    /// `GET /v1/packs/{name}/registries/{uid}{query}`.
+    pub async fn tag_entity(&self, name: &str, query: &str) -> TestResponse {
+        self.get(&format!(
+            "/v1/packs/{name}/registries/{}{query}",
+            self.registry_uid()
+        ))
+        .await
+    }
+
+    /// Every version row of a pack in the database.
+    pub async fn version_rows(&self, name: &str) -> Vec<packyard::store::versions::VersionRow> {
+        packyard::store::versions::list_for_pack(self.state.db.reader(), name)
+            .await
+            .unwrap()
     }
 
     /// Every blob row in the database, as digest strings.

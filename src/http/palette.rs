@@ -1,0 +1,439 @@
+//! Response bodies in the shapes of Palette's API (`packs-api.json`): field names and nesting exactly
+//! as its definitions, built from stored versions.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::pack::presets::Preset;
+use crate::pack::schema::SchemaField;
+use crate::pack::{Pack, metadata::Dependency};
+use crate::registry::tags::TagEntry;
+use crate::store::versions::VersionRow;
+
+use super::blobs::blob_path;
+
+/// `v1PackSchema`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PackSchema {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub format: String,
+    pub regex: String,
+    pub list_options: Vec<String>,
+    pub hints: Vec<String>,
+    pub required: bool,
+    pub readonly: bool,
+}
+
+impl From<&SchemaField> for PackSchema {
+    fn from(field: &SchemaField) -> Self {
+        PackSchema {
+            name: field.name.clone(),
+            kind: field.type_name().to_owned(),
+            format: field.format.clone(),
+            regex: field.regex().to_owned(),
+            list_options: field.list_options().to_vec(),
+            hints: field.hints.clone(),
+            required: field.required,
+            readonly: field.readonly,
+        }
+    }
+}
+
+/// `v1PackPreset`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PackPreset {
+    pub name: String,
+    pub display_name: String,
+    pub group: String,
+    pub remove: Vec<String>,
+    pub add: String,
+}
+
+impl From<&Preset> for PackPreset {
+    fn from(preset: &Preset) -> Self {
+        PackPreset {
+            name: preset.name.clone(),
+            display_name: preset.display_name.clone(),
+            group: preset.group.clone(),
+            remove: preset.remove.clone(),
+            add: preset.add.clone(),
+        }
+    }
+}
+
+/// `v1PackDependencyMeta`, extended with the constraint itself (`type`, `layer`, version bounds).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PackDependency {
+    pub name: String,
+    pub version: String,
+    pub registry_uid: String,
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub layer: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_version: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_version: Option<String>,
+}
+
+impl PackDependency {
+    fn new(dependency: &Dependency, registry_uid: &str) -> Self {
+        PackDependency {
+            name: dependency.pack_name.clone(),
+            version: dependency.min_version.clone().unwrap_or_default(),
+            registry_uid: registry_uid.to_owned(),
+            kind: dependency.kind.clone(),
+            layer: dependency.layer.clone(),
+            min_version: dependency.min_version.clone().filter(|v| !v.is_empty()),
+            max_version: dependency.max_version.clone().filter(|v| !v.is_empty()),
+        }
+    }
+}
+
+/// The annotations a client sees: as published, with the current state written into
+/// `system_state` / `disabled` so that lifecycle changes show.
+pub fn effective_annotations(row: &VersionRow) -> BTreeMap<String, String> {
+    let mut annotations = row.annotations.clone();
+    annotations.remove("system_state");
+    annotations.remove("disabled");
+    match row.state {
+        crate::domain::PackState::Active => {}
+        crate::domain::PackState::Deprecated => {
+            annotations.insert("system_state".into(), "deprecated".into());
+        }
+        crate::domain::PackState::Disabled => {
+            annotations.insert("disabled".into(), "true".into());
+        }
+        crate::domain::PackState::Deleted => {
+            annotations.insert("system_state".into(), "deleted".into());
+        }
+    }
+    annotations
+}
+
+/// `v1PackUidValues`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PackUidValues {
+    pub pack_uid: String,
+    pub values: String,
+    pub schema: Vec<PackSchema>,
+    pub presets: Vec<PackPreset>,
+    pub readme: String,
+    pub annotations: BTreeMap<String, String>,
+    pub dependencies: Vec<PackDependency>,
+}
+
+impl PackUidValues {
+    pub fn new(row: &VersionRow, pack: &Pack, registry_uid: &str) -> Self {
+        PackUidValues {
+            pack_uid: row.uid.clone(),
+            values: pack.values_text.clone(),
+            schema: pack.schema.iter().map(PackSchema::from).collect(),
+            presets: pack.presets.iter().map(PackPreset::from).collect(),
+            readme: pack.readme.clone().unwrap_or_default(),
+            annotations: effective_annotations(row),
+            dependencies: pack
+                .pack_json
+                .constraints
+                .dependencies
+                .iter()
+                .map(|d| PackDependency::new(d, registry_uid))
+                .collect(),
+        }
+    }
+}
+
+/// `v1PackTags`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PackTags {
+    pub tag: String,
+    pub version: String,
+    pub pack_uid: String,
+    pub group: String,
+    pub parent_tags: Vec<String>,
+}
+
+impl From<TagEntry> for PackTags {
+    fn from(entry: TagEntry) -> Self {
+        PackTags {
+            tag: entry.tag,
+            version: entry.version,
+            pack_uid: entry.pack_uid,
+            group: entry.group,
+            parent_tags: entry.parent_tags,
+        }
+    }
+}
+
+/// `v1PackTagEntity`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PackTagEntity {
+    pub name: String,
+    pub display_name: String,
+    pub layer: String,
+    pub cloud_types: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub addon_type: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub addon_sub_type: Option<String>,
+    pub logo_url: String,
+    pub registry_uid: String,
+    pub tags: Vec<PackTags>,
+    pub pack_values: Vec<PackUidValues>,
+}
+
+/// `/v1/{name}/blobs/sha256:{hex}?type=image/png`, or "" when the version has no logo.
+pub fn logo_url(row: &VersionRow) -> String {
+    row.logo_digest
+        .as_ref()
+        .map(|digest| format!("{}?type=image/png", blob_path_for(&row.pack_name, digest)))
+        .unwrap_or_default()
+}
+
+fn blob_path_for(pack: &str, digest: &crate::domain::Digest) -> String {
+    match pack.parse() {
+        Ok(name) => blob_path(&name, digest),
+        Err(_) => format!("/v1/{pack}/blobs/{digest}"),
+    }
+}
+
+/// The union of cloud types over versions, in first-seen order.
+pub fn union_cloud_types<'a>(rows: impl IntoIterator<Item = &'a VersionRow>) -> Vec<String> {
+    let mut clouds: Vec<String> = Vec::new();
+    for row in rows {
+        for cloud in &row.cloud_types {
+            if !clouds.contains(cloud) {
+                clouds.push(cloud.clone());
+            }
+        }
+    }
+    clouds
+}
+
+/// `v1ListMetaData`.
+#[derive(Debug, Serialize)]
+pub struct ListMeta {
+    #[serde(rename = "continue")]
+    pub continue_token: String,
+    pub count: u64,
+    pub limit: u64,
+    pub offset: u64,
+}
+
+/// `v1ObjectMeta` (the parts packyard fills).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ObjectMeta {
+    pub uid: String,
+    pub name: String,
+    pub creation_timestamp: String,
+    pub last_modified_timestamp: String,
+    pub annotations: BTreeMap<String, String>,
+}
+
+/// RFC 3339 UTC from epoch milliseconds (`v1Time`).
+pub fn rfc3339(millis: i64) -> String {
+    let nanos = i128::from(millis) * 1_000_000;
+    time::OffsetDateTime::from_unix_timestamp_nanos(nanos)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| "1970-01-01T00:00:00Z".to_owned())
+}
+
+impl ObjectMeta {
+    pub fn for_version(row: &VersionRow) -> Self {
+        ObjectMeta {
+            uid: row.uid.clone(),
+            name: row.pack_name.clone(),
+            creation_timestamp: rfc3339(row.created_at),
+            last_modified_timestamp: rfc3339(row.updated_at),
+            annotations: effective_annotations(row),
+        }
+    }
+}
+
+/// `v1PackSummarySpec` (the fields packyard fills).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PackSummarySpec {
+    pub name: String,
+    pub display_name: String,
+    pub version: String,
+    pub layer: String,
+    #[serde(rename = "type")]
+    pub pack_type: String,
+    pub cloud_types: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub addon_type: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub addon_sub_type: Option<String>,
+    pub annotations: BTreeMap<String, String>,
+    pub digest: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub group: String,
+    pub logo_url: String,
+    pub registry_uid: String,
+}
+
+/// `v1PackSummary`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PackSummary {
+    pub api_version: &'static str,
+    pub kind: &'static str,
+    pub metadata: ObjectMeta,
+    pub spec: PackSummarySpec,
+    pub status: serde_json::Map<String, serde_json::Value>,
+}
+
+impl PackSummary {
+    pub fn new(row: &VersionRow, registry_uid: &str) -> Self {
+        PackSummary {
+            api_version: "v1",
+            kind: "Pack",
+            metadata: ObjectMeta::for_version(row),
+            spec: PackSummarySpec {
+                name: row.pack_name.clone(),
+                display_name: row.display_name.clone(),
+                version: row.version.clone(),
+                layer: row.layer.clone(),
+                pack_type: row.pack_type.clone(),
+                cloud_types: row.cloud_types.clone(),
+                addon_type: row.addon_type.clone(),
+                addon_sub_type: row.addon_sub_type.clone(),
+                annotations: effective_annotations(row),
+                digest: row.digest.to_string(),
+                group: row.group.clone().unwrap_or_default(),
+                logo_url: logo_url(row),
+                registry_uid: registry_uid.to_owned(),
+            },
+            status: serde_json::Map::from_iter([(
+                "state".to_owned(),
+                serde_json::Value::String(row.state.as_str().to_owned()),
+            )]),
+        }
+    }
+}
+
+/// `v1PackSummaries`.
+#[derive(Debug, Serialize)]
+pub struct PackSummaries {
+    pub items: Vec<PackSummary>,
+    pub listmeta: ListMeta,
+}
+
+/// `v1RegistryPackMetadata`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RegistryPackMetadata {
+    pub uid: String,
+    pub name: String,
+    pub scope: &'static str,
+    pub latest_version: String,
+    pub latest_pack_uid: String,
+    pub logo_url: String,
+    pub annotations: BTreeMap<String, String>,
+}
+
+/// `v1PackMetadataSpec`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PackMetadataSpec {
+    pub name: String,
+    pub display_name: String,
+    pub layer: String,
+    #[serde(rename = "type")]
+    pub pack_type: String,
+    pub cloud_types: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub addon_type: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub addon_sub_type: Option<String>,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub group: String,
+    pub registries: Vec<RegistryPackMetadata>,
+}
+
+/// `v1PackMetadata`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PackMetadata {
+    pub api_version: &'static str,
+    pub kind: &'static str,
+    pub metadata: ObjectMeta,
+    pub spec: PackMetadataSpec,
+}
+
+impl PackMetadata {
+    /// One row per pack, described by its latest version.
+    pub fn new(latest: &VersionRow, registry_uid: &str, registry_name: &str) -> Self {
+        PackMetadata {
+            api_version: "v1",
+            kind: "PackMetadata",
+            metadata: ObjectMeta::for_version(latest),
+            spec: PackMetadataSpec {
+                name: latest.pack_name.clone(),
+                display_name: latest.display_name.clone(),
+                layer: latest.layer.clone(),
+                pack_type: latest.pack_type.clone(),
+                cloud_types: latest.cloud_types.clone(),
+                addon_type: latest.addon_type.clone(),
+                addon_sub_type: latest.addon_sub_type.clone(),
+                group: latest.group.clone().unwrap_or_default(),
+                registries: vec![RegistryPackMetadata {
+                    uid: registry_uid.to_owned(),
+                    name: registry_name.to_owned(),
+                    scope: "system",
+                    latest_version: latest.version.clone(),
+                    latest_pack_uid: latest.uid.clone(),
+                    logo_url: logo_url(latest),
+                    annotations: effective_annotations(latest),
+                }],
+            },
+        }
+    }
+}
+
+/// `v1PackMetadataList`.
+#[derive(Debug, Serialize)]
+pub struct PackMetadataList {
+    pub items: Vec<PackMetadata>,
+    pub listmeta: ListMeta,
+}
+
+/// `v1RegistryMetadata`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RegistryMetadata {
+    pub uid: String,
+    pub name: String,
+    pub kind: &'static str,
+    pub scope: &'static str,
+    pub is_private: bool,
+    pub is_default: bool,
+}
+
+/// `v1RegistriesMetadata`.
+#[derive(Debug, Serialize)]
+pub struct RegistriesMetadata {
+    pub items: Vec<RegistryMetadata>,
+}
+
+/// `v1PackReadme`.
+#[derive(Debug, Serialize)]
+pub struct PackReadme {
+    pub readme: String,
+}

@@ -1,0 +1,51 @@
+//! The registry's operations, shared by the HTTP API and the command line: publishing, lifecycle
+//! changes, and tag resolution. Each write is one database transaction after its blobs are stored.
+
+pub mod folders;
+pub mod lifecycle;
+pub mod publish;
+pub mod tags;
+
+use sha2::{Digest as _, Sha256};
+
+use crate::domain::{Digest, TagRef, Version};
+use crate::store::versions::{self, VersionRow};
+
+/// Who made a change, for the audit trail.
+pub const ADMIN_ACTOR: &str = "admin";
+
+/// A version's uid: 24 hex characters (the shape of Palette's uids) derived from its identity and
+/// content, so the same content always has the same uid and a forced replace gets a new one.
+pub fn version_uid(name: &str, version: &str, digest: &Digest) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(b"packyard-pack-version\0");
+    hasher.update(name.as_bytes());
+    hasher.update(b"\0");
+    hasher.update(version.as_bytes());
+    hasher.update(b"\0");
+    hasher.update(digest.to_string().as_bytes());
+    hex::encode(&hasher.finalize()[..12])
+}
+
+/// Parses a stored row's version (stored versions always parse; a row that does not is skipped).
+fn parsed(row: &VersionRow) -> Option<Version> {
+    Version::parse(&row.version).ok()
+}
+
+/// Recomputes `packs.latest_uid` from the pack's listed versions, inside the caller's transaction.
+pub(crate) async fn refresh_latest(
+    transaction: &mut sqlx::Transaction<'_, sqlx::Any>,
+    pack: &str,
+) -> Result<(), sqlx::Error> {
+    let rows = versions::list_for_pack(&mut **transaction, pack).await?;
+    let listed: Vec<(Version, &VersionRow)> = rows
+        .iter()
+        .filter(|row| row.state.is_listed())
+        .filter_map(|row| parsed(row).map(|v| (v, row)))
+        .collect();
+    let latest = TagRef::Latest
+        .resolve(listed.iter().map(|(v, _)| v))
+        .and_then(|newest| listed.iter().find(|(v, _)| v == newest))
+        .map(|(_, row)| row.uid.as_str());
+    versions::set_latest(&mut **transaction, pack, latest).await
+}

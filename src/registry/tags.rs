@@ -1,0 +1,148 @@
+//! Tags: what a client may ask for (a version, a `<group>__<version>` tag, a parent tag such as
+//! `3.24.x`, or `latest`) and the tag list Palette shows, parent tags included.
+
+use std::collections::BTreeMap;
+
+use crate::domain::{PackState, TagRef, Version};
+use crate::store::versions::VersionRow;
+
+/// Why a tag resolves to nothing.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ResolveError {
+    #[error("pack {0} is not published")]
+    UnknownPack(String),
+    #[error("tag {tag} of pack {pack} resolves to no version")]
+    UnknownTag { pack: String, tag: String },
+}
+
+/// The group prefix of a tag (`lts__`), lowercased, or "" for ungrouped versions.
+fn group_prefix(group: Option<&str>) -> String {
+    match group.map(str::trim).filter(|g| !g.is_empty()) {
+        Some(group) => format!("{}__", group.to_ascii_lowercase()),
+        None => String::new(),
+    }
+}
+
+/// Versions grouped by their tag prefix, parsed, listed ones only (they alone count for parent
+/// tags and `latest`).
+fn listed_by_group(rows: &[VersionRow]) -> BTreeMap<String, Vec<(Version, &VersionRow)>> {
+    let mut groups: BTreeMap<String, Vec<(Version, &VersionRow)>> = BTreeMap::new();
+    for row in rows.iter().filter(|row| row.state.is_listed()) {
+        if let Ok(version) = Version::parse(&row.version) {
+            groups
+                .entry(group_prefix(row.group.as_deref()))
+                .or_default()
+                .push((version, row));
+        }
+    }
+    groups
+}
+
+fn newest_in<'r>(candidates: &[(Version, &'r VersionRow)], tag: &TagRef) -> Option<&'r VersionRow> {
+    tag.resolve(candidates.iter().map(|(v, _)| v))
+        .and_then(|found| candidates.iter().find(|(v, _)| v == found))
+        .map(|(_, row)| *row)
+}
+
+/// Resolves `tag` among `rows` (all versions of one pack). An exact version or tag finds disabled
+/// versions too (profiles pinned to them keep working); parent tags and `latest` only consider
+/// active and deprecated ones. Deleted versions resolve nowhere.
+pub fn resolve<'a>(
+    pack: &str,
+    rows: &'a [VersionRow],
+    tag: &str,
+) -> Result<&'a VersionRow, ResolveError> {
+    if rows.is_empty() {
+        return Err(ResolveError::UnknownPack(pack.to_owned()));
+    }
+    let not_found = || ResolveError::UnknownTag {
+        pack: pack.to_owned(),
+        tag: tag.to_owned(),
+    };
+    if let Some(row) = rows
+        .iter()
+        .find(|row| row.state != PackState::Deleted && (row.version == tag || row.tag == tag))
+    {
+        return Ok(row);
+    }
+    let groups = listed_by_group(rows);
+    // A grouped parent tag (`lts__1.x`) resolves within its group.
+    let (prefix, bare) = match tag.split_once("__") {
+        Some((group, rest)) => (format!("{}__", group.to_ascii_lowercase()), rest),
+        None => (String::new(), tag),
+    };
+    let tag_ref = TagRef::parse(bare);
+    if matches!(tag_ref, TagRef::Exact(_)) {
+        return Err(not_found());
+    }
+    groups
+        .get(&prefix)
+        .and_then(|candidates| newest_in(candidates, &tag_ref))
+        .ok_or_else(not_found)
+}
+
+/// One entry of Palette's `tags[]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TagEntry {
+    pub tag: String,
+    pub version: String,
+    pub pack_uid: String,
+    pub group: String,
+    pub parent_tags: Vec<String>,
+}
+
+/// The tag list for `visible` versions (already filtered by state and cloud): one entry per
+/// version, then one per parent tag (`3.24.x`, `3.x`) pointing at the version it resolves to.
+/// `parentTags` of an entry are the parent tags that currently resolve to it.
+pub fn tag_entries(visible: &[VersionRow]) -> Vec<TagEntry> {
+    let groups = listed_by_group(visible);
+    // parent tag (with group prefix) -> the row it resolves to
+    let mut parents: BTreeMap<String, &VersionRow> = BTreeMap::new();
+    for (prefix, candidates) in &groups {
+        for (version, _) in candidates {
+            for parent in version.parent_tags() {
+                let tag = format!("{prefix}{parent}");
+                if parents.contains_key(&tag) {
+                    continue;
+                }
+                if let Some(row) = newest_in(candidates, &TagRef::parse(&parent)) {
+                    parents.insert(tag, row);
+                }
+            }
+        }
+    }
+    let parents_of = |uid: &str, skip: &str| -> Vec<String> {
+        let mut found: Vec<String> = parents
+            .iter()
+            .filter(|(tag, row)| row.uid == uid && tag.as_str() != skip && is_broader(tag, skip))
+            .map(|(tag, _)| tag.clone())
+            .collect();
+        found.sort_by_key(|tag| tag.matches('.').count());
+        found
+    };
+    let mut entries: Vec<TagEntry> = visible
+        .iter()
+        .map(|row| TagEntry {
+            tag: row.tag.clone(),
+            version: row.version.clone(),
+            pack_uid: row.uid.clone(),
+            group: row.group.clone().unwrap_or_default(),
+            parent_tags: parents_of(&row.uid, ""),
+        })
+        .collect();
+    for (tag, row) in &parents {
+        entries.push(TagEntry {
+            tag: tag.clone(),
+            version: row.version.clone(),
+            pack_uid: row.uid.clone(),
+            group: row.group.clone().unwrap_or_default(),
+            parent_tags: parents_of(&row.uid, tag),
+        });
+    }
+    entries
+}
+
+/// For a parent tag entry, only the broader parents (`3.x` for `3.24.x`) are its parents.
+fn is_broader(candidate: &str, of: &str) -> bool {
+    of.is_empty() || candidate.matches('.').count() < of.matches('.').count()
+}

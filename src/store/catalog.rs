@@ -1,0 +1,271 @@
+//! Catalog queries with filters built at run time: versions (`GET /v1/packs`) and one row per pack
+//! (`POST /v1/packs/search`). Every value is a bound parameter; only fixed column names and
+//! operators are written into the SQL text.
+
+use sqlx::{Any, Executor, Row};
+
+use super::versions::{VERSION_COLUMNS, VersionRow};
+use crate::domain::PackState;
+
+/// SQL text with `$N` placeholders and the values to bind, in order.
+#[derive(Default)]
+struct Sql {
+    text: String,
+    args: Vec<Arg>,
+}
+
+#[derive(Clone)]
+enum Arg {
+    Text(String),
+    Int(i64),
+}
+
+impl Sql {
+    fn push(&mut self, text: &str) -> &mut Self {
+        self.text.push_str(text);
+        self
+    }
+
+    fn bind(&mut self, arg: Arg) -> &mut Self {
+        self.args.push(arg);
+        self.text.push_str(&format!("${}", self.args.len()));
+        self
+    }
+
+    fn bind_list(&mut self, values: &[String]) -> &mut Self {
+        for (index, value) in values.iter().enumerate() {
+            if index > 0 {
+                self.push(", ");
+            }
+            self.bind(Arg::Text(value.clone()));
+        }
+        self
+    }
+
+    fn query(&self) -> sqlx::query::Query<'_, Any, sqlx::any::AnyArguments> {
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(self.text.clone()));
+        for arg in &self.args {
+            query = match arg {
+                Arg::Text(text) => query.bind(text.clone()),
+                Arg::Int(n) => query.bind(*n),
+            };
+        }
+        query
+    }
+}
+
+/// How a text field is matched (Palette's `v1FilterString`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TextMatch {
+    Eq(String),
+    Ne(String),
+    Contains(String),
+    BeginsWith(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TextFilter {
+    pub matcher: TextMatch,
+    pub ignore_case: bool,
+}
+
+fn escape_like(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
+fn push_text_filter(sql: &mut Sql, column: &str, filter: &TextFilter) {
+    let (column, wrap): (String, fn(String) -> String) = if filter.ignore_case {
+        (format!("LOWER({column})"), |s| s.to_lowercase())
+    } else {
+        (column.to_owned(), |s| s)
+    };
+    sql.push(" AND ").push(&column);
+    match &filter.matcher {
+        TextMatch::Eq(value) => sql.push(" = ").bind(Arg::Text(wrap(value.clone()))),
+        TextMatch::Ne(value) => sql.push(" <> ").bind(Arg::Text(wrap(value.clone()))),
+        TextMatch::Contains(value) => sql
+            .push(" LIKE ")
+            .bind(Arg::Text(format!(
+                "%{}%",
+                escape_like(&wrap(value.clone()))
+            )))
+            .push(" ESCAPE '\\'"),
+        TextMatch::BeginsWith(value) => sql
+            .push(" LIKE ")
+            .bind(Arg::Text(format!("{}%", escape_like(&wrap(value.clone())))))
+            .push(" ESCAPE '\\'"),
+    };
+}
+
+/// Filters shared by both listings; every list is "any of".
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Filters {
+    pub names: Vec<TextFilter>,
+    pub display_names: Vec<TextFilter>,
+    pub layers: Vec<String>,
+    pub types: Vec<String>,
+    pub addon_types: Vec<String>,
+    pub addon_sub_types: Vec<String>,
+    pub sources: Vec<String>,
+    /// A version matches when it supports any of these clouds (a version listing `all` supports
+    /// every cloud).
+    pub clouds: Vec<String>,
+    pub is_fips: Option<bool>,
+    /// Empty means the default: active and deprecated.
+    pub states: Vec<PackState>,
+}
+
+fn push_filters(sql: &mut Sql, filters: &Filters) {
+    for filter in &filters.names {
+        push_text_filter(sql, "v.pack_name", filter);
+    }
+    for filter in &filters.display_names {
+        push_text_filter(sql, "v.display_name", filter);
+    }
+    for (column, values) in [
+        ("v.layer", &filters.layers),
+        ("v.pack_type", &filters.types),
+        ("v.addon_type", &filters.addon_types),
+        ("v.addon_sub_type", &filters.addon_sub_types),
+        ("v.source", &filters.sources),
+    ] {
+        if !values.is_empty() {
+            sql.push(" AND ")
+                .push(column)
+                .push(" IN (")
+                .bind_list(values)
+                .push(")");
+        }
+    }
+    if !filters.clouds.is_empty() {
+        let mut clouds = filters.clouds.clone();
+        clouds.push("all".to_owned());
+        sql.push(
+            " AND EXISTS (SELECT 1 FROM pack_version_clouds c WHERE c.version_uid = v.uid AND c.cloud_type IN (",
+        )
+        .bind_list(&clouds)
+        .push("))");
+    }
+    if let Some(fips) = filters.is_fips {
+        sql.push(" AND v.is_fips = ")
+            .bind(Arg::Int(i64::from(fips)));
+    }
+    let states: Vec<String> = if filters.states.is_empty() {
+        vec!["active".to_owned(), "deprecated".to_owned()]
+    } else {
+        filters
+            .states
+            .iter()
+            .map(|s| s.as_str().to_owned())
+            .collect()
+    };
+    sql.push(" AND v.state IN (").bind_list(&states).push(")");
+}
+
+/// Keyset position after which a version listing continues.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct VersionCursor {
+    pub pack_name: String,
+    pub version_key: String,
+}
+
+/// Versions matching `filters`, in (name, version) order, after `cursor`, at most `limit`.
+pub async fn list_versions<'e>(
+    executor: impl Executor<'e, Database = Any>,
+    filters: &Filters,
+    cursor: Option<&VersionCursor>,
+    limit: u32,
+) -> Result<Vec<VersionRow>, sqlx::Error> {
+    let mut sql = Sql::default();
+    sql.push("SELECT ")
+        .push(VERSION_COLUMNS)
+        .push(" FROM pack_versions v WHERE 1 = 1");
+    push_filters(&mut sql, filters);
+    if let Some(cursor) = cursor {
+        sql.push(" AND (v.pack_name > ")
+            .bind(Arg::Text(cursor.pack_name.clone()))
+            .push(" OR (v.pack_name = ")
+            .bind(Arg::Text(cursor.pack_name.clone()))
+            .push(" AND v.version_key > ")
+            .bind(Arg::Text(cursor.version_key.clone()))
+            .push("))");
+    }
+    sql.push(" ORDER BY v.pack_name, v.version_key LIMIT ")
+        .bind(Arg::Int(i64::from(limit)));
+    let rows = sql.query().fetch_all(executor).await?;
+    rows.iter().map(VersionRow::from_row).collect()
+}
+
+pub async fn count_versions<'e>(
+    executor: impl Executor<'e, Database = Any>,
+    filters: &Filters,
+) -> Result<u64, sqlx::Error> {
+    let mut sql = Sql::default();
+    sql.push("SELECT COUNT(*) FROM pack_versions v WHERE 1 = 1");
+    push_filters(&mut sql, filters);
+    let count: i64 = sql.query().fetch_one(executor).await?.try_get(0)?;
+    Ok(u64::try_from(count).unwrap_or(0))
+}
+
+/// A sortable field of the pack search.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortField {
+    Name,
+    Type,
+    Layer,
+    AddonType,
+    DisplayName,
+}
+
+impl SortField {
+    fn column(self) -> &'static str {
+        match self {
+            SortField::Name => "v.pack_name",
+            SortField::Type => "v.pack_type",
+            SortField::Layer => "v.layer",
+            SortField::AddonType => "v.addon_type",
+            SortField::DisplayName => "v.display_name",
+        }
+    }
+}
+
+/// One row per pack: its latest listed version, if it matches `filters`.
+pub async fn search_packs<'e>(
+    executor: impl Executor<'e, Database = Any>,
+    filters: &Filters,
+    sort: &[(SortField, bool)],
+    offset: u64,
+    limit: u32,
+) -> Result<Vec<VersionRow>, sqlx::Error> {
+    let mut sql = Sql::default();
+    sql.push("SELECT ")
+        .push(VERSION_COLUMNS)
+        .push(" FROM packs p JOIN pack_versions v ON v.uid = p.latest_uid WHERE 1 = 1");
+    push_filters(&mut sql, filters);
+    sql.push(" ORDER BY ");
+    for (field, descending) in sort {
+        sql.push(field.column())
+            .push(if *descending { " DESC, " } else { " ASC, " });
+    }
+    sql.push("v.pack_name ASC LIMIT ")
+        .bind(Arg::Int(i64::from(limit)))
+        .push(" OFFSET ")
+        .bind(Arg::Int(i64::try_from(offset).unwrap_or(i64::MAX)));
+    let rows = sql.query().fetch_all(executor).await?;
+    rows.iter().map(VersionRow::from_row).collect()
+}
+
+pub async fn count_packs<'e>(
+    executor: impl Executor<'e, Database = Any>,
+    filters: &Filters,
+) -> Result<u64, sqlx::Error> {
+    let mut sql = Sql::default();
+    sql.push(
+        "SELECT COUNT(*) FROM packs p JOIN pack_versions v ON v.uid = p.latest_uid WHERE 1 = 1",
+    );
+    push_filters(&mut sql, filters);
+    let count: i64 = sql.query().fetch_one(executor).await?.try_get(0)?;
+    Ok(u64::try_from(count).unwrap_or(0))
+}
