@@ -547,3 +547,118 @@ async fn lenient_versions_are_kept_as_published_and_ordered() {
     assert_eq!(parent("26.4.x").as_deref(), Some("26.04.4"));
     assert_eq!(parent("1.1.x").as_deref(), Some("v1.1.0"));
 }
+
+/// A Helm chart archive holding `<name>/Chart.yaml`.
+fn chart(name: &str, version: &str) -> Vec<u8> {
+    raw_tar_gz(&[
+        RawEntry::file(
+            &format!("{name}/Chart.yaml"),
+            format!("apiVersion: v2\nname: {name}\nversion: {version}\n"),
+        ),
+        RawEntry::file(&format!("{name}/values.yaml"), "replicas: 1\n"),
+    ])
+}
+
+#[tokio::test]
+async fn charts_are_stored_as_blobs_and_checked_against_values() {
+    let registry = TestRegistry::new().await;
+    let chart_bytes = chart("argo-cd", "5.1.0");
+    let pack = TestPack::new("argo", "5.1.0")
+        .without("manifests/app.yaml")
+        .without("schema.yaml")
+        .without("presets.yaml")
+        .file("charts/argo-cd-5.1.0.tgz", &chart_bytes)
+        .file("values.yaml", "charts:\n  argocd:\n    replicas: 2\n")
+        .pack_json(|json| {
+            json["kubeManifests"] = serde_json::json!([]);
+            json["charts"] = serde_json::json!(["charts/argo-cd-5.1.0.tgz"]);
+        });
+    let body = registry.publish_ok(&pack).await;
+    let found = codes(&body);
+    assert!(
+        found.contains(&"chart-values-key-mismatch".to_owned()),
+        "{found:?}"
+    );
+    assert!(
+        found.contains(&"values-key-without-chart".to_owned()),
+        "{found:?}"
+    );
+    assert!(
+        finding(&body, "chart-values-key-mismatch")["message"]
+            .as_str()
+            .unwrap()
+            .contains("argo-cd")
+    );
+    let digest = common::digest_of(&chart_bytes);
+    let download = registry.get(&format!("/v1/argo/blobs/{digest}")).await;
+    assert_eq!(download.status, StatusCode::OK);
+    assert_eq!(&download.body[..], &chart_bytes[..]);
+    let rows = registry.version_rows("argo").await;
+    assert_eq!(rows[0].pack_type, "helm");
+    let blobs =
+        packyard::store::versions::list_version_blobs(registry.state.db.reader(), &rows[0].uid)
+            .await
+            .unwrap();
+    let roles: Vec<(&str, &str)> = blobs
+        .iter()
+        .map(|b| (b.path.as_str(), b.role.as_str()))
+        .collect();
+    assert_eq!(
+        roles,
+        [
+            ("archive", "archive"),
+            ("charts/argo-cd-5.1.0.tgz", "chart"),
+            ("logo.png", "logo")
+        ]
+    );
+}
+
+#[tokio::test]
+async fn concurrent_publishes_of_one_version_have_exactly_one_winner() {
+    let registry = TestRegistry::new().await;
+    let variants: Vec<Vec<u8>> = (0..6)
+        .map(|i| {
+            TestPack::new("racer", "1.0.0")
+                .file("README.md", format!("# variant {i}\n"))
+                .archive()
+        })
+        .collect();
+    let results =
+        futures_util::future::join_all(variants.into_iter().map(|a| registry.publish(a))).await;
+    let statuses: Vec<StatusCode> = results.iter().map(|r| r.status).collect();
+    assert_eq!(
+        statuses
+            .iter()
+            .filter(|s| **s == StatusCode::CREATED)
+            .count(),
+        1,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses
+            .iter()
+            .filter(|s| **s == StatusCode::CONFLICT)
+            .count(),
+        5,
+        "{statuses:?}"
+    );
+    assert_eq!(registry.version_rows("racer").await.len(), 1);
+
+    let same = TestPack::new("twin", "1.0.0").archive();
+    let results =
+        futures_util::future::join_all((0..6).map(|_| registry.publish(same.clone()))).await;
+    let statuses: Vec<StatusCode> = results.iter().map(|r| r.status).collect();
+    assert_eq!(
+        statuses
+            .iter()
+            .filter(|s| **s == StatusCode::CREATED)
+            .count(),
+        1,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == StatusCode::OK).count(),
+        5,
+        "{statuses:?}"
+    );
+}

@@ -49,7 +49,8 @@ pub fn router(state: AppState) -> Router {
         )
         .route(
             "/v1/packs/{pack}/tags/{version}",
-            patch(publish::change_state).layer(DefaultBodyLimit::max(SMALL_BODY)),
+            get(packs::pack_by_tag)
+                .merge(patch(publish::change_state).layer(DefaultBodyLimit::max(SMALL_BODY))),
         )
         .route("/v1/{pack}/tags/list", get(packs::tag_list))
         .route(

@@ -3,7 +3,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::HeaderMap;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
 use super::blobs;
@@ -514,4 +514,20 @@ pub async fn search_packs(
             offset,
         },
     }))
+}
+
+/// `GET /v1/packs/{name}/tags/{tag}`: the one version a tag (a version, `3.24.x`, or `latest`)
+/// resolves to, so tools need not scan every tag. `X-Pack-Version` names the version.
+pub async fn pack_by_tag(
+    State(state): State<AppState>,
+    ApiPath((name, tag)): ApiPath<(String, String)>,
+) -> Result<Response, ApiError> {
+    let rows = versions_of(&state, &name).await?;
+    let row = crate::registry::tags::resolve(&name, &rows, &tag)?.clone();
+    let entity = tag_entity(&state, std::slice::from_ref(&row)).await?;
+    let mut response = Json(entity).into_response();
+    if let Ok(value) = axum::http::HeaderValue::from_str(&row.version) {
+        response.headers_mut().insert("x-pack-version", value);
+    }
+    Ok(response)
 }

@@ -69,34 +69,47 @@ pub struct TextFilter {
     pub ignore_case: bool,
 }
 
-fn escape_like(text: &str) -> String {
-    text.replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
-}
-
+/// Matches text portably and with exact case semantics: SQLite's LIKE ignores ASCII case while
+/// PostgreSQL's does not, so containment and prefixes are written with REPLACE and SUBSTR instead.
 fn push_text_filter(sql: &mut Sql, column: &str, filter: &TextFilter) {
-    let (column, wrap): (String, fn(String) -> String) = if filter.ignore_case {
-        (format!("LOWER({column})"), |s| s.to_lowercase())
+    let (column, fold): (String, fn(&str) -> String) = if filter.ignore_case {
+        (format!("LOWER({column})"), str::to_lowercase)
     } else {
-        (column.to_owned(), |s| s)
+        (column.to_owned(), str::to_owned)
     };
-    sql.push(" AND ").push(&column);
     match &filter.matcher {
-        TextMatch::Eq(value) => sql.push(" = ").bind(Arg::Text(wrap(value.clone()))),
-        TextMatch::Ne(value) => sql.push(" <> ").bind(Arg::Text(wrap(value.clone()))),
-        TextMatch::Contains(value) => sql
-            .push(" LIKE ")
-            .bind(Arg::Text(format!(
-                "%{}%",
-                escape_like(&wrap(value.clone()))
-            )))
-            .push(" ESCAPE '\\'"),
-        TextMatch::BeginsWith(value) => sql
-            .push(" LIKE ")
-            .bind(Arg::Text(format!("{}%", escape_like(&wrap(value.clone())))))
-            .push(" ESCAPE '\\'"),
-    };
+        TextMatch::Eq(value) => {
+            sql.push(" AND ")
+                .push(&column)
+                .push(" = ")
+                .bind(Arg::Text(fold(value)));
+        }
+        TextMatch::Ne(value) => {
+            sql.push(" AND ")
+                .push(&column)
+                .push(" <> ")
+                .bind(Arg::Text(fold(value)));
+        }
+        TextMatch::Contains(value) if value.is_empty() => {}
+        TextMatch::Contains(value) => {
+            sql.push(" AND REPLACE(")
+                .push(&column)
+                .push(", ")
+                .bind(Arg::Text(fold(value)))
+                .push(", '') <> ")
+                .push(&column);
+        }
+        TextMatch::BeginsWith(value) => {
+            let value = fold(value);
+            let length = i64::try_from(value.chars().count()).unwrap_or(i64::MAX);
+            sql.push(" AND SUBSTR(")
+                .push(&column)
+                .push(", 1, CAST(")
+                .bind(Arg::Int(length))
+                .push(" AS INTEGER)) = ")
+                .bind(Arg::Text(value));
+        }
+    }
 }
 
 /// Filters shared by both listings; every list is "any of".

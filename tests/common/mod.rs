@@ -4,6 +4,7 @@
 #![allow(dead_code)] // Each test binary uses a different part of the harness.
 
 pub mod packs;
+pub mod palette;
 pub mod process;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -75,6 +76,8 @@ impl TestRegistry {
 
     /// A test registry whose configuration `adjust` may change before it opens.
     pub async fn with_config(adjust: impl FnOnce(&mut ServeConfig)) -> TestRegistry {
+        // Server logs (including the hidden detail of a 500) show in a failing test's output.
+        let _ = tracing_subscriber::fmt().with_test_writer().try_init();
         let dir = tempfile::tempdir().expect("temp dir");
         let mut config = ServeConfig::for_data_dir(dir.path().join("data"));
         config.storage.database_url = fresh_database_url().await;
