@@ -1,0 +1,116 @@
+//! Go's text conventions that templates and Helm output depend on: `%q` quoting, shortest float
+//! formatting, and `encoding/json`'s HTML-safe escaping.
+
+/// Whether Go's `strconv.IsPrint` would print `c` as is.
+fn is_print(c: char) -> bool {
+    if c == ' ' {
+        return true;
+    }
+    !(c.is_control()
+        || c.is_whitespace()
+        || matches!(c, '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}'))
+}
+
+/// `strconv.Quote`: what `%q` and Helm's `quote` produce.
+pub fn quote(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\u{7}' => out.push_str("\\a"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{b}' => out.push_str("\\v"),
+            c if is_print(c) => out.push(c),
+            c if (c as u32) < 0x80 => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c if (c as u32) < 0x10000 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push_str(&format!("\\U{:08x}", c as u32)),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// `strconv.FormatFloat(f, 'g', -1, 64)`: shortest digits, exponent form below 1e-4 or from 1e21
+/// for JSON-style output (`json`), from 1e6 otherwise (`%v`, YAML).
+pub fn format_float(f: f64, json: bool) -> String {
+    if f.is_nan() {
+        return "NaN".to_owned();
+    }
+    if f.is_infinite() {
+        return if f > 0.0 {
+            "+Inf".to_owned()
+        } else {
+            "-Inf".to_owned()
+        };
+    }
+    if f == 0.0 {
+        return "0".to_owned();
+    }
+    let scientific = format!("{f:e}");
+    let (mantissa, exponent) = scientific.split_once('e').unwrap_or((&scientific, "0"));
+    let exponent: i32 = exponent.parse().unwrap_or(0);
+    let limit = if json { 21 } else { 6 };
+    if exponent < -4 || exponent >= limit {
+        let sign = if exponent < 0 { '-' } else { '+' };
+        format!("{mantissa}e{sign}{:02}", exponent.abs())
+    } else {
+        // Rust's Display is the shortest round-trip form in positional notation.
+        let text = format!("{f}");
+        text.strip_suffix(".0").map(str::to_owned).unwrap_or(text)
+    }
+}
+
+/// Go's `encoding/json` escapes `<`, `>`, `&`, U+2028 and U+2029 so JSON is safe inside HTML.
+pub fn html_safe_json(json: &str) -> String {
+    let mut out = String::with_capacity(json.len());
+    for c in json.chars() {
+        match c {
+            '<' => out.push_str("\\u003c"),
+            '>' => out.push_str("\\u003e"),
+            '&' => out.push_str("\\u0026"),
+            '\u{2028}' => out.push_str("\\u2028"),
+            '\u{2029}' => out.push_str("\\u2029"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quote_matches_go() {
+        assert_eq!(quote("a\"b\\c"), r#""a\"b\\c""#);
+        assert_eq!(quote("line\nnext\ttab"), r#""line\nnext\ttab""#);
+        assert_eq!(quote("\u{1}"), r#""\x01""#);
+        assert_eq!(quote("héllo ✓"), "\"héllo ✓\"");
+        assert_eq!(quote("\u{2028}"), r#""\u2028""#);
+    }
+
+    #[test]
+    fn floats_format_like_go() {
+        assert_eq!(format_float(1.5, false), "1.5");
+        assert_eq!(format_float(1e6, false), "1e+06");
+        assert_eq!(format_float(123456.0, false), "123456");
+        assert_eq!(format_float(0.0001, false), "0.0001");
+        assert_eq!(format_float(0.00001, false), "1e-05");
+        assert_eq!(format_float(1e6, true), "1000000");
+        assert_eq!(format_float(2.0, true), "2");
+    }
+
+    #[test]
+    fn json_is_html_safe() {
+        assert_eq!(
+            html_safe_json(r#"{"a":"<b>&"}"#),
+            r#"{"a":"\u003cb\u003e\u0026"}"#
+        );
+    }
+}
