@@ -121,7 +121,7 @@ fn resolves_to_non_string(s: &str) -> bool {
         return true;
     }
     // Base-60 numbers such as 1:20 are floats in YAML 1.1.
-    if unsigned.contains(':') && unsigned.split(':').all(|part| plain_digits(part)) {
+    if unsigned.contains(':') && unsigned.split(':').all(plain_digits) {
         return true;
     }
     // Floats: digits with one dot and/or an exponent.
