@@ -1,0 +1,230 @@
+//! Rendering one pack version: check the cloud, resolve its values (pack values → presets → caller
+//! values → macros → schema validation), then render each manifest in `kubeManifests` order with
+//! `.Values` = `manifests.<name>`; manifests without such values are emitted verbatim.
+
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+use sha2::{Digest as _, Sha256};
+
+use super::cache::{OutputCache, TemplateCache};
+use super::data::to_template;
+use super::engine::TemplateFailure;
+use super::macros::{self, MacroContext, MacroError};
+use super::output::{self, Document};
+use super::validate::{self, Violation};
+use super::values::{self, ValuesError};
+use crate::pack::{Manifest, Pack};
+
+/// A stored version, loaded for rendering.
+#[derive(Debug, Clone)]
+pub struct LoadedVersion {
+    pub uid: String,
+    pub pack: Pack,
+    pub manifests: Vec<Manifest>,
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum RenderError {
+    #[error("{pack} does not support cloud {cloud:?} (it supports {})", supported.join(", "))]
+    CloudUnsupported {
+        pack: String,
+        cloud: String,
+        supported: Vec<String>,
+    },
+    #[error(transparent)]
+    Values(#[from] ValuesError),
+    #[error(transparent)]
+    Macro(#[from] MacroError),
+    #[error("{} value(s) do not fit the pack's schema: {}", .0.len(), summarize(.0))]
+    Invalid(Vec<Violation>),
+    #[error("{0}")]
+    TemplateInvalid(String),
+    #[error("{file}: {message}")]
+    Failed { file: String, message: String },
+    #[error("{file}: {message}")]
+    Template { file: String, message: String },
+    #[error(transparent)]
+    Output(#[from] output::OutputError),
+}
+
+fn summarize(violations: &[Violation]) -> String {
+    violations
+        .iter()
+        .map(|v| format!("{} {}", v.path, v.message))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// What a caller asks of one pack.
+#[derive(Debug, Clone, Default)]
+pub struct PackRequest {
+    pub values: Option<String>,
+    pub presets: Vec<String>,
+}
+
+/// The renderer and its caches; shared by every request.
+pub struct Renderer {
+    templates: TemplateCache,
+    outputs: OutputCache,
+}
+
+impl std::fmt::Debug for Renderer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Renderer")
+    }
+}
+
+/// Renders a cache hit or miss count (for metrics and benchmarks).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CacheOutcome {
+    Hit,
+    Miss,
+}
+
+impl Renderer {
+    /// `output_cache_bytes` 0 disables the output cache.
+    pub fn new(output_cache_bytes: u64) -> Renderer {
+        Renderer {
+            templates: TemplateCache::new(1024),
+            outputs: OutputCache::new(output_cache_bytes),
+        }
+    }
+
+    /// Refuses a cloud the pack does not list (and no `all`).
+    pub fn check_cloud(version: &LoadedVersion, cloud: &str) -> Result<(), RenderError> {
+        if version.pack.supports_cloud(cloud) {
+            Ok(())
+        } else {
+            Err(RenderError::CloudUnsupported {
+                pack: format!("{}@{}", version.pack.name, version.pack.version),
+                cloud: cloud.to_owned(),
+                supported: version.pack.cloud_types.clone(),
+            })
+        }
+    }
+
+    /// Resolves and validates the values of one pack for `context` (whose cloud must be set).
+    pub fn resolve_values(
+        &self,
+        version: &LoadedVersion,
+        request: &PackRequest,
+        context: &MacroContext,
+    ) -> Result<Value, RenderError> {
+        let pack = &version.pack;
+        let mut values = match &pack.values {
+            Value::Object(_) => pack.values.clone(),
+            _ => json!({}),
+        };
+        let mut wanted = request.presets.clone();
+        if let Some(text) = &request.values {
+            wanted.extend(values::presets_from_comment(text));
+        }
+        let presets = values::select_presets(&pack.presets, &wanted)?;
+        values::apply_presets(&mut values, &presets)?;
+        let mut defaults = values.clone();
+        if let Some(text) = &request.values {
+            values::deep_merge(&mut values, values::parse_mapping(text)?);
+        }
+        macros::resolve(&mut values, context)?;
+        macros::resolve(&mut defaults, context)?;
+        let violations = validate::validate(&values, &defaults, &pack.schema);
+        if !violations.is_empty() {
+            return Err(RenderError::Invalid(violations));
+        }
+        Ok(values)
+    }
+
+    /// The pack's default values for `context`, without validation (what a UI pre-fills).
+    pub fn default_values(
+        &self,
+        version: &LoadedVersion,
+        context: &MacroContext,
+    ) -> Result<Value, RenderError> {
+        let mut values = match &version.pack.values {
+            Value::Object(_) => version.pack.values.clone(),
+            _ => json!({}),
+        };
+        macros::resolve(&mut values, context)?;
+        Ok(values)
+    }
+
+    fn output_key(version: &LoadedVersion, values: &Value, strict: bool) -> [u8; 32] {
+        let mut hasher = Sha256::new();
+        hasher.update(version.uid.as_bytes());
+        hasher.update([0, u8::from(strict), 0]);
+        hasher.update(serde_json::to_vec(values).unwrap_or_default());
+        hasher.finalize().into()
+    }
+
+    /// Renders every manifest with resolved `values`.
+    pub fn render(
+        &self,
+        version: &LoadedVersion,
+        values: &Value,
+        strict: bool,
+    ) -> Result<(Arc<Vec<Document>>, CacheOutcome), RenderError> {
+        let key = Self::output_key(version, values, strict);
+        if let Some(found) = self.outputs.get(&key) {
+            return Ok((found, CacheOutcome::Hit));
+        }
+        let pack = &version.pack;
+        let mut documents = Vec::new();
+        for manifest in &version.manifests {
+            let source = format!("{}@{}/{}", pack.name, pack.version, manifest.path);
+            let text = if manifest.templated {
+                self.render_manifest(version, manifest, values, strict)?
+            } else {
+                manifest.text.clone()
+            };
+            documents.extend(output::split_documents(&source, &text));
+        }
+        let documents = Arc::new(documents);
+        self.outputs.insert(key, documents.clone());
+        Ok((documents, CacheOutcome::Miss))
+    }
+
+    fn render_manifest(
+        &self,
+        version: &LoadedVersion,
+        manifest: &Manifest,
+        values: &Value,
+        strict: bool,
+    ) -> Result<String, RenderError> {
+        // A template that failed its publish-time checks is never rendered: same message as the finding.
+        if let Some(finding) = version
+            .pack
+            .findings
+            .iter()
+            .find(|f| f.code == "template-invalid" && f.file == manifest.path)
+        {
+            return Err(RenderError::TemplateInvalid(finding.located_message()));
+        }
+        let compiled = self
+            .templates
+            .get(&version.uid, &manifest.path, &manifest.text, strict);
+        let template = compiled
+            .as_ref()
+            .as_ref()
+            .map_err(|e| RenderError::Template {
+                file: manifest.path.clone(),
+                message: e.to_string(),
+            })?;
+        let manifest_values = values
+            .get("manifests")
+            .and_then(|m| m.get(&manifest.name))
+            .cloned()
+            .unwrap_or(Value::Null);
+        let data = to_template(&json!({ "Values": manifest_values }));
+        template.execute(&data).map_err(|failure| match failure {
+            TemplateFailure::Fail(message) => RenderError::Failed {
+                file: manifest.path.clone(),
+                message,
+            },
+            TemplateFailure::Error(message) => RenderError::Template {
+                file: manifest.path.clone(),
+                message,
+            },
+        })
+    }
+}
