@@ -146,11 +146,11 @@ pub fn expected(version: &str, settings: &Settings) -> BTreeMap<ObjectKey, Value
                     }
                 }
             }
-            (Some("Secret"), Some("calico-etcd-secrets")) => {
-                if settings.etcd.as_ref().is_some_and(|e| e.tls) {
-                    object["data"] =
-                        json!({"etcd-key": TLS_KEY, "etcd-cert": TLS_CERT, "etcd-ca": TLS_CA});
-                }
+            (Some("Secret"), Some("calico-etcd-secrets"))
+                if settings.etcd.as_ref().is_some_and(|e| e.tls) =>
+            {
+                object["data"] =
+                    json!({"etcd-key": TLS_KEY, "etcd-cert": TLS_CERT, "etcd-ca": TLS_CA});
             }
             (Some("DaemonSet"), Some("calico-node")) => {
                 let containers = object["spec"]["template"]["spec"]["containers"]
