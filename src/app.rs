@@ -5,6 +5,8 @@ use std::sync::Arc;
 use crate::auth::AdminToken;
 use crate::config::{ServeConfig, StorageConfig};
 use crate::http::{AppState, Settings};
+use crate::registry::loader::VersionCache;
+use crate::render::pipeline::Renderer;
 use crate::store::blobs::BlobStore;
 use crate::store::db::{Db, DbError};
 
@@ -52,11 +54,15 @@ pub async fn open(config: &ServeConfig) -> Result<AppState, StartupError> {
         admin_token: config.admin_token.as_deref().map(AdminToken::new),
         max_blob_size: config.max_blob_size,
         max_pack_size: config.max_pack_size,
+        strict_by_default: config.strict,
     };
     Ok(AppState {
         db,
         blobs,
         settings: Arc::new(settings),
+        renderer: Arc::new(Renderer::new(config.render_cache_bytes)),
+        versions: Arc::new(VersionCache::new(512)),
+        render_permits: Arc::new(tokio::sync::Semaphore::new(config.render_permits())),
     })
 }
 

@@ -10,6 +10,8 @@ use crate::store::db::sqlite_url;
 
 /// Default largest blob an upload may store: 16 GiB.
 pub const DEFAULT_MAX_BLOB_SIZE: u64 = 16 << 30;
+/// Default size of the render output cache: 256 MiB.
+pub const DEFAULT_RENDER_CACHE_BYTES: u64 = 256 << 20;
 /// Default largest pack archive a publish may upload: 128 MiB.
 pub const DEFAULT_MAX_PACK_SIZE: u64 = 128 << 20;
 
@@ -87,6 +89,18 @@ pub struct ServeConfig {
     /// directory is skipped.
     #[arg(long, env = "PACKYARD_PACKS_DIR", default_value = "./packs")]
     pub packs_dir: PathBuf,
+
+    /// Bytes of rendered output kept for identical render requests; 0 disables the cache.
+    #[arg(long, env = "PACKYARD_RENDER_CACHE_BYTES", default_value_t = DEFAULT_RENDER_CACHE_BYTES)]
+    pub render_cache_bytes: u64,
+
+    /// Renders at most this many at once (0: twice the number of cores); others wait.
+    #[arg(long, env = "PACKYARD_RENDER_CONCURRENCY", default_value_t = 0)]
+    pub render_concurrency: usize,
+
+    /// Render strictly by default: any missing key is an error (`?strict=false` to relax).
+    #[arg(long, env = "PACKYARD_STRICT")]
+    pub strict: bool,
 }
 
 impl ServeConfig {
@@ -101,7 +115,18 @@ impl ServeConfig {
             max_blob_size: DEFAULT_MAX_BLOB_SIZE,
             max_pack_size: DEFAULT_MAX_PACK_SIZE,
             packs_dir: PathBuf::from("./packs"),
+            render_cache_bytes: DEFAULT_RENDER_CACHE_BYTES,
+            render_concurrency: 0,
+            strict: false,
         }
+    }
+
+    /// How many renders may run at once.
+    pub fn render_permits(&self) -> usize {
+        if self.render_concurrency > 0 {
+            return self.render_concurrency;
+        }
+        std::thread::available_parallelism().map_or(2, |n| n.get()) * 2
     }
 
     pub fn registry_uid(&self) -> String {

@@ -46,6 +46,20 @@ pub enum ApiError {
     PackInvalid(String),
     #[error("{0}")]
     VersionConflict(String),
+    #[error("{0}")]
+    CloudUnsupported(String),
+    #[error("{message}")]
+    ValuesInvalid {
+        message: String,
+        errors: Vec<crate::render::validate::Violation>,
+    },
+    #[error("{0}")]
+    TemplateInvalid(String),
+    #[error("{message}")]
+    RenderFailed {
+        message: String,
+        file: Option<String>,
+    },
     #[error("method {0} is not allowed on this resource")]
     MethodNotAllowed(String),
     #[error("{0}")]
@@ -83,6 +97,10 @@ impl ApiError {
             ApiError::ArchiveTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::PackInvalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::VersionConflict(_) => StatusCode::CONFLICT,
+            ApiError::CloudUnsupported(_)
+            | ApiError::ValuesInvalid { .. }
+            | ApiError::TemplateInvalid(_)
+            | ApiError::RenderFailed { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::WritesDisabled => StatusCode::FORBIDDEN,
             ApiError::BlobUnknown { .. } | ApiError::NotFound(_) => StatusCode::NOT_FOUND,
@@ -113,6 +131,10 @@ impl ApiError {
             ApiError::ArchiveTooLarge(_) => "ARCHIVE_TOO_LARGE",
             ApiError::PackInvalid(_) => "PACK_INVALID",
             ApiError::VersionConflict(_) => "VERSION_EXISTS",
+            ApiError::CloudUnsupported(_) => "CLOUD_UNSUPPORTED",
+            ApiError::ValuesInvalid { .. } => "VALUES_INVALID",
+            ApiError::TemplateInvalid(_) => "TEMPLATE_INVALID",
+            ApiError::RenderFailed { .. } => "RENDER_FAILED",
             ApiError::MethodNotAllowed(_) => "METHOD_NOT_ALLOWED",
             ApiError::Unauthorized(_) => "UNAUTHORIZED",
             ApiError::WritesDisabled => "DENIED",
@@ -127,6 +149,12 @@ impl ApiError {
 struct ErrorBody<'a> {
     code: &'a str,
     message: String,
+    /// Every failing value, for values that do not fit a pack's schema.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    errors: Option<&'a [crate::render::validate::Violation]>,
+    /// The pack file a render failed in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    file: Option<&'a str>,
 }
 
 /// The hidden detail of a 5xx, carried to the request log through the response extensions.
@@ -138,6 +166,14 @@ impl IntoResponse for ApiError {
         let body = ErrorBody {
             code: self.code(),
             message: self.to_string(),
+            errors: match &self {
+                ApiError::ValuesInvalid { errors, .. } => Some(errors.as_slice()),
+                _ => None,
+            },
+            file: match &self {
+                ApiError::RenderFailed { file, .. } => file.as_deref(),
+                _ => None,
+            },
         };
         let mut response = (self.status(), axum::Json(body)).into_response();
         let headers = response.headers_mut();
@@ -230,6 +266,38 @@ impl From<crate::registry::lifecycle::LifecycleError> for ApiError {
             LifecycleError::NotFound { .. } => ApiError::TagUnknown(error.to_string()),
             LifecycleError::Database(detail) => ApiError::internal(format!("database: {detail}")),
         }
+    }
+}
+
+impl From<crate::render::pipeline::RenderError> for ApiError {
+    fn from(error: crate::render::pipeline::RenderError) -> ApiError {
+        use crate::render::pipeline::RenderError;
+        let message = error.to_string();
+        match error {
+            RenderError::CloudUnsupported { .. } => ApiError::CloudUnsupported(message),
+            RenderError::Values(_) | RenderError::Macro(_) => ApiError::ValuesInvalid {
+                message,
+                errors: Vec::new(),
+            },
+            RenderError::Invalid(errors) => ApiError::ValuesInvalid { message, errors },
+            RenderError::TemplateInvalid(message) => ApiError::TemplateInvalid(message),
+            RenderError::Failed { file, message } | RenderError::Template { file, message } => {
+                ApiError::RenderFailed {
+                    message,
+                    file: Some(file),
+                }
+            }
+            RenderError::Output(e) => ApiError::RenderFailed {
+                message: e.to_string(),
+                file: Some(e.source_name),
+            },
+        }
+    }
+}
+
+impl From<crate::registry::loader::LoadError> for ApiError {
+    fn from(error: crate::registry::loader::LoadError) -> ApiError {
+        ApiError::internal(error)
     }
 }
 

@@ -12,8 +12,10 @@ mod ops;
 mod packs;
 mod paging;
 mod palette;
+mod profiles;
 mod publish;
 mod ranges;
+mod render;
 mod state;
 
 use axum::Router;
@@ -25,6 +27,9 @@ pub use state::{AppState, Settings};
 
 /// Limit for JSON request bodies (filters, state changes).
 const SMALL_BODY: usize = 64 * 1024;
+
+/// Limit for render requests (they carry a values document).
+const RENDER_BODY: usize = 1 << 20;
 
 /// The complete router, used by the server and by the tests alike.
 pub fn router(state: AppState) -> Router {
@@ -51,6 +56,24 @@ pub fn router(state: AppState) -> Router {
             "/v1/packs/{pack}/tags/{version}",
             get(packs::pack_by_tag)
                 .merge(patch(publish::change_state).layer(DefaultBodyLimit::max(SMALL_BODY))),
+        )
+        .route(
+            "/v1/packs/{pack}/tags/{version}/render",
+            get(render::render_get)
+                .post(render::render_post)
+                .layer(DefaultBodyLimit::max(RENDER_BODY)),
+        )
+        .route(
+            "/v1/packs/{pack}/tags/{version}/values",
+            get(render::default_values),
+        )
+        .route(
+            "/v1/clusterprofiles/render",
+            post(profiles::render_profile).layer(DefaultBodyLimit::max(RENDER_BODY)),
+        )
+        .route(
+            "/v1/clusterprofiles/validate/packs",
+            post(profiles::validate_profile).layer(DefaultBodyLimit::max(RENDER_BODY)),
         )
         .route("/v1/{pack}/tags/list", get(packs::tag_list))
         .route(

@@ -46,7 +46,7 @@ fn check_registry(state: &AppState, registry_uid: &str) -> Result<(), ApiError> 
     }
 }
 
-async fn versions_of(state: &AppState, name: &str) -> Result<Vec<VersionRow>, ApiError> {
+pub async fn versions_of(state: &AppState, name: &str) -> Result<Vec<VersionRow>, ApiError> {
     let name: PackName = name.parse()?;
     let rows = versions::list_for_pack(state.db.reader(), name.as_str()).await?;
     if rows.is_empty() {

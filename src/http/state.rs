@@ -1,6 +1,10 @@
 use std::sync::Arc;
 
+use tokio::sync::Semaphore;
+
 use crate::auth::AdminToken;
+use crate::registry::loader::VersionCache;
+use crate::render::pipeline::Renderer;
 use crate::store::blobs::BlobStore;
 use crate::store::db::Db;
 
@@ -12,6 +16,8 @@ pub struct Settings {
     pub admin_token: Option<AdminToken>,
     pub max_blob_size: u64,
     pub max_pack_size: u64,
+    /// Renders are strict (missing keys are errors) unless a request says otherwise.
+    pub strict_by_default: bool,
 }
 
 /// Everything a handler can reach. Cheap to clone.
@@ -20,4 +26,8 @@ pub struct AppState {
     pub db: Db,
     pub blobs: BlobStore,
     pub settings: Arc<Settings>,
+    pub renderer: Arc<Renderer>,
+    pub versions: Arc<VersionCache>,
+    /// Bounds how many renders run at once on the blocking pool.
+    pub render_permits: Arc<Semaphore>,
 }

@@ -3,6 +3,7 @@
 
 pub mod folders;
 pub mod lifecycle;
+pub mod loader;
 pub mod publish;
 pub mod tags;
 

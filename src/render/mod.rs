@@ -11,6 +11,7 @@ pub mod macros;
 pub mod output;
 pub mod pipeline;
 pub mod precheck;
+pub mod profile;
 pub mod validate;
 pub mod values;
 pub mod yaml_out;

@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
-"""Builds the cni-calico packs in packs/ from Project Calico's manifests in tests/fixtures/upstream/calico.
+"""Builds the packs packyard ships: cni-calico (from Project Calico's manifests in
+tests/fixtures/upstream/calico) and a minimal kubernetes pack (layer k8s, no manifests) for profiles.
 
 Each pack's manifests/calico.yaml is the upstream calico-etcd.yaml (datastore: etcd) and calico.yaml
 (datastore: kubernetes) joined by one if/else, with only the lines that carry a parameter templated: a
 line diff against upstream shows exactly those lines. Run from the repository root:
 
-    python3 tools/generate-calico-packs.py
+    python3 tools/generate-packs.py
 
 The logo is drawn here too (nothing is downloaded).
 """
@@ -130,6 +131,8 @@ def pack_json(version, state, k8s_min, k8s_max):
         "categories": "network,amd64,fips",
         "architecture": "amd64",
         "docsURL": f"https://docs.tigera.io/archive/v{version.rsplit('.', 1)[0]}/",
+        # The value holding the pod CIDR: profile validation compares it with the Kubernetes layer's.
+        "podCIDRValuePath": "manifests.calico.calicoNetworkCIDR",
     }
     if state == "deprecated":
         annotations["system_state"] = "deprecated"
@@ -334,9 +337,9 @@ def png(width, height, pixels):
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b"")
 
 
-def logo(size=128):
-    """An orange rounded tile with a white network: a ring of six nodes around a hub."""
-    orange = (251, 118, 33)
+def logo(size=128, background=(251, 118, 33)):
+    """A rounded tile with a white network: a ring of six nodes around a hub."""
+    orange = background
     white = (255, 255, 255)
     c = size / 2
     nodes = [(c + 34 * math.cos(a), c + 34 * math.sin(a)) for a in [i * math.pi / 3 - math.pi / 2 for i in range(6)]]
@@ -386,7 +389,57 @@ def logo(size=128):
     return png(size, size, rows)
 
 
+KUBERNETES_VERSION = "1.24.10"
+
+KUBERNETES_PACK_JSON = {
+    "name": "kubernetes",
+    "displayName": "Kubernetes",
+    "version": KUBERNETES_VERSION,
+    "layer": "k8s",
+    "cloudTypes": ["all"],
+    "annotations": {
+        "source": "spectrocloud",
+        "categories": "kubernetes,amd64",
+        "architecture": "amd64",
+        "podCIDRValuePath": "pack.podCIDR",
+    },
+}
+
+KUBERNETES_VALUES = """# Kubernetes %(version)s: the cluster's network ranges, read by the other layers of a profile.
+pack:
+  # The pod network. A CNI layer's pool must equal it (Calico follows it by default).
+  podCIDR: "192.168.0.0/16"
+  # The service network.
+  serviceClusterIpRange: "10.96.0.0/12"
+"""
+
+KUBERNETES_SCHEMA = """pack.podCIDR:
+  schema: '{{ required | format "${ipv4}/${number:[0-32]}" | hints "The pod network CIDR" }}'
+pack.serviceClusterIpRange:
+  schema: '{{ required | format "${ipv4}/${number:[0-32]}" | hints "The service network CIDR" }}'
+"""
+
+KUBERNETES_README = """# Kubernetes %(version)s
+
+The Kubernetes layer of a cluster profile. This minimal pack carries no manifests: it states the
+cluster's network ranges so that the other layers can follow them (`{{ .spectro.pack.kubernetes.pack.podCIDR }}`)
+and profile validation can check them.
+
+| Parameter | Default | Description |
+|---|---|---|
+| `pack.podCIDR` | `192.168.0.0/16` | The pod network; a CNI's pod pool must equal it |
+| `pack.serviceClusterIpRange` | `10.96.0.0/12` | The service network |
+"""
+
+
 def main():
+    folder = os.path.join(ROOT, "packs", f"kubernetes-{KUBERNETES_VERSION}")
+    write(os.path.join(folder, "pack.json"), json.dumps(KUBERNETES_PACK_JSON, indent=2) + "\n")
+    write(os.path.join(folder, "values.yaml"), KUBERNETES_VALUES % {"version": KUBERNETES_VERSION})
+    write(os.path.join(folder, "schema.yaml"), KUBERNETES_SCHEMA)
+    write(os.path.join(folder, "README.md"), KUBERNETES_README % {"version": KUBERNETES_VERSION})
+    write(os.path.join(folder, "logo.png"), logo(background=(50, 108, 229)))
+    print("wrote", folder)
     logo_bytes = logo()
     for version, (state, k8s_min, k8s_max) in VERSIONS.items():
         folder = os.path.join(ROOT, "packs", f"cni-calico-{version}")

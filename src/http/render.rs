@@ -1,0 +1,274 @@
+//! Rendering a pack for a cloud: `POST`/`GET /v1/packs/{name}/tags/{tag}/render` and the resolved
+//! default values, `GET /v1/packs/{name}/tags/{tag}/values`.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use sha2::{Digest as _, Sha256};
+
+use super::extract::{ApiPath, ApiQuery};
+use super::json::ApiJson;
+use super::packs::versions_of;
+use super::ranges;
+use super::{ApiError, AppState};
+use crate::domain::PackState;
+use crate::registry::tags;
+use crate::render::macros::MacroContext;
+use crate::render::output::{self, Document};
+use crate::render::pipeline::{CacheOutcome, LoadedVersion, PackRequest, Renderer};
+use crate::render::yaml_out;
+use crate::store::versions::VersionRow;
+
+/// `POST .../render` body; all but `cloudType` optional.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RenderBody {
+    pub cloud_type: String,
+    #[serde(default)]
+    pub values: Option<String>,
+    #[serde(default)]
+    pub presets: Vec<String>,
+    #[serde(default)]
+    pub variables: BTreeMap<String, String>,
+    #[serde(default)]
+    pub region: Option<String>,
+    #[serde(default)]
+    pub cluster_name: Option<String>,
+    #[serde(default)]
+    pub kubernetes_version: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RenderQuery {
+    cloud_type: Option<String>,
+    strict: Option<bool>,
+}
+
+/// The output format a client asked for with `Accept`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Yaml,
+    Json,
+}
+
+impl Format {
+    pub fn from_headers(headers: &HeaderMap) -> Format {
+        let accept = headers
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        if accept.contains("application/json") {
+            Format::Json
+        } else {
+            Format::Yaml
+        }
+    }
+}
+
+fn cloud(value: &str) -> Result<String, ApiError> {
+    let cloud = value.trim();
+    if cloud.is_empty() {
+        return Err(ApiError::InvalidParameter {
+            name: "cloudType",
+            reason: "the cloud to render for is required".to_owned(),
+        });
+    }
+    Ok(cloud.to_owned())
+}
+
+/// Resolves `{tag}` of `{name}` and loads the version for rendering.
+pub async fn load_tag(
+    state: &AppState,
+    name: &str,
+    tag: &str,
+) -> Result<(VersionRow, Arc<LoadedVersion>), ApiError> {
+    let rows = versions_of(state, name).await?;
+    let row = tags::resolve(name, &rows, tag)?.clone();
+    let loaded = state.versions.load(&state.db, &row).await?;
+    Ok((row, loaded))
+}
+
+/// Runs CPU-bound render work on the blocking pool, at most `--render-concurrency` at once.
+pub async fn on_render_pool<T: Send + 'static>(
+    state: &AppState,
+    work: impl FnOnce(&Renderer) -> T + Send + 'static,
+) -> Result<T, ApiError> {
+    let permit = state
+        .render_permits
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(ApiError::internal)?;
+    let renderer = state.renderer.clone();
+    let result = tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        work(&renderer)
+    })
+    .await
+    .map_err(ApiError::internal)?;
+    Ok(result)
+}
+
+/// The rendered documents as a response in `format`, with validators and the version's headers.
+pub fn documents_response(
+    documents: &[Document],
+    format: Format,
+    request: &HeaderMap,
+    extra: HeaderMap,
+) -> Result<Response, ApiError> {
+    let (body, content_type) = match format {
+        Format::Yaml => (
+            output::to_yaml_stream(documents).into_bytes(),
+            "application/yaml",
+        ),
+        Format::Json => {
+            let objects =
+                output::objects(documents).map_err(crate::render::pipeline::RenderError::from)?;
+            let list = output::to_list(objects);
+            (
+                serde_json::to_vec(&list).map_err(ApiError::internal)?,
+                "application/json",
+            )
+        }
+    };
+    let etag = format!("\"{}\"", hex::encode(&Sha256::digest(&body)[..16]));
+    let mut headers = extra;
+    headers.insert(
+        header::ETAG,
+        HeaderValue::from_str(&etag).map_err(ApiError::internal)?,
+    );
+    // Tags move (3.24.x follows new patches): revalidate with the ETag every time.
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    headers.insert(header::VARY, HeaderValue::from_static("Accept"));
+    headers.insert("x-object-count", HeaderValue::from(documents.len()));
+    if ranges::none_match(request, &etag) {
+        return Ok((StatusCode::NOT_MODIFIED, headers).into_response());
+    }
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    Ok((StatusCode::OK, headers, body).into_response())
+}
+
+/// `X-Pack-Version`, `X-Pack-Digest` and, for deprecated versions, a `Warning`.
+fn version_headers(row: &VersionRow, cache: CacheOutcome) -> Result<HeaderMap, ApiError> {
+    let mut headers = HeaderMap::new();
+    let value = |text: &str| HeaderValue::from_str(text).map_err(ApiError::internal);
+    headers.insert("x-pack-version", value(&row.version)?);
+    headers.insert("x-pack-digest", value(&row.digest.to_string())?);
+    headers.insert(
+        "x-render-cache",
+        HeaderValue::from_static(if cache == CacheOutcome::Hit {
+            "hit"
+        } else {
+            "miss"
+        }),
+    );
+    if row.state == PackState::Deprecated {
+        let warning = format!("299 - \"{} {} is deprecated\"", row.pack_name, row.version);
+        headers.insert(header::WARNING, value(&warning)?);
+    }
+    Ok(headers)
+}
+
+fn context_for(body: &RenderBody, cloud: &str) -> MacroContext {
+    MacroContext {
+        cloud_type: cloud.to_owned(),
+        region: body.region.clone().unwrap_or_default(),
+        cluster_name: body.cluster_name.clone().unwrap_or_default(),
+        kubernetes_version: body.kubernetes_version.clone().unwrap_or_default(),
+        packs: BTreeMap::new(),
+        variables: body.variables.clone(),
+    }
+}
+
+async fn render_tag(
+    state: &AppState,
+    name: &str,
+    tag: &str,
+    body: RenderBody,
+    strict: bool,
+    request: &HeaderMap,
+) -> Result<Response, ApiError> {
+    let cloud = cloud(&body.cloud_type)?;
+    let (row, loaded) = load_tag(state, name, tag).await?;
+    Renderer::check_cloud(&loaded, &cloud)?;
+    let context = context_for(&body, &cloud);
+    let pack_request = PackRequest {
+        values: body.values,
+        presets: body.presets,
+    };
+    let (documents, outcome) = on_render_pool(state, move |renderer| {
+        let values = renderer.resolve_values(&loaded, &pack_request, &context)?;
+        renderer.render(&loaded, &values, strict)
+    })
+    .await??;
+    let format = Format::from_headers(request);
+    documents_response(&documents, format, request, version_headers(&row, outcome)?)
+}
+
+/// `POST /v1/packs/{name}/tags/{tag}/render`.
+pub async fn render_post(
+    State(state): State<AppState>,
+    ApiPath((name, tag)): ApiPath<(String, String)>,
+    ApiQuery(query): ApiQuery<RenderQuery>,
+    request: HeaderMap,
+    ApiJson(body): ApiJson<RenderBody>,
+) -> Result<Response, ApiError> {
+    let strict = query.strict.unwrap_or(state.settings.strict_by_default);
+    render_tag(&state, &name, &tag, body, strict, &request).await
+}
+
+/// `GET /v1/packs/{name}/tags/{tag}/render?cloudType=`: the pack's defaults for that cloud.
+pub async fn render_get(
+    State(state): State<AppState>,
+    ApiPath((name, tag)): ApiPath<(String, String)>,
+    ApiQuery(query): ApiQuery<RenderQuery>,
+    request: HeaderMap,
+) -> Result<Response, ApiError> {
+    let strict = query.strict.unwrap_or(state.settings.strict_by_default);
+    let body = RenderBody {
+        cloud_type: query.cloud_type.unwrap_or_default(),
+        values: None,
+        presets: Vec::new(),
+        variables: BTreeMap::new(),
+        region: None,
+        cluster_name: None,
+        kubernetes_version: None,
+    };
+    render_tag(&state, &name, &tag, body, strict, &request).await
+}
+
+/// `GET /v1/packs/{name}/tags/{tag}/values?cloudType=`: the resolved default values as YAML.
+pub async fn default_values(
+    State(state): State<AppState>,
+    ApiPath((name, tag)): ApiPath<(String, String)>,
+    ApiQuery(query): ApiQuery<RenderQuery>,
+) -> Result<Response, ApiError> {
+    let cloud = cloud(query.cloud_type.as_deref().unwrap_or_default())?;
+    let (row, loaded) = load_tag(&state, &name, &tag).await?;
+    Renderer::check_cloud(&loaded, &cloud)?;
+    let context = MacroContext {
+        cloud_type: cloud,
+        ..MacroContext::default()
+    };
+    let values = on_render_pool(&state, move |renderer| {
+        renderer.default_values(&loaded, &context)
+    })
+    .await??;
+    let mut text = yaml_out::to_yaml(&values);
+    text.push('\n');
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/yaml"),
+    );
+    headers.insert(
+        "x-pack-version",
+        HeaderValue::from_str(&row.version).map_err(ApiError::internal)?,
+    );
+    Ok((StatusCode::OK, headers, text).into_response())
+}

@@ -1,0 +1,56 @@
+//! Loading versions for rendering, cached by uid: a uid names immutable content (a forced replace
+//! gets a new uid), so cached entries never go stale.
+
+use std::sync::Arc;
+
+use quick_cache::sync::Cache;
+
+use crate::render::pipeline::LoadedVersion;
+use crate::store::db::Db;
+use crate::store::versions::{self, VersionRow};
+
+pub struct VersionCache {
+    cache: Cache<String, Arc<LoadedVersion>>,
+}
+
+impl std::fmt::Debug for VersionCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("VersionCache")
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("version {0} has no stored document")]
+    Missing(String),
+}
+
+impl VersionCache {
+    pub fn new(capacity: usize) -> VersionCache {
+        VersionCache {
+            cache: Cache::new(capacity.max(1)),
+        }
+    }
+
+    /// The version with its manifests, from the cache or the database.
+    pub async fn load(&self, db: &Db, row: &VersionRow) -> Result<Arc<LoadedVersion>, LoadError> {
+        if let Some(found) = self.cache.get(&row.uid) {
+            return Ok(found);
+        }
+        let pack = versions::load_document(db.reader(), &row.uid)
+            .await?
+            .ok_or_else(|| LoadError::Missing(row.uid.clone()))?;
+        let manifests = versions::load_manifests(db.reader(), &row.uid)
+            .await?
+            .ok_or_else(|| LoadError::Missing(row.uid.clone()))?;
+        let loaded = Arc::new(LoadedVersion {
+            uid: row.uid.clone(),
+            pack,
+            manifests,
+        });
+        self.cache.insert(row.uid.clone(), loaded.clone());
+        Ok(loaded)
+    }
+}
