@@ -76,7 +76,7 @@ pub fn resolve_all(
     }
     results
         .into_iter()
-        .map(|r| r.unwrap_or_else(|| Ok(Value::Null)))
+        .map(|r| r.unwrap_or(Ok(Value::Null)))
         .collect()
 }
 
