@@ -30,7 +30,8 @@ pub enum StartupError {
     Serve(std::io::Error),
 }
 
-async fn open_storage(storage: &StorageConfig) -> Result<(Db, BlobStore), StartupError> {
+/// Opens the data directory, the database (migrated) and the blob store.
+pub async fn open_storage(storage: &StorageConfig) -> Result<(Db, BlobStore), StartupError> {
     tokio::fs::create_dir_all(&storage.data_dir)
         .await
         .map_err(|source| StartupError::DataDir {

@@ -3,6 +3,7 @@
 use clap::{Parser, Subcommand};
 
 use crate::client::push::PushArgs;
+use crate::client::render::RenderArgs;
 use crate::config::{LogFormat, ServeConfig, StorageConfig};
 
 #[derive(Debug, Parser)]
@@ -24,4 +25,6 @@ pub enum Command {
     Migrate(StorageConfig),
     /// Publish pack folders to a running registry.
     Push(PushArgs),
+    /// Render a pack's manifests for a cloud (from a server, or a local data directory).
+    Render(RenderArgs),
 }

@@ -11,6 +11,9 @@ async fn main() -> ExitCode {
         Command::Serve(config) => packyard::server::run(config).await.map_err(Into::into),
         Command::Migrate(storage) => packyard::app::migrate(&storage).await.map_err(Into::into),
         Command::Push(args) => packyard::client::push::run(args).await.map_err(Into::into),
+        Command::Render(args) => packyard::client::render::run(args)
+            .await
+            .map_err(Into::into),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,6 +1,7 @@
 //! Command-line commands that talk to a running packyard server over HTTP.
 
 pub mod push;
+pub mod render;
 
 /// The server a command talks to when none is given.
 pub const DEFAULT_SERVER: &str = "http://127.0.0.1:8080";
