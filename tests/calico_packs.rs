@@ -232,9 +232,10 @@ async fn a_plain_serve_loads_the_calico_packs_once() {
     assert!(logo.bytes().await.unwrap().starts_with(b"\x89PNG"));
     first.terminate();
     first.wait(Duration::from_secs(30)).await;
+    // The four Calico versions and the kubernetes pack.
     assert_eq!(
         first.log().matches("\"status\":\"published\"").count(),
-        4,
+        5,
         "{}",
         first.log()
     );
@@ -249,7 +250,7 @@ async fn a_plain_serve_loads_the_calico_packs_once() {
     .await;
     assert_eq!(
         second.log().matches("\"status\":\"unchanged\"").count(),
-        4,
+        5,
         "{}",
         second.log()
     );
