@@ -106,3 +106,49 @@ async fn unknown_routes_and_methods_answer_in_the_error_shape() {
         "METHOD_NOT_ALLOWED"
     );
 }
+
+#[tokio::test]
+async fn the_catalog_page_and_its_files_are_served_with_validators() {
+    let registry = TestRegistry::new().await;
+    for path in ["/", "/packs/cni-calico"] {
+        let page = registry.get(path).await;
+        assert_eq!(page.status, StatusCode::OK, "{path}");
+        assert_eq!(
+            page.header("content-type"),
+            Some("text/html; charset=utf-8")
+        );
+        assert!(
+            page.header("content-security-policy")
+                .unwrap()
+                .contains("script-src 'self'")
+        );
+        assert!(String::from_utf8_lossy(&page.body).contains("/static/app.js"));
+    }
+    let script = registry.get("/static/app.js").await;
+    assert_eq!(script.status, StatusCode::OK);
+    assert_eq!(
+        script.header("content-type"),
+        Some("text/javascript; charset=utf-8")
+    );
+    assert_eq!(script.header("cache-control"), Some("no-cache"));
+    let etag = script.header("etag").unwrap().to_owned();
+    let revalidated = registry
+        .send(
+            request(Method::GET, "/static/app.js")
+                .header("if-none-match", &etag)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(revalidated.status, StatusCode::NOT_MODIFIED);
+    assert!(revalidated.body.is_empty());
+    let missing = registry.get("/static/nope.js").await;
+    assert_eq!(missing.error_code(StatusCode::NOT_FOUND), "NOT_FOUND");
+    let traversal = registry.get("/static/..%2FCargo.toml").await;
+    assert_eq!(traversal.status, StatusCode::NOT_FOUND);
+    let budget = packyard::http::ui::script_and_style_bytes();
+    assert!(
+        budget < 100 * 1024,
+        "scripts and styles weigh {budget} bytes"
+    );
+}

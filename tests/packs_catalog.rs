@@ -530,6 +530,16 @@ async fn search_returns_one_row_per_pack_with_its_latest_version() {
         .await
         .json();
     assert_eq!(search_names(&prefix), ["cni-calico", "cni-cilium"]);
+    let text = registry
+        .post_json("/v1/packs/search", json!({"filter": {"text": "FLANNEL"}}))
+        .await
+        .json();
+    assert_eq!(search_names(&text), ["cni-flannel"]);
+    let by_display_name = registry
+        .post_json("/v1/packs/search", json!({"filter": {"text": "pack graf"}}))
+        .await
+        .json();
+    assert_eq!(search_names(&by_display_name), ["grafana"]);
     let not_grafana = registry
         .post_json(
             "/v1/packs/search",

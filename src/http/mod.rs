@@ -9,6 +9,7 @@ mod filters;
 mod json;
 mod logging;
 mod ops;
+mod overview;
 mod packs;
 mod paging;
 mod palette;
@@ -17,6 +18,7 @@ mod publish;
 mod ranges;
 mod render;
 mod state;
+pub mod ui;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -34,6 +36,9 @@ const RENDER_BODY: usize = 1 << 20;
 /// The complete router, used by the server and by the tests alike.
 pub fn router(state: AppState) -> Router {
     Router::new()
+        .route("/", get(ui::page))
+        .route("/packs/{name}", get(ui::page))
+        .route("/static/{file}", get(ui::static_file))
         .route("/health", get(ops::health))
         .route("/v1/_catalog", get(catalog::list_repositories))
         .route("/v1/registries/metadata", get(packs::registries_metadata))
@@ -66,6 +71,10 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/v1/packs/{pack}/tags/{version}/values",
             get(render::default_values),
+        )
+        .route(
+            "/v1/packs/{pack}/tags/{version}/overview",
+            get(overview::overview),
         )
         .route(
             "/v1/clusterprofiles/render",

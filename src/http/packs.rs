@@ -363,6 +363,9 @@ pub struct PackFilterSpec {
     is_fips: Option<bool>,
     #[serde(default)]
     state: Vec<String>,
+    /// packyard extension: text the name or display name contains (ignoring case).
+    #[serde(default)]
+    text: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize)]
@@ -476,6 +479,7 @@ pub async fn search_packs(
             .collect(),
         is_fips: filter.is_fips,
         states,
+        text: filter.text,
     };
     let sort: Vec<(SortField, bool)> = spec
         .sort

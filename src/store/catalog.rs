@@ -128,6 +128,8 @@ pub struct Filters {
     pub is_fips: Option<bool>,
     /// Empty means the default: active and deprecated.
     pub states: Vec<PackState>,
+    /// Text the name or the display name contains, ignoring case (a packyard extension).
+    pub text: Option<String>,
 }
 
 fn push_filters(sql: &mut Sql, filters: &Filters) {
@@ -160,6 +162,19 @@ fn push_filters(sql: &mut Sql, filters: &Filters) {
         )
         .bind_list(&clouds)
         .push("))");
+    }
+    if let Some(text) = filters
+        .text
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    {
+        let needle = text.to_lowercase();
+        sql.push(" AND (REPLACE(LOWER(v.pack_name), ")
+            .bind(Arg::Text(needle.clone()))
+            .push(", '') <> LOWER(v.pack_name) OR REPLACE(LOWER(v.display_name), ")
+            .bind(Arg::Text(needle))
+            .push(", '') <> LOWER(v.display_name))");
     }
     if let Some(fips) = filters.is_fips {
         sql.push(" AND v.is_fips = ")

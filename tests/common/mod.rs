@@ -3,6 +3,7 @@
 //! driven through the real router or a real server process on 127.0.0.1.
 #![allow(dead_code)] // Each test binary uses a different part of the harness.
 
+pub mod browser;
 pub mod calico;
 pub mod packs;
 pub mod palette;

@@ -1,0 +1,292 @@
+//! `GET /v1/packs/{name}/tags/{tag}/overview`: what the browser's pack page shows for one version,
+//! computed on the server: the README as sanitised HTML, the parameters with their default per
+//! cloud, images, presets and downloadable blobs.
+
+use axum::Json;
+use axum::extract::State;
+use serde::Serialize;
+use serde_json::Value;
+
+use super::blobs::blob_path;
+use super::extract::ApiPath;
+use super::palette::logo_url;
+use super::render::{load_tag, on_render_pool};
+use super::{ApiError, AppState};
+use crate::domain::{PackName, PackState};
+use crate::pack::schema::SchemaField;
+use crate::render::macros::MacroContext;
+use crate::render::pipeline::{LoadedVersion, Renderer};
+use crate::render::values::get_path;
+use crate::store::versions;
+
+/// Clouds a pack offered for `all` is shown with.
+const SHOWN_FOR_ALL: [&str; 5] = ["aws", "azure", "gcp", "vsphere", "openstack"];
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Overview {
+    name: String,
+    display_name: String,
+    version: String,
+    uid: String,
+    state: PackState,
+    layer: String,
+    digest: String,
+    cloud_types: Vec<String>,
+    logo_url: String,
+    readme_html: String,
+    images: Vec<String>,
+    presets: Vec<PresetSummary>,
+    parameters: Vec<Parameter>,
+    blobs: Vec<BlobLink>,
+    warnings: usize,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PresetSummary {
+    name: String,
+    display_name: String,
+    group: String,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Parameter {
+    name: String,
+    key: String,
+    #[serde(rename = "type")]
+    kind: String,
+    format: String,
+    supported_values: Vec<String>,
+    description: String,
+    required: bool,
+    readonly: bool,
+    /// The default, grouped by the clouds that share it.
+    defaults: Vec<CloudDefault>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CloudDefault {
+    clouds: Vec<String>,
+    value: String,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct BlobLink {
+    path: String,
+    role: String,
+    digest: String,
+    size: u64,
+    url: String,
+}
+
+/// Markdown to HTML, then sanitised: no script, event handler or `javascript:` URL survives.
+pub fn readme_html(markdown: &str) -> String {
+    let parser = pulldown_cmark::Parser::new_ext(markdown, pulldown_cmark::Options::ENABLE_TABLES);
+    let mut html = String::with_capacity(markdown.len() * 2);
+    pulldown_cmark::html::push_html(&mut html, parser);
+    ammonia::clean(&html)
+}
+
+fn text(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+/// A parameter's name as a pack's users know it: without the `manifests.<file>.` or `charts.<chart>.`
+/// prefix (`etcd.endpoints`), else the full path (`pack.podCIDR`).
+fn short_name(path: &str) -> String {
+    let mut parts = path.splitn(3, '.');
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some("manifests" | "charts"), Some(_), Some(rest)) => rest.to_owned(),
+        _ => path.to_owned(),
+    }
+}
+
+fn parameters(schema: &[SchemaField], defaults: &[(String, Value)]) -> Vec<Parameter> {
+    schema
+        .iter()
+        .map(|field| {
+            let mut grouped: Vec<CloudDefault> = Vec::new();
+            for (cloud, values) in defaults {
+                let value = if field.is_password() {
+                    "••••••".to_owned()
+                } else {
+                    get_path(values, &field.name).map(text).unwrap_or_default()
+                };
+                match grouped.iter_mut().find(|d| d.value == value) {
+                    Some(group) => group.clouds.push(cloud.clone()),
+                    None => grouped.push(CloudDefault {
+                        clouds: vec![cloud.clone()],
+                        value,
+                    }),
+                }
+            }
+            Parameter {
+                key: short_name(&field.name),
+                name: field.name.clone(),
+                kind: field.type_name().to_owned(),
+                format: field.format.clone(),
+                supported_values: field.list_options().to_vec(),
+                description: field.hints.join(" "),
+                required: field.required,
+                readonly: field.readonly,
+                defaults: grouped,
+            }
+        })
+        .collect()
+}
+
+fn images(values: &Value) -> Vec<String> {
+    get_path(values, "pack.content.images")
+        .and_then(Value::as_array)
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|item| {
+                    item.get("image")
+                        .and_then(Value::as_str)
+                        .or_else(|| item.as_str())
+                })
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn clouds_shown(version: &LoadedVersion) -> Vec<String> {
+    if version.pack.cloud_types.iter().any(|c| c == "all") {
+        SHOWN_FOR_ALL.iter().map(|c| (*c).to_owned()).collect()
+    } else {
+        version.pack.cloud_types.clone()
+    }
+}
+
+pub async fn overview(
+    State(state): State<AppState>,
+    ApiPath((name, tag)): ApiPath<(String, String)>,
+) -> Result<Json<Overview>, ApiError> {
+    let (row, loaded) = load_tag(&state, &name, &tag).await?;
+    let blobs = versions::list_version_blobs(state.db.reader(), &row.uid).await?;
+    let pack_name: PackName = row.pack_name.parse()?;
+    let blob_links = blobs
+        .into_iter()
+        .map(|blob| {
+            let mut url = blob_path(&pack_name, &blob.digest);
+            match blob.role.as_str() {
+                "logo" => url.push_str("?type=image/png"),
+                "archive" | "chart" => url.push_str("?type=application/gzip"),
+                _ => {}
+            }
+            BlobLink {
+                path: blob.path,
+                role: blob.role,
+                digest: blob.digest.to_string(),
+                size: blob.size,
+                url,
+            }
+        })
+        .collect();
+    let computed = on_render_pool(&state, move |renderer: &Renderer| {
+        let defaults: Vec<(String, Value)> = clouds_shown(&loaded)
+            .into_iter()
+            .filter_map(|cloud| {
+                let context = MacroContext {
+                    cloud_type: cloud.clone(),
+                    ..MacroContext::default()
+                };
+                renderer
+                    .default_values(&loaded, &context)
+                    .ok()
+                    .map(|v| (cloud, v))
+            })
+            .collect();
+        let pack = &loaded.pack;
+        let presets = pack
+            .presets
+            .iter()
+            .map(|p| PresetSummary {
+                name: p.name.clone(),
+                display_name: p.display_name.clone(),
+                group: p.group.clone(),
+            })
+            .collect::<Vec<_>>();
+        (
+            readme_html(pack.readme.as_deref().unwrap_or_default()),
+            images(&pack.values),
+            presets,
+            parameters(&pack.schema, &defaults),
+            pack.findings.len(),
+        )
+    })
+    .await?;
+    let (readme_html, images, presets, parameters, warnings) = computed;
+    Ok(Json(Overview {
+        name: row.pack_name.clone(),
+        display_name: row.display_name.clone(),
+        version: row.version.clone(),
+        uid: row.uid.clone(),
+        state: row.state,
+        layer: row.layer.clone(),
+        digest: row.digest.to_string(),
+        cloud_types: row.cloud_types.clone(),
+        logo_url: logo_url(&row),
+        readme_html,
+        images,
+        presets,
+        parameters,
+        blobs: blob_links,
+        warnings,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn readme_html_keeps_markdown_and_drops_scripts() {
+        let html = readme_html(
+            "# Title\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n<script>alert(1)</script>\n<a href=\"javascript:alert(1)\" onclick=\"x()\">x</a>\n<img src=\"y.png\" onerror=\"z()\">\n",
+        );
+        assert!(html.contains("<h1>Title</h1>"), "{html}");
+        assert!(html.contains("<table>"), "{html}");
+        for forbidden in ["<script", "onclick", "onerror", "javascript:"] {
+            assert!(!html.contains(forbidden), "{forbidden} survived: {html}");
+        }
+    }
+
+    #[test]
+    fn defaults_group_clouds_that_share_a_value() {
+        let (field, _) = crate::pack::schema::parse_pipeline(
+            "m.c.type",
+            r#"{{ format "${list:[A,B]}" | hints "Type" }}"#,
+        )
+        .unwrap();
+        let defaults = vec![
+            (
+                "aws".to_owned(),
+                serde_json::json!({"m": {"c": {"type": "A"}}}),
+            ),
+            (
+                "azure".to_owned(),
+                serde_json::json!({"m": {"c": {"type": "B"}}}),
+            ),
+            (
+                "gcp".to_owned(),
+                serde_json::json!({"m": {"c": {"type": "A"}}}),
+            ),
+        ];
+        let parameters = parameters(&[field], &defaults);
+        assert_eq!(parameters[0].defaults.len(), 2);
+        assert_eq!(parameters[0].defaults[0].clouds, ["aws", "gcp"]);
+        assert_eq!(parameters[0].defaults[1].value, "B");
+        assert_eq!(parameters[0].supported_values, ["A", "B"]);
+    }
+}
