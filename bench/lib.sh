@@ -8,6 +8,8 @@ export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/var/tmp/packyard-target}
 PACKYARD="$CARGO_TARGET_DIR/release/packyard"
 BENCH_PIDS=()
 BENCH_TMP=$(mktemp -d /var/tmp/packyard-bench.XXXXXX)
+# Readable by the users servers drop to (nginx workers, postgres).
+chmod 755 "$BENCH_TMP"
 
 bench_cleanup() {
   for pid in "${BENCH_PIDS[@]:-}"; do
@@ -43,7 +45,7 @@ start_packyard() {
   local port
   port=$(free_port)
   mkdir -p "$BENCH_TMP/$name"
-  (cd "$BENCH_ROOT" && RUST_LOG=warn exec "$PACKYARD" serve --listen "127.0.0.1:$port" \
+  (cd "$BENCH_ROOT" && exec "$PACKYARD" serve --listen "127.0.0.1:$port" \
     --data-dir "$BENCH_TMP/$name/data" "$@") >"$BENCH_TMP/$name/server.log" 2>&1 &
   BENCH_PIDS+=($!)
   for _ in $(seq 1 600); do
@@ -62,6 +64,15 @@ wrk_rate() {
   local url=$1
   shift
   wrk -t2 -c16 -d"${BENCH_SECONDS:-10}s" "$@" "$url" | awk '/Requests\/sec/ {print $2}'
+}
+
+# median_rate URL [wrk flags...]: the median requests/s of BENCH_RUNS (default 3) wrk runs.
+median_rate() {
+  local runs=${BENCH_RUNS:-3} rates=()
+  for _ in $(seq 1 "$runs"); do
+    rates+=("$(wrk_rate "$@")")
+  done
+  printf '%s\n' "${rates[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'
 }
 
 # row FIGURE PACKYARD REFERENCE: one table row with the ratio.

@@ -60,9 +60,14 @@ pub async fn open(config: &ServeConfig) -> Result<AppState, StartupError> {
     Ok(AppState {
         db,
         blobs,
+        blob_cache: Arc::new(crate::store::blob_cache::BlobCache::new()),
         settings: Arc::new(settings),
-        renderer: Arc::new(Renderer::new(config.render_cache_bytes)),
+        // The cache budget is split between rendered documents and finished responses.
+        renderer: Arc::new(Renderer::new(config.render_cache_bytes / 2)),
+        catalog: Arc::new(crate::http::catalog_cache::CatalogCache::new(config.catalog_cache_bytes)),
+        render_responses: Arc::new(crate::http::render_cache::RenderResponseCache::new(config.render_cache_bytes / 2)),
         versions: Arc::new(VersionCache::new(512)),
+        pack_rows: Arc::new(crate::registry::loader::PackRowsCache::new(16_384)),
         render_permits: Arc::new(tokio::sync::Semaphore::new(config.render_permits())),
     })
 }
@@ -96,6 +101,7 @@ pub async fn load_packs_dir(state: &AppState, dir: &std::path::Path) {
         let folder = outcome.folder.display().to_string();
         match outcome.result {
             Ok(published) => {
+                state.pack_changed(&published.name);
                 let status = match published.status {
                     PublishStatus::Created => "published",
                     PublishStatus::Replaced => "replaced",

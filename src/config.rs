@@ -10,6 +10,8 @@ use crate::store::db::sqlite_url;
 
 /// Default largest blob an upload may store: 16 GiB.
 pub const DEFAULT_MAX_BLOB_SIZE: u64 = 16 << 30;
+/// Default size of the catalog response cache: 128 MiB.
+pub const DEFAULT_CATALOG_CACHE_BYTES: u64 = 128 << 20;
 /// Default size of the render output cache: 256 MiB.
 pub const DEFAULT_RENDER_CACHE_BYTES: u64 = 256 << 20;
 /// Default largest pack archive a publish may upload: 128 MiB.
@@ -94,6 +96,11 @@ pub struct ServeConfig {
     #[arg(long, env = "PACKYARD_RENDER_CACHE_BYTES", default_value_t = DEFAULT_RENDER_CACHE_BYTES)]
     pub render_cache_bytes: u64,
 
+    /// Bytes of finished catalog responses (tag entities, lists, searches) kept between writes;
+    /// 0 disables the cache.
+    #[arg(long, env = "PACKYARD_CATALOG_CACHE_BYTES", default_value_t = DEFAULT_CATALOG_CACHE_BYTES)]
+    pub catalog_cache_bytes: u64,
+
     /// Renders at most this many at once (0: twice the number of cores); others wait.
     #[arg(long, env = "PACKYARD_RENDER_CONCURRENCY", default_value_t = 0)]
     pub render_concurrency: usize,
@@ -116,6 +123,7 @@ impl ServeConfig {
             max_pack_size: DEFAULT_MAX_PACK_SIZE,
             packs_dir: PathBuf::from("./packs"),
             render_cache_bytes: DEFAULT_RENDER_CACHE_BYTES,
+            catalog_cache_bytes: DEFAULT_CATALOG_CACHE_BYTES,
             render_concurrency: 0,
             strict: false,
         }

@@ -6,7 +6,7 @@ use packyard::cli::{Cli, Command};
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    packyard::telemetry::init(cli.log_format);
+    let _log_guard = packyard::telemetry::init(cli.log_format);
     let outcome: Result<(), Box<dyn std::error::Error>> = match cli.command {
         Command::Serve(config) => packyard::server::run(config).await.map_err(Into::into),
         Command::Migrate(storage) => packyard::app::migrate(&storage).await.map_err(Into::into),

@@ -3,6 +3,7 @@
 mod auth;
 mod blobs;
 mod catalog;
+pub mod catalog_cache;
 mod error;
 mod extract;
 mod filters;
@@ -17,6 +18,7 @@ mod profiles;
 mod publish;
 mod ranges;
 mod render;
+pub mod render_cache;
 mod state;
 pub mod ui;
 

@@ -1,5 +1,7 @@
 //! Reads of the pack catalog in Palette's shapes.
 
+use std::sync::Arc;
+
 use axum::Json;
 use axum::extract::State;
 use axum::http::HeaderMap;
@@ -14,6 +16,7 @@ use super::palette::{
     PackTagEntity, PackTags, PackUidValues, RegistriesMetadata, RegistryMetadata, logo_url,
     union_cloud_types,
 };
+use super::render_cache::request_key;
 use super::{ApiError, AppState, filters, paging};
 use crate::domain::{PackName, PackState, Version};
 use crate::registry::tags;
@@ -46,9 +49,9 @@ fn check_registry(state: &AppState, registry_uid: &str) -> Result<(), ApiError> 
     }
 }
 
-pub async fn versions_of(state: &AppState, name: &str) -> Result<Vec<VersionRow>, ApiError> {
+pub async fn versions_of(state: &AppState, name: &str) -> Result<Arc<Vec<VersionRow>>, ApiError> {
     let name: PackName = name.parse()?;
-    let rows = versions::list_for_pack(state.db.reader(), name.as_str()).await?;
+    let rows = state.pack_rows.get(&state.db, name.as_str()).await?;
     if rows.is_empty() {
         return Err(ApiError::PackUnknown(format!(
             "pack {name} is not published"
@@ -99,12 +102,13 @@ async fn tag_entity(state: &AppState, visible: &[VersionRow]) -> Result<PackTagE
         .or_else(|| newest(visible))
         .cloned()
         .ok_or_else(|| ApiError::internal("tag entity without versions"))?;
+    let documents = versions::load_documents_for_pack(state.db.reader(), &display.pack_name).await?;
     let mut pack_values = Vec::with_capacity(visible.len());
     for row in visible {
-        let pack = versions::load_document(state.db.reader(), &row.uid)
-            .await?
+        let pack = documents
+            .get(&row.uid)
             .ok_or_else(|| ApiError::internal(format!("version {} has no document", row.uid)))?;
-        pack_values.push(PackUidValues::new(row, &pack, registry_uid));
+        pack_values.push(PackUidValues::new(row, pack, registry_uid));
     }
     Ok(PackTagEntity {
         name: display.pack_name.clone(),
@@ -137,8 +141,19 @@ pub async fn pack_in_registry(
     State(state): State<AppState>,
     ApiPath((name, registry_uid)): ApiPath<(String, String)>,
     ApiQuery(query): ApiQuery<PackRegistryQuery>,
-) -> Result<Json<PackTagEntity>, ApiError> {
+) -> Result<Response, ApiError> {
     check_registry(&state, &registry_uid)?;
+    let key = request_key([
+        b"entity".as_slice(),
+        name.as_bytes(),
+        query.cloud_type.as_deref().unwrap_or_default().as_bytes(),
+        query.layer.as_deref().unwrap_or_default().as_bytes(),
+        query.states.as_deref().unwrap_or_default().as_bytes(),
+    ]);
+    let pending = match state.catalog.lookup(key) {
+        Ok(cached) => return Ok(cached),
+        Err(pending) => pending,
+    };
     let rows = versions_of(&state, &name).await?;
     let states = visible_states(query.states.as_deref())?;
     let cloud = query
@@ -152,7 +167,8 @@ pub async fn pack_in_registry(
         .map(str::trim)
         .filter(|l| !l.is_empty());
     let visible: Vec<VersionRow> = rows
-        .into_iter()
+        .iter()
+        .cloned()
         .filter(|row| states.contains(&row.state))
         .filter(|row| cloud.is_none_or(|c| row.cloud_types.iter().any(|t| t == c || t == "all")))
         .filter(|row| layer.is_none_or(|l| row.layer == l))
@@ -162,7 +178,8 @@ pub async fn pack_in_registry(
             "no version of pack {name} matches the requested cloud type, layer and states"
         )));
     }
-    Ok(Json(tag_entity(&state, &visible).await?))
+    let entity = tag_entity(&state, &visible).await?;
+    state.catalog.store(pending, &entity)
 }
 
 /// `GET /v1/packs/{uid}`: one version, as a `v1PackTagEntity` with that version alone.
@@ -231,9 +248,9 @@ pub async fn tag_list(
     Ok(Json(TagList {
         name,
         tags: rows
-            .into_iter()
+            .iter()
             .filter(|row| row.state.is_listed())
-            .map(|row| row.tag)
+            .map(|row| row.tag.clone())
             .collect(),
     }))
 }
@@ -256,7 +273,17 @@ struct ListPosition {
 pub async fn list_packs(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<ListQuery>,
-) -> Result<Json<PackSummaries>, ApiError> {
+) -> Result<Response, ApiError> {
+    let key = request_key([
+        b"list".as_slice(),
+        query.filters.as_deref().unwrap_or_default().as_bytes(),
+        format!("{:?}", query.limit).as_bytes(),
+        query.continue_token.as_deref().unwrap_or_default().as_bytes(),
+    ]);
+    let pending = match state.catalog.lookup(key) {
+        Ok(cached) => return Ok(cached),
+        Err(pending) => pending,
+    };
     let filters = match query
         .filters
         .as_deref()
@@ -296,7 +323,7 @@ pub async fn list_packs(
         _ => String::new(),
     };
     let registry_uid = &state.settings.registry_uid;
-    Ok(Json(PackSummaries {
+    let summaries = PackSummaries {
         listmeta: ListMeta {
             continue_token,
             count,
@@ -307,11 +334,12 @@ pub async fn list_packs(
             .iter()
             .map(|row| PackSummary::new(row, registry_uid))
             .collect(),
-    }))
+    };
+    state.catalog.store(pending, &summaries)
 }
 
 /// `v1FilterString`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FilterString {
     eq: Option<String>,
@@ -341,7 +369,7 @@ impl FilterString {
 }
 
 /// `v1PackFilterSpec`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PackFilterSpec {
     name: Option<FilterString>,
@@ -368,7 +396,7 @@ pub struct PackFilterSpec {
     text: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize)]
+#[derive(Debug, Clone, Copy, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 enum SortFieldName {
     Name,
@@ -379,7 +407,7 @@ enum SortFieldName {
     DisplayName,
 }
 
-#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 enum SortOrder {
     #[default]
@@ -387,7 +415,7 @@ enum SortOrder {
     Desc,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 pub struct PackSortSpec {
     field: SortFieldName,
     #[serde(default)]
@@ -395,7 +423,7 @@ pub struct PackSortSpec {
 }
 
 /// `v1PacksFilterSpec`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 pub struct PacksFilterSpec {
     #[serde(default)]
     filter: Option<PackFilterSpec>,
@@ -421,7 +449,17 @@ pub async fn search_packs(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<SearchQuery>,
     ApiJson(spec): ApiJson<PacksFilterSpec>,
-) -> Result<Json<PackMetadataList>, ApiError> {
+) -> Result<Response, ApiError> {
+    let key = request_key([
+        b"search".as_slice(),
+        &serde_json::to_vec(&spec).map_err(ApiError::internal)?,
+        format!("{:?} {:?}", query.limit, query.offset).as_bytes(),
+        query.continue_token.as_deref().unwrap_or_default().as_bytes(),
+    ]);
+    let pending = match state.catalog.lookup(key) {
+        Ok(cached) => return Ok(cached),
+        Err(pending) => pending,
+    };
     let filter = spec.filter.unwrap_or_default();
     let registry_uid = state.settings.registry_uid.clone();
     let limit = paging::limit(query.limit)?;
@@ -449,7 +487,7 @@ pub async fn search_packs(
         },
     };
     if !filter.registry_uid.is_empty() && !filter.registry_uid.contains(&registry_uid) {
-        return Ok(Json(empty(offset)));
+        return state.catalog.store(pending, &empty(offset));
     }
     let mut states = Vec::new();
     for name in &filter.state {
@@ -502,7 +540,7 @@ pub async fn search_packs(
     rows.truncate(limit as usize);
     let next = offset + rows.len() as u64;
     let registry_name = &state.settings.registry_name;
-    Ok(Json(PackMetadataList {
+    let list = PackMetadataList {
         items: rows
             .iter()
             .map(|row| PackMetadata::new(row, &registry_uid, registry_name))
@@ -517,7 +555,8 @@ pub async fn search_packs(
             limit: u64::from(limit),
             offset,
         },
-    }))
+    };
+    state.catalog.store(pending, &list)
 }
 
 /// `GET /v1/packs/{name}/tags/{tag}`: the one version a tag (a version, `3.24.x`, or `latest`)

@@ -10,10 +10,11 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use sha2::{Digest as _, Sha256};
 
 use super::extract::ApiQuery;
 use super::json::ApiJson;
-use super::render::{Format, documents_response, load_tag, on_render_pool};
+use super::render::{Format, encode, load_tag, on_render_pool, respond};
 use super::{ApiError, AppState};
 use crate::render::pipeline::{LoadedVersion, PackRequest, RenderError};
 use crate::render::profile::{self, ConstraintError, Layered};
@@ -138,12 +139,16 @@ pub async fn render_profile(
     )
     .await?
     .map_err(|(pack, error)| prefix(pack, error.into()))?;
-    documents_response(
-        &documents,
-        Format::from_headers(&request),
-        &request,
-        HeaderMap::new(),
-    )
+    let format = Format::from_headers(&request);
+    // The output is a function of the documents: their digest is the ETag.
+    let mut hasher = Sha256::new();
+    for document in &documents {
+        hasher.update(document.source.as_bytes());
+        hasher.update(document.text.as_bytes());
+    }
+    hasher.update([u8::from(format == Format::Json)]);
+    let encoded = encode(&documents, format, &hasher.finalize().into())?;
+    respond(&encoded, format, &request, HeaderMap::new())
 }
 
 /// Names the pack an error came from.

@@ -99,6 +99,7 @@ pub async fn publish_pack(
         PublishStatus::Unchanged => (StatusCode::OK, "unchanged"),
     };
     if published.status != PublishStatus::Unchanged {
+        state.pack_changed(&published.name);
         tracing::info!(pack = %published.name, version = %published.version, digest = %published.digest, status = label, "pack published");
     }
     let body = PublishResponse {
@@ -141,6 +142,7 @@ pub async fn change_state(
         .map_err(|e: crate::domain::PackStateError| ApiError::InvalidBody(e.to_string()))?;
     let row =
         lifecycle::change_state(&state.db, name.as_str(), &version, new_state, ADMIN_ACTOR).await?;
+    state.pack_changed(name.as_str());
     tracing::info!(pack = %name, version = %version, state = %new_state, "pack state changed");
     let body = StateResponse {
         uid: row.uid,

@@ -4,16 +4,18 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use bytes::Bytes;
+
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use sha2::{Digest as _, Sha256};
 
 use super::extract::{ApiPath, ApiQuery};
 use super::json::ApiJson;
 use super::packs::versions_of;
 use super::ranges;
+use super::render_cache::{CachedBody, request_key};
 use super::{ApiError, AppState};
 use crate::domain::PackState;
 use crate::registry::tags;
@@ -114,43 +116,60 @@ pub async fn on_render_pool<T: Send + 'static>(
     Ok(result)
 }
 
-/// The rendered documents as a response in `format`, with validators and the version's headers.
-pub fn documents_response(
-    documents: &[Document],
-    format: Format,
-    request: &HeaderMap,
-    extra: HeaderMap,
-) -> Result<Response, ApiError> {
-    let (body, content_type) = match format {
-        Format::Yaml => (
-            output::to_yaml_stream(documents).into_bytes(),
-            "application/yaml",
-        ),
+/// The rendered documents as a body in `format`. `key` digests every input the body is a
+/// function of, so it serves as a strong ETag without hashing the (large) body.
+pub fn encode(documents: &[Document], format: Format, key: &[u8; 32]) -> Result<CachedBody, ApiError> {
+    let body = match format {
+        Format::Yaml => output::to_yaml_stream(documents).into_bytes(),
         Format::Json => {
-            let objects =
-                output::objects(documents).map_err(crate::render::pipeline::RenderError::from)?;
-            let list = output::to_list(objects);
-            (
-                serde_json::to_vec(&list).map_err(ApiError::internal)?,
-                "application/json",
-            )
+            let objects = output::objects(documents).map_err(crate::render::pipeline::RenderError::from)?;
+            serde_json::to_vec(&output::to_list(objects)).map_err(ApiError::internal)?
         }
     };
-    let etag = format!("\"{}\"", hex::encode(&Sha256::digest(&body)[..16]));
+    let etag = format!("\"{}\"", hex::encode(&key[..16]));
+    Ok(CachedBody::new(Bytes::from(body), etag, documents.len()))
+}
+
+fn accepts_gzip(request: &HeaderMap) -> bool {
+    request
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|coding| {
+            let mut parts = coding.split(';');
+            let name = parts.next().unwrap_or_default().trim();
+            let refused = parts.any(|p| matches!(p.trim(), "q=0" | "q=0.0" | "q=0.00" | "q=0.000"));
+            name.eq_ignore_ascii_case("gzip") && !refused
+        })
+}
+
+/// A finished body as a response: validators, `Vary`, gzip when the client accepts it.
+pub fn respond(body: &CachedBody, format: Format, request: &HeaderMap, extra: HeaderMap) -> Result<Response, ApiError> {
+    let gzip = accepts_gzip(request);
+    // Each encoding is its own representation, with its own strong ETag.
+    let etag = if gzip { format!("{}-gzip\"", body.etag.trim_end_matches('"')) } else { body.etag.clone() };
     let mut headers = extra;
-    headers.insert(
-        header::ETAG,
-        HeaderValue::from_str(&etag).map_err(ApiError::internal)?,
-    );
+    headers.insert(header::ETAG, HeaderValue::from_str(&etag).map_err(ApiError::internal)?);
     // Tags move (3.24.x follows new patches): revalidate with the ETag every time.
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    headers.insert(header::VARY, HeaderValue::from_static("Accept"));
-    headers.insert("x-object-count", HeaderValue::from(documents.len()));
-    if ranges::none_match(request, &etag) {
+    headers.insert(header::VARY, HeaderValue::from_static("Accept, Accept-Encoding"));
+    headers.insert("x-object-count", HeaderValue::from(body.objects));
+    if ranges::none_match(request, &etag) || ranges::none_match(request, &body.etag) {
         return Ok((StatusCode::NOT_MODIFIED, headers).into_response());
     }
+    let content_type = match format {
+        Format::Yaml => "application/yaml",
+        Format::Json => "application/json",
+    };
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    Ok((StatusCode::OK, headers, body).into_response())
+    let bytes = if gzip {
+        headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        body.gzip().clone()
+    } else {
+        body.body.clone()
+    };
+    Ok((StatusCode::OK, headers, bytes).into_response())
 }
 
 /// `X-Pack-Version`, `X-Pack-Digest` and, for deprecated versions, a `Warning`.
@@ -185,6 +204,24 @@ fn context_for(body: &RenderBody, cloud: &str) -> MacroContext {
     }
 }
 
+/// Everything that determines a render response, as a cache key.
+fn response_key(uid: &str, body: &RenderBody, cloud: &str, strict: bool, format: Format) -> [u8; 32] {
+    let variables = serde_json::to_vec(&body.variables).unwrap_or_default();
+    let presets = body.presets.join("\n");
+    let flags = [u8::from(strict), u8::from(format == Format::Json)];
+    request_key([
+        uid.as_bytes(),
+        cloud.as_bytes(),
+        body.values.as_deref().unwrap_or_default().as_bytes(),
+        presets.as_bytes(),
+        &variables,
+        body.region.as_deref().unwrap_or_default().as_bytes(),
+        body.cluster_name.as_deref().unwrap_or_default().as_bytes(),
+        body.kubernetes_version.as_deref().unwrap_or_default().as_bytes(),
+        &flags,
+    ])
+}
+
 async fn render_tag(
     state: &AppState,
     name: &str,
@@ -196,18 +233,25 @@ async fn render_tag(
     let cloud = cloud(&body.cloud_type)?;
     let (row, loaded) = load_tag(state, name, tag).await?;
     Renderer::check_cloud(&loaded, &cloud)?;
+    let format = Format::from_headers(request);
+    let key = response_key(&row.uid, &body, &cloud, strict, format);
+    if let Some(cached) = state.render_responses.get(&key) {
+        return respond(&cached, format, request, version_headers(&row, CacheOutcome::Hit)?);
+    }
     let context = context_for(&body, &cloud);
     let pack_request = PackRequest {
         values: body.values,
         presets: body.presets,
     };
-    let (documents, outcome) = on_render_pool(state, move |renderer| {
+    let (encoded, outcome) = on_render_pool(state, move |renderer| -> Result<_, ApiError> {
         let values = renderer.resolve_values(&loaded, &pack_request, &context)?;
-        renderer.render(&loaded, &values, strict)
+        let (documents, outcome) = renderer.render(&loaded, &values, strict)?;
+        Ok((encode(&documents, format, &key)?, outcome))
     })
     .await??;
-    let format = Format::from_headers(request);
-    documents_response(&documents, format, request, version_headers(&row, outcome)?)
+    let encoded = Arc::new(encoded);
+    state.render_responses.insert(key, encoded.clone());
+    respond(&encoded, format, request, version_headers(&row, outcome)?)
 }
 
 /// `POST /v1/packs/{name}/tags/{tag}/render`.

@@ -3,7 +3,8 @@ use std::sync::Arc;
 use tokio::sync::Semaphore;
 
 use crate::auth::AdminToken;
-use crate::registry::loader::VersionCache;
+use crate::registry::loader::{PackRowsCache, VersionCache};
+use crate::store::blob_cache::BlobCache;
 use crate::render::pipeline::Renderer;
 use crate::store::blobs::BlobStore;
 use crate::store::db::Db;
@@ -20,14 +21,29 @@ pub struct Settings {
     pub strict_by_default: bool,
 }
 
+impl AppState {
+    /// Forgets cached facts about `pack` after a write changed it.
+    pub fn pack_changed(&self, pack: &str) {
+        self.pack_rows.invalidate(pack);
+        self.catalog.invalidate();
+    }
+}
+
 /// Everything a handler can reach. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct AppState {
     pub db: Db,
     pub blobs: BlobStore,
+    pub blob_cache: Arc<BlobCache>,
     pub settings: Arc<Settings>,
     pub renderer: Arc<Renderer>,
     pub versions: Arc<VersionCache>,
+    /// Finished catalog responses; invalidated on every write.
+    pub catalog: Arc<super::catalog_cache::CatalogCache>,
+    /// Finished render responses.
+    pub render_responses: Arc<super::render_cache::RenderResponseCache>,
+    /// Version rows by pack name; invalidated on every write.
+    pub pack_rows: Arc<PackRowsCache>,
     /// Bounds how many renders run at once on the blocking pool.
     pub render_permits: Arc<Semaphore>,
 }

@@ -54,3 +54,46 @@ impl VersionCache {
         Ok(loaded)
     }
 }
+
+/// Every version row of a pack, by pack name. Rows change (publishes, state changes): every write
+/// through this process calls [`PackRowsCache::invalidate`]; other processes' writes arrive through
+/// the same call from the change listener.
+pub struct PackRowsCache {
+    cache: Cache<String, Arc<Vec<VersionRow>>>,
+}
+
+impl std::fmt::Debug for PackRowsCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PackRowsCache")
+    }
+}
+
+impl PackRowsCache {
+    pub fn new(capacity: usize) -> PackRowsCache {
+        PackRowsCache {
+            cache: Cache::new(capacity.max(1)),
+        }
+    }
+
+    /// The pack's versions, oldest first (empty when the pack is not published).
+    pub async fn get(&self, db: &Db, pack: &str) -> Result<Arc<Vec<VersionRow>>, sqlx::Error> {
+        if let Some(found) = self.cache.get(pack) {
+            return Ok(found);
+        }
+        let rows = Arc::new(versions::list_for_pack(db.reader(), pack).await?);
+        if !rows.is_empty() {
+            self.cache.insert(pack.to_owned(), rows.clone());
+        }
+        Ok(rows)
+    }
+
+    /// Forgets a pack whose versions changed.
+    pub fn invalidate(&self, pack: &str) {
+        self.cache.remove(pack);
+    }
+
+    /// Forgets everything (when changes may have been missed).
+    pub fn clear(&self) {
+        self.cache.clear();
+    }
+}

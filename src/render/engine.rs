@@ -2,7 +2,9 @@
 //! functions, `missingkey=zero` with every `<no value>` removed, and Go's error for a field of a
 //! missing value (`.Values.missing.deeper`), which gotmpl would otherwise print as empty.
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
+
+use quick_cache::sync::Cache;
 
 use gotmpl::parse::{CommandNode, Expr, ListNode, Node, Parser, PipeNode, SmolStr};
 use gotmpl::{MissingKey, Template, TemplateError, Value};
@@ -206,12 +208,23 @@ impl CompiledTemplate {
 /// Renders a one-off template (values macros) leniently: missing fields of missing values are
 /// empty rather than errors, so an undefined macro resolves to "" unless it has a `default`.
 pub fn render_lenient(source: &str, data: &Value) -> Result<String, TemplateFailure> {
-    let template = Template::new("macro")
-        .funcs(functions::sprig().clone())
-        .missing_key(MissingKey::ZeroValue)
-        .max_range_iters(MAX_RANGE_ITERATIONS)
-        .parse(source)
-        .map_err(template_error)?;
+    // Packs repeat the same few macro strings in every request: parse each once.
+    static PARSED: LazyLock<Cache<String, Arc<Template>>> = LazyLock::new(|| Cache::new(4096));
+    let template = match PARSED.get(source) {
+        Some(template) => template,
+        None => {
+            let template = Arc::new(
+                Template::new("macro")
+                    .funcs(functions::sprig().clone())
+                    .missing_key(MissingKey::ZeroValue)
+                    .max_range_iters(MAX_RANGE_ITERATIONS)
+                    .parse(source)
+                    .map_err(template_error)?,
+            );
+            PARSED.insert(source.to_owned(), template.clone());
+            template
+        }
+    };
     let output = template.execute_to_string(data).map_err(template_error)?;
     Ok(output.replace("<no value>", ""))
 }

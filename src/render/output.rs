@@ -17,35 +17,38 @@ fn has_content(text: &str) -> bool {
     })
 }
 
-/// Splits rendered text on `---` lines into documents, dropping empty ones.
+/// Splits rendered text on `---` lines into documents, dropping empty ones. Each document is one
+/// slice of the text (no line-by-line copying).
 pub fn split_documents(source: &str, text: &str) -> Vec<Document> {
     let mut documents = Vec::new();
-    let mut current = String::new();
-    let mut flush = |current: &mut String| {
-        if has_content(current) {
+    let mut push = |start: usize, end: usize| {
+        let body = text[start..end].trim_matches('\n');
+        if has_content(body) {
             documents.push(Document {
                 source: source.to_owned(),
-                text: current.trim_matches('\n').to_owned(),
+                text: body.to_owned(),
             });
         }
-        current.clear();
     };
-    for line in text.lines() {
-        let is_separator = line == "---" || line.starts_with("--- ") || line.starts_with("---\t");
-        if is_separator {
-            flush(&mut current);
-        } else {
-            current.push_str(line);
-            current.push('\n');
+    let mut start = 0;
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let content = line.strip_suffix('\n').unwrap_or(line);
+        let content = content.strip_suffix('\r').unwrap_or(content);
+        if content == "---" || content.starts_with("--- ") || content.starts_with("---\t") {
+            push(start, offset);
+            start = offset + line.len();
         }
+        offset += line.len();
     }
-    flush(&mut current);
+    push(start, text.len());
     documents
 }
 
 /// One YAML stream, each document preceded by `---` and a `# Source:` comment.
 pub fn to_yaml_stream(documents: &[Document]) -> String {
-    let mut out = String::new();
+    let size: usize = documents.iter().map(|d| d.text.len() + d.source.len() + 16).sum();
+    let mut out = String::with_capacity(size);
     for document in documents {
         out.push_str("---\n# Source: ");
         out.push_str(&document.source);

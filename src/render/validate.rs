@@ -2,6 +2,9 @@
 //! enums, regexes, number ranges, `ipv4`, `version`. Every violation is reported, with its path.
 
 use std::net::{Ipv4Addr, Ipv6Addr};
+use std::sync::{Arc, LazyLock};
+
+use quick_cache::sync::Cache;
 
 use base64::Engine;
 use serde::Serialize;
@@ -48,6 +51,17 @@ fn values_at<'v>(root: &'v Value, name: &str) -> Vec<(String, Option<&'v Value>)
     found
 }
 
+/// Schema regexes are the same in every request: compile each once.
+fn compiled(pattern: &str) -> Option<Arc<regex::Regex>> {
+    static COMPILED: LazyLock<Cache<String, Arc<regex::Regex>>> = LazyLock::new(|| Cache::new(4096));
+    if let Some(found) = COMPILED.get(pattern) {
+        return Some(found);
+    }
+    let regex = Arc::new(regex::Regex::new(pattern).ok()?);
+    COMPILED.insert(pattern.to_owned(), regex.clone());
+    Some(regex)
+}
+
 fn scalar_text(value: &Value) -> Option<String> {
     match value {
         Value::String(s) => Some(s.clone()),
@@ -64,10 +78,10 @@ fn is_version(text: &str) -> bool {
 /// Checks one piece of text against one placeholder; `None` when it fits.
 fn check_slot(slot: &Slot, text: &str, value: Option<&Value>) -> Option<String> {
     if let Some(pattern) = &slot.regex {
-        return match regex::Regex::new(pattern) {
-            Ok(re) if re.is_match(text) => None,
-            Ok(_) => Some(format!("must match /{pattern}/")),
-            Err(_) => None,
+        return match compiled(pattern) {
+            Some(re) if re.is_match(text) => None,
+            Some(_) => Some(format!("must match /{pattern}/")),
+            None => None,
         };
     }
     match &slot.kind {
@@ -142,7 +156,7 @@ fn check_format(field: &SchemaField, value: &Value) -> Option<String> {
     }
     pattern.push('$');
     let mismatch = || Some(format!("must have the format {}", field.format));
-    let Ok(re) = regex::Regex::new(&pattern) else {
+    let Some(re) = compiled(&pattern) else {
         return None;
     };
     let Some(captures) = re.captures(&text) else {

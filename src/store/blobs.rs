@@ -254,6 +254,23 @@ impl BlobStore {
         Ok(file.take(span.len))
     }
 
+    /// Reads a span of a blob into memory in one blocking call (for small spans only).
+    pub async fn read_whole(&self, digest: &Digest, span: Span) -> io::Result<Bytes> {
+        let path = self.path_of(digest);
+        tokio::task::spawn_blocking(move || {
+            use std::io::{Read, Seek};
+            let mut file = std::fs::File::open(path)?;
+            if span.start > 0 {
+                file.seek(io::SeekFrom::Start(span.start))?;
+            }
+            let mut buffer = Vec::with_capacity(usize::try_from(span.len).unwrap_or(0));
+            file.take(span.len).read_to_end(&mut buffer)?;
+            Ok(Bytes::from(buffer))
+        })
+        .await
+        .map_err(io::Error::other)?
+    }
+
     /// Re-hashes a stored blob (for verification). `None` when it is not stored.
     pub async fn rehash(&self, digest: &Digest) -> io::Result<Option<(Digest, u64)>> {
         let mut file = match File::open(self.path_of(digest)).await {

@@ -139,6 +139,25 @@ pub async fn load_document<'e>(
     .transpose()
 }
 
+/// The stored documents of every version of a pack, by uid, in one query.
+pub async fn load_documents_for_pack<'e>(
+    executor: impl Executor<'e, Database = Any>,
+    pack: &str,
+) -> Result<std::collections::HashMap<String, Pack>, sqlx::Error> {
+    let rows = sqlx::query("SELECT uid, document FROM pack_versions WHERE pack_name = $1")
+        .bind(pack)
+        .fetch_all(executor)
+        .await?;
+    rows.iter()
+        .map(|row| {
+            let uid: String = row.try_get(0)?;
+            let text: String = row.try_get(1)?;
+            let pack = serde_json::from_str(&text).map_err(|e| decode_error("document", e))?;
+            Ok((uid, pack))
+        })
+        .collect()
+}
+
 /// The manifest files of a version, for rendering.
 pub async fn load_manifests<'e>(
     executor: impl Executor<'e, Database = Any>,

@@ -1,0 +1,85 @@
+//! Caches in front of the blob read path. Both hold immutable facts: a pack's reference to a blob
+//! is never removed while the blob is served, and content under a digest never changes. So a blob
+//! GET needs no database query and, for small blobs, no file system access after the first.
+
+use bytes::Bytes;
+use quick_cache::Weighter;
+use quick_cache::sync::Cache;
+
+use super::blob_records::{self, BlobRecord};
+use super::blobs::{BlobStore, Span};
+use super::db::Db;
+use crate::domain::{Digest, PackName};
+
+/// Blobs up to this size are kept in memory once read.
+pub const SMALL_BLOB: u64 = 1 << 20;
+const CONTENT_CACHE_BYTES: u64 = 48 << 20;
+
+#[derive(Clone)]
+struct ContentWeight;
+
+impl Weighter<Digest, Bytes> for ContentWeight {
+    fn weight(&self, _key: &Digest, value: &Bytes) -> u64 {
+        value.len() as u64 + 64
+    }
+}
+
+pub struct BlobCache {
+    records: Cache<(PackName, Digest), BlobRecord>,
+    contents: Cache<Digest, Bytes, ContentWeight>,
+}
+
+impl std::fmt::Debug for BlobCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("BlobCache")
+    }
+}
+
+impl Default for BlobCache {
+    fn default() -> Self {
+        BlobCache::new()
+    }
+}
+
+impl BlobCache {
+    pub fn new() -> BlobCache {
+        BlobCache {
+            records: Cache::new(100_000),
+            contents: Cache::with_weighter(4096, CONTENT_CACHE_BYTES, ContentWeight),
+        }
+    }
+
+    /// The blob `digest` if `pack` references it. Only found references are cached (a missing one
+    /// may appear with the next upload).
+    pub async fn find(&self, db: &Db, pack: &PackName, digest: &Digest) -> Result<Option<BlobRecord>, sqlx::Error> {
+        let key = (pack.clone(), *digest);
+        if let Some(found) = self.records.get(&key) {
+            return Ok(Some(found));
+        }
+        let found = blob_records::find_pack_blob(db.reader(), pack, digest).await?;
+        if let Some(record) = &found {
+            self.records.insert(key, record.clone());
+        }
+        Ok(found)
+    }
+
+    /// The whole content of a small blob, from memory after the first read.
+    pub async fn small_content(&self, blobs: &BlobStore, record: &BlobRecord) -> std::io::Result<Bytes> {
+        if let Some(found) = self.contents.get(&record.digest) {
+            return Ok(found);
+        }
+        let content = blobs
+            .read_whole(
+                &record.digest,
+                Span {
+                    start: 0,
+                    len: record.size,
+                },
+            )
+            .await?;
+        if content.len() as u64 == record.size {
+            self.contents.insert(record.digest, content.clone());
+        }
+        Ok(content)
+    }
+}
