@@ -21,9 +21,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let iterations: u32 = iterations.parse()?;
     let files = PackFiles::from_dir(std::path::Path::new(pack_dir), &Limits::default())?;
     let (pack, _) = packyard::pack::read(&files)?;
-    let manifest = pack.manifests.first().ok_or("the pack has no manifest")?.clone();
-    let loaded = LoadedVersion { uid: "bench".into(), manifests: pack.manifests.clone(), pack };
-    let context = MacroContext { cloud_type: cloud.clone(), ..MacroContext::default() };
+    let manifest = pack
+        .manifests
+        .first()
+        .ok_or("the pack has no manifest")?
+        .clone();
+    let loaded = LoadedVersion {
+        uid: "bench".into(),
+        manifests: pack.manifests.clone(),
+        pack,
+    };
+    let context = MacroContext {
+        cloud_type: cloud.clone(),
+        ..MacroContext::default()
+    };
     let values = Renderer::new(0).resolve_values(&loaded, &PackRequest::default(), &context)?;
     let manifest_values = values["manifests"][&manifest.name].clone();
     let data = to_template(&json!({ "Values": manifest_values }));
@@ -31,9 +42,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // The same input as a chart for Helm: the template and the resolved values.
     let chart = std::path::Path::new(chart_dir);
     std::fs::create_dir_all(chart.join("templates"))?;
-    std::fs::write(chart.join("Chart.yaml"), "apiVersion: v2\nname: bench\nversion: 0.1.0\n")?;
-    std::fs::write(chart.join("templates").join(format!("{}.yaml", manifest.name)), &manifest.text)?;
-    std::fs::write(chart.join("values.yaml"), packyard::render::yaml_out::to_yaml(&manifest_values) + "\n")?;
+    std::fs::write(
+        chart.join("Chart.yaml"),
+        "apiVersion: v2\nname: bench\nversion: 0.1.0\n",
+    )?;
+    std::fs::write(
+        chart
+            .join("templates")
+            .join(format!("{}.yaml", manifest.name)),
+        &manifest.text,
+    )?;
+    std::fs::write(
+        chart.join("values.yaml"),
+        packyard::render::yaml_out::to_yaml(&manifest_values) + "\n",
+    )?;
 
     let started = Instant::now();
     let mut output = String::new();
@@ -59,6 +81,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         output = packyard::render::output::to_yaml_stream(&documents);
     }
     let pipeline = f64::from(iterations) / started.elapsed().as_secs_f64();
-    println!("{}", json!({"cold_per_s": cold, "warm_per_s": warm, "pipeline_per_s": pipeline, "bytes": output.len()}));
+    println!(
+        "{}",
+        json!({"cold_per_s": cold, "warm_per_s": warm, "pipeline_per_s": pipeline, "bytes": output.len()})
+    );
     Ok(())
 }

@@ -11,7 +11,12 @@ use packyard::registry::publish::{self, Archive};
 use tokio::task::JoinSet;
 
 const LAYERS: [&str; 4] = ["addon", "cni", "csi", "os"];
-const CLOUDS: [&[&str]; 4] = [&["aws", "azure"], &["all"], &["vsphere"], &["gcp", "aws", "openstack"]];
+const CLOUDS: [&[&str]; 4] = [
+    &["aws", "azure"],
+    &["all"],
+    &["vsphere"],
+    &["gcp", "aws", "openstack"],
+];
 
 fn pack_files(index: usize, version: usize) -> PackFiles {
     let name = format!("bench-pack-{index:05}");
@@ -26,10 +31,22 @@ fn pack_files(index: usize, version: usize) -> PackFiles {
         "kubeManifests": ["manifests/app.yaml"],
     });
     [
-        ("pack.json".to_owned(), serde_json::to_vec(&pack_json).unwrap_or_default()),
-        ("values.yaml".to_owned(), format!("manifests:\n  app:\n    replicas: {}\n", version % 5 + 1).into_bytes()),
-        ("manifests/app.yaml".to_owned(), b"kind: ConfigMap\ndata:\n  replicas: {{ .Values.replicas | quote }}\n".to_vec()),
-        ("README.md".to_owned(), format!("# Bench pack {index}\n").into_bytes()),
+        (
+            "pack.json".to_owned(),
+            serde_json::to_vec(&pack_json).unwrap_or_default(),
+        ),
+        (
+            "values.yaml".to_owned(),
+            format!("manifests:\n  app:\n    replicas: {}\n", version % 5 + 1).into_bytes(),
+        ),
+        (
+            "manifests/app.yaml".to_owned(),
+            b"kind: ConfigMap\ndata:\n  replicas: {{ .Values.replicas | quote }}\n".to_vec(),
+        ),
+        (
+            "README.md".to_owned(),
+            format!("# Bench pack {index}\n").into_bytes(),
+        ),
         ("logo.png".to_owned(), b"\x89PNG\r\n\x1a\nbench".to_vec()),
     ]
     .into_iter()
@@ -46,7 +63,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         data_dir: data_dir.into(),
         database_url: (database_url != "-").then(|| database_url.clone()),
     };
-    let (first, packs, versions): (usize, usize, usize) = (first.parse()?, packs.parse()?, versions.parse()?);
+    let (first, packs, versions): (usize, usize, usize) =
+        (first.parse()?, packs.parse()?, versions.parse()?);
     let (db, blobs) = packyard::app::open_storage(&storage).await?;
     let (db, blobs) = (Arc::new(db), Arc::new(blobs));
     let mut tasks = JoinSet::new();
@@ -64,7 +82,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
                 let files = pack_files(index, version);
                 let archive = files.to_archive("bench")?;
                 let (pack, assets) = publish::read_pack(files).await?;
-                publish::publish(&db, &blobs, pack, assets, Archive::Generated(archive), None, "bench").await?;
+                publish::publish(
+                    &db,
+                    &blobs,
+                    pack,
+                    assets,
+                    Archive::Generated(archive),
+                    None,
+                    "bench",
+                )
+                .await?;
                 Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
             });
         }
@@ -73,6 +100,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         result??;
     }
     let count = packs * versions;
-    eprintln!("seeded {count} versions in {:.1} s", started.elapsed().as_secs_f64());
+    eprintln!(
+        "seeded {count} versions in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }

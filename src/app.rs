@@ -64,8 +64,12 @@ pub async fn open(config: &ServeConfig) -> Result<AppState, StartupError> {
         settings: Arc::new(settings),
         // The cache budget is split between rendered documents and finished responses.
         renderer: Arc::new(Renderer::new(config.render_cache_bytes / 2)),
-        catalog: Arc::new(crate::http::catalog_cache::CatalogCache::new(config.catalog_cache_bytes)),
-        render_responses: Arc::new(crate::http::render_cache::RenderResponseCache::new(config.render_cache_bytes / 2)),
+        catalog: Arc::new(crate::http::catalog_cache::CatalogCache::new(
+            config.catalog_cache_bytes,
+        )),
+        render_responses: Arc::new(crate::http::render_cache::RenderResponseCache::new(
+            config.render_cache_bytes / 2,
+        )),
         versions: Arc::new(VersionCache::new(512)),
         pack_rows: Arc::new(crate::registry::loader::PackRowsCache::new(16_384)),
         render_permits: Arc::new(tokio::sync::Semaphore::new(config.render_permits())),

@@ -148,7 +148,9 @@ pub async fn serve(
                 .small_content(&state.blobs, blob)
                 .await
                 .map_err(not_found_is_missing)?;
-            let end = usize::try_from(span.start + span.len).unwrap_or(usize::MAX).min(content.len());
+            let end = usize::try_from(span.start + span.len)
+                .unwrap_or(usize::MAX)
+                .min(content.len());
             let start = usize::try_from(span.start).unwrap_or(0).min(end);
             Body::from(content.slice(start..end))
         }
@@ -161,7 +163,11 @@ pub async fn serve(
                 .map_err(not_found_is_missing)?,
         ),
         Some(span) => {
-            let reader = state.blobs.read(&blob.digest, span).await.map_err(not_found_is_missing)?;
+            let reader = state
+                .blobs
+                .read(&blob.digest, span)
+                .await
+                .map_err(not_found_is_missing)?;
             Body::from_stream(ReaderStream::with_capacity(reader, READ_CHUNK))
         }
     };

@@ -1,9 +1,9 @@
 //! Finished catalog responses (tag entities, pack lists, searches), keyed by request. Any write to
-//! the catalog bumps a generation and every older entry stops counting, so a response is never
-//! served after the write that changed it. Writes are rare next to reads; this keeps the hot queries
-//! (and their COUNTs) off the database.
+//! the catalog bumps a generation, which is part of every key, so a response is never served after
+//! the write that changed it (older entries age out). Concurrent identical requests compute once.
+//! Writes are rare next to reads; this keeps the hot queries (and their COUNTs) off the database.
 
-use std::sync::Arc;
+use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::http::{HeaderValue, header};
@@ -15,23 +15,20 @@ use serde::Serialize;
 
 use super::ApiError;
 
-struct Entry {
-    generation: u64,
-    body: Bytes,
-}
+type Key = ([u8; 32], u64);
 
 #[derive(Clone)]
-struct EntryWeight;
+struct BodyWeight;
 
-impl Weighter<[u8; 32], Arc<Entry>> for EntryWeight {
-    fn weight(&self, _key: &[u8; 32], entry: &Arc<Entry>) -> u64 {
-        entry.body.len() as u64 + 64
+impl Weighter<Key, Bytes> for BodyWeight {
+    fn weight(&self, _key: &Key, body: &Bytes) -> u64 {
+        body.len() as u64 + 64
     }
 }
 
 pub struct CatalogCache {
     generation: AtomicU64,
-    cache: Option<Cache<[u8; 32], Arc<Entry>, EntryWeight>>,
+    cache: Option<Cache<Key, Bytes, BodyWeight>>,
 }
 
 impl std::fmt::Debug for CatalogCache {
@@ -40,10 +37,11 @@ impl std::fmt::Debug for CatalogCache {
     }
 }
 
-/// A response being computed: remembers the generation it started in.
-pub struct Pending {
-    key: [u8; 32],
-    generation: u64,
+/// A value as the JSON body the cache keeps.
+pub fn json_body<T: Serialize>(value: &T) -> Result<Bytes, ApiError> {
+    serde_json::to_vec(value)
+        .map(Bytes::from)
+        .map_err(ApiError::internal)
 }
 
 impl CatalogCache {
@@ -51,7 +49,7 @@ impl CatalogCache {
     pub fn new(max_bytes: u64) -> CatalogCache {
         let cache = (max_bytes > 0).then(|| {
             let items = usize::try_from(max_bytes / 4096).unwrap_or(4096).max(64);
-            Cache::with_weighter(items, max_bytes, EntryWeight)
+            Cache::with_weighter(items, max_bytes, BodyWeight)
         });
         CatalogCache {
             generation: AtomicU64::new(0),
@@ -64,34 +62,28 @@ impl CatalogCache {
         self.generation.fetch_add(1, Ordering::SeqCst);
     }
 
-    /// The cached response for `key`, or a ticket to store the one about to be computed. The
-    /// generation is read before computing, so a write during the computation makes it stale.
-    pub fn lookup(&self, key: [u8; 32]) -> Result<Response, Pending> {
-        let generation = self.generation.load(Ordering::SeqCst);
-        if let Some(entry) = self.cache.as_ref().and_then(|c| c.get(&key))
-            && entry.generation == generation
-        {
-            return Ok(json_response(entry.body.clone()));
-        }
-        Err(Pending { key, generation })
+    /// The response for `key`: cached, or computed by `compute` (once for all concurrent callers).
+    /// The generation is read before computing, so a write during the computation makes the result
+    /// land under an old key that nobody asks for again.
+    pub async fn get_or_compute(
+        &self,
+        key: [u8; 32],
+        compute: impl Future<Output = Result<Bytes, ApiError>>,
+    ) -> Result<Response, ApiError> {
+        let body = match &self.cache {
+            Some(cache) => {
+                let full_key = (key, self.generation.load(Ordering::SeqCst));
+                cache.get_or_insert_async(&full_key, compute).await?
+            }
+            None => compute.await?,
+        };
+        Ok((
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )],
+            body,
+        )
+            .into_response())
     }
-
-    /// Serialises `value`, stores it under the ticket, and answers with it.
-    pub fn store<T: Serialize>(&self, pending: Pending, value: &T) -> Result<Response, ApiError> {
-        let body = Bytes::from(serde_json::to_vec(value).map_err(ApiError::internal)?);
-        if let Some(cache) = &self.cache {
-            cache.insert(
-                pending.key,
-                Arc::new(Entry {
-                    generation: pending.generation,
-                    body: body.clone(),
-                }),
-            );
-        }
-        Ok(json_response(body))
-    }
-}
-
-fn json_response(body: Bytes) -> Response {
-    ([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response()
 }

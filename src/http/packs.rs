@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
 use super::blobs;
+use super::catalog_cache::json_body;
 use super::extract::{ApiPath, ApiQuery};
 use super::json::ApiJson;
 use super::palette::{
@@ -102,7 +103,8 @@ async fn tag_entity(state: &AppState, visible: &[VersionRow]) -> Result<PackTagE
         .or_else(|| newest(visible))
         .cloned()
         .ok_or_else(|| ApiError::internal("tag entity without versions"))?;
-    let documents = versions::load_documents_for_pack(state.db.reader(), &display.pack_name).await?;
+    let documents =
+        versions::load_documents_for_pack(state.db.reader(), &display.pack_name).await?;
     let mut pack_values = Vec::with_capacity(visible.len());
     for row in visible {
         let pack = documents
@@ -150,36 +152,39 @@ pub async fn pack_in_registry(
         query.layer.as_deref().unwrap_or_default().as_bytes(),
         query.states.as_deref().unwrap_or_default().as_bytes(),
     ]);
-    let pending = match state.catalog.lookup(key) {
-        Ok(cached) => return Ok(cached),
-        Err(pending) => pending,
-    };
-    let rows = versions_of(&state, &name).await?;
-    let states = visible_states(query.states.as_deref())?;
-    let cloud = query
-        .cloud_type
-        .as_deref()
-        .map(str::trim)
-        .filter(|c| !c.is_empty() && *c != "all");
-    let layer = query
-        .layer
-        .as_deref()
-        .map(str::trim)
-        .filter(|l| !l.is_empty());
-    let visible: Vec<VersionRow> = rows
-        .iter()
-        .cloned()
-        .filter(|row| states.contains(&row.state))
-        .filter(|row| cloud.is_none_or(|c| row.cloud_types.iter().any(|t| t == c || t == "all")))
-        .filter(|row| layer.is_none_or(|l| row.layer == l))
-        .collect();
-    if visible.is_empty() {
-        return Err(ApiError::PackUnknown(format!(
-            "no version of pack {name} matches the requested cloud type, layer and states"
-        )));
-    }
-    let entity = tag_entity(&state, &visible).await?;
-    state.catalog.store(pending, &entity)
+    let catalog = state.catalog.clone();
+    catalog
+        .get_or_compute(key, async {
+            let rows = versions_of(&state, &name).await?;
+            let states = visible_states(query.states.as_deref())?;
+            let cloud = query
+                .cloud_type
+                .as_deref()
+                .map(str::trim)
+                .filter(|c| !c.is_empty() && *c != "all");
+            let layer = query
+                .layer
+                .as_deref()
+                .map(str::trim)
+                .filter(|l| !l.is_empty());
+            let visible: Vec<VersionRow> = rows
+                .iter()
+                .cloned()
+                .filter(|row| states.contains(&row.state))
+                .filter(|row| {
+                    cloud.is_none_or(|c| row.cloud_types.iter().any(|t| t == c || t == "all"))
+                })
+                .filter(|row| layer.is_none_or(|l| row.layer == l))
+                .collect();
+            if visible.is_empty() {
+                return Err(ApiError::PackUnknown(format!(
+                    "no version of pack {name} matches the requested cloud type, layer and states"
+                )));
+            }
+            let entity = tag_entity(&state, &visible).await?;
+            json_body(&entity)
+        })
+        .await
 }
 
 /// `GET /v1/packs/{uid}`: one version, as a `v1PackTagEntity` with that version alone.
@@ -278,64 +283,69 @@ pub async fn list_packs(
         b"list".as_slice(),
         query.filters.as_deref().unwrap_or_default().as_bytes(),
         format!("{:?}", query.limit).as_bytes(),
-        query.continue_token.as_deref().unwrap_or_default().as_bytes(),
+        query
+            .continue_token
+            .as_deref()
+            .unwrap_or_default()
+            .as_bytes(),
     ]);
-    let pending = match state.catalog.lookup(key) {
-        Ok(cached) => return Ok(cached),
-        Err(pending) => pending,
-    };
-    let filters = match query
-        .filters
-        .as_deref()
-        .map(str::trim)
-        .filter(|f| !f.is_empty())
-    {
-        Some(text) => filters::parse(text)?,
-        None => Filters::default(),
-    };
-    let limit = paging::limit(query.limit)?;
-    let position: Option<ListPosition> = query
-        .continue_token
-        .as_deref()
-        .filter(|t| !t.is_empty())
-        .map(paging::decode)
-        .transpose()?;
-    let reader = state.db.reader();
-    let mut rows = catalog::list_versions(
-        reader,
-        &filters,
-        position.as_ref().map(|p| &p.cursor),
-        limit + 1,
-    )
-    .await?;
-    let count = catalog::count_versions(reader, &filters).await?;
-    let offset = position.as_ref().map_or(0, |p| p.offset);
-    let more = rows.len() > limit as usize;
-    rows.truncate(limit as usize);
-    let continue_token = match rows.last() {
-        Some(last) if more => paging::encode(&ListPosition {
-            cursor: VersionCursor {
-                pack_name: last.pack_name.clone(),
-                version_key: last.version_key.clone(),
-            },
-            offset: offset + rows.len() as u64,
-        }),
-        _ => String::new(),
-    };
-    let registry_uid = &state.settings.registry_uid;
-    let summaries = PackSummaries {
-        listmeta: ListMeta {
-            continue_token,
-            count,
-            limit: u64::from(limit),
-            offset,
-        },
-        items: rows
-            .iter()
-            .map(|row| PackSummary::new(row, registry_uid))
-            .collect(),
-    };
-    state.catalog.store(pending, &summaries)
+    let catalog = state.catalog.clone();
+    catalog
+        .get_or_compute(key, async {
+            let filters = match query
+                .filters
+                .as_deref()
+                .map(str::trim)
+                .filter(|f| !f.is_empty())
+            {
+                Some(text) => filters::parse(text)?,
+                None => Filters::default(),
+            };
+            let limit = paging::limit(query.limit)?;
+            let position: Option<ListPosition> = query
+                .continue_token
+                .as_deref()
+                .filter(|t| !t.is_empty())
+                .map(paging::decode)
+                .transpose()?;
+            let reader = state.db.reader();
+            let mut rows = catalog::list_versions(
+                reader,
+                &filters,
+                position.as_ref().map(|p| &p.cursor),
+                limit + 1,
+            )
+            .await?;
+            let count = catalog::count_versions(reader, &filters).await?;
+            let offset = position.as_ref().map_or(0, |p| p.offset);
+            let more = rows.len() > limit as usize;
+            rows.truncate(limit as usize);
+            let continue_token = match rows.last() {
+                Some(last) if more => paging::encode(&ListPosition {
+                    cursor: VersionCursor {
+                        pack_name: last.pack_name.clone(),
+                        version_key: last.version_key.clone(),
+                    },
+                    offset: offset + rows.len() as u64,
+                }),
+                _ => String::new(),
+            };
+            let registry_uid = &state.settings.registry_uid;
+            let summaries = PackSummaries {
+                listmeta: ListMeta {
+                    continue_token,
+                    count,
+                    limit: u64::from(limit),
+                    offset,
+                },
+                items: rows
+                    .iter()
+                    .map(|row| PackSummary::new(row, registry_uid))
+                    .collect(),
+            };
+            json_body(&summaries)
+        })
+        .await
 }
 
 /// `v1FilterString`.
@@ -454,109 +464,115 @@ pub async fn search_packs(
         b"search".as_slice(),
         &serde_json::to_vec(&spec).map_err(ApiError::internal)?,
         format!("{:?} {:?}", query.limit, query.offset).as_bytes(),
-        query.continue_token.as_deref().unwrap_or_default().as_bytes(),
+        query
+            .continue_token
+            .as_deref()
+            .unwrap_or_default()
+            .as_bytes(),
     ]);
-    let pending = match state.catalog.lookup(key) {
-        Ok(cached) => return Ok(cached),
-        Err(pending) => pending,
-    };
-    let filter = spec.filter.unwrap_or_default();
-    let registry_uid = state.settings.registry_uid.clone();
-    let limit = paging::limit(query.limit)?;
-    let offset = match (
-        query.continue_token.as_deref().filter(|t| !t.is_empty()),
-        query.offset,
-    ) {
-        (Some(token), _) => paging::decode::<SearchPosition>(token)?.offset,
-        (None, Some(offset)) if offset < 0 => {
-            return Err(ApiError::InvalidParameter {
-                name: "offset",
-                reason: "must not be negative".to_owned(),
-            });
-        }
-        (None, Some(offset)) => u64::try_from(offset).unwrap_or(0),
-        (None, None) => 0,
-    };
-    let empty = |offset| PackMetadataList {
-        items: Vec::new(),
-        listmeta: ListMeta {
-            continue_token: String::new(),
-            count: 0,
-            limit: u64::from(limit),
-            offset,
-        },
-    };
-    if !filter.registry_uid.is_empty() && !filter.registry_uid.contains(&registry_uid) {
-        return state.catalog.store(pending, &empty(offset));
-    }
-    let mut states = Vec::new();
-    for name in &filter.state {
-        states.push(
-            name.parse::<PackState>()
-                .map_err(|e| ApiError::InvalidBody(e.to_string()))?,
-        );
-    }
-    let filters = Filters {
-        names: filter
-            .name
-            .map(FilterString::into_filters)
-            .unwrap_or_default(),
-        display_names: filter
-            .display_name
-            .map(FilterString::into_filters)
-            .unwrap_or_default(),
-        layers: filter.layer,
-        types: filter.types,
-        addon_types: filter.addon_type,
-        addon_sub_types: filter.addon_sub_type,
-        sources: filter.source,
-        clouds: filter
-            .environment
-            .into_iter()
-            .filter(|c| c != "all")
-            .collect(),
-        is_fips: filter.is_fips,
-        states,
-        text: filter.text,
-    };
-    let sort: Vec<(SortField, bool)> = spec
-        .sort
-        .iter()
-        .map(|s| {
-            let field = match s.field {
-                SortFieldName::Name => SortField::Name,
-                SortFieldName::Type => SortField::Type,
-                SortFieldName::Layer => SortField::Layer,
-                SortFieldName::AddOnType => SortField::AddonType,
-                SortFieldName::DisplayName => SortField::DisplayName,
+    let catalog = state.catalog.clone();
+    catalog
+        .get_or_compute(key, async {
+            let filter = spec.filter.unwrap_or_default();
+            let registry_uid = state.settings.registry_uid.clone();
+            let limit = paging::limit(query.limit)?;
+            let offset = match (
+                query.continue_token.as_deref().filter(|t| !t.is_empty()),
+                query.offset,
+            ) {
+                (Some(token), _) => paging::decode::<SearchPosition>(token)?.offset,
+                (None, Some(offset)) if offset < 0 => {
+                    return Err(ApiError::InvalidParameter {
+                        name: "offset",
+                        reason: "must not be negative".to_owned(),
+                    });
+                }
+                (None, Some(offset)) => u64::try_from(offset).unwrap_or(0),
+                (None, None) => 0,
             };
-            (field, matches!(s.order, SortOrder::Desc))
+            let empty = |offset| PackMetadataList {
+                items: Vec::new(),
+                listmeta: ListMeta {
+                    continue_token: String::new(),
+                    count: 0,
+                    limit: u64::from(limit),
+                    offset,
+                },
+            };
+            if !filter.registry_uid.is_empty() && !filter.registry_uid.contains(&registry_uid) {
+                return json_body(&empty(offset));
+            }
+            let mut states = Vec::new();
+            for name in &filter.state {
+                states.push(
+                    name.parse::<PackState>()
+                        .map_err(|e| ApiError::InvalidBody(e.to_string()))?,
+                );
+            }
+            let filters = Filters {
+                names: filter
+                    .name
+                    .map(FilterString::into_filters)
+                    .unwrap_or_default(),
+                display_names: filter
+                    .display_name
+                    .map(FilterString::into_filters)
+                    .unwrap_or_default(),
+                layers: filter.layer,
+                types: filter.types,
+                addon_types: filter.addon_type,
+                addon_sub_types: filter.addon_sub_type,
+                sources: filter.source,
+                clouds: filter
+                    .environment
+                    .into_iter()
+                    .filter(|c| c != "all")
+                    .collect(),
+                is_fips: filter.is_fips,
+                states,
+                text: filter.text,
+            };
+            let sort: Vec<(SortField, bool)> = spec
+                .sort
+                .iter()
+                .map(|s| {
+                    let field = match s.field {
+                        SortFieldName::Name => SortField::Name,
+                        SortFieldName::Type => SortField::Type,
+                        SortFieldName::Layer => SortField::Layer,
+                        SortFieldName::AddOnType => SortField::AddonType,
+                        SortFieldName::DisplayName => SortField::DisplayName,
+                    };
+                    (field, matches!(s.order, SortOrder::Desc))
+                })
+                .collect();
+            let reader = state.db.reader();
+            let mut rows =
+                catalog::search_packs(reader, &filters, &sort, offset, limit + 1).await?;
+            let count = catalog::count_packs(reader, &filters).await?;
+            let more = rows.len() > limit as usize;
+            rows.truncate(limit as usize);
+            let next = offset + rows.len() as u64;
+            let registry_name = &state.settings.registry_name;
+            let list = PackMetadataList {
+                items: rows
+                    .iter()
+                    .map(|row| PackMetadata::new(row, &registry_uid, registry_name))
+                    .collect(),
+                listmeta: ListMeta {
+                    continue_token: if more {
+                        paging::encode(&SearchPosition { offset: next })
+                    } else {
+                        String::new()
+                    },
+                    count,
+                    limit: u64::from(limit),
+                    offset,
+                },
+            };
+            json_body(&list)
         })
-        .collect();
-    let reader = state.db.reader();
-    let mut rows = catalog::search_packs(reader, &filters, &sort, offset, limit + 1).await?;
-    let count = catalog::count_packs(reader, &filters).await?;
-    let more = rows.len() > limit as usize;
-    rows.truncate(limit as usize);
-    let next = offset + rows.len() as u64;
-    let registry_name = &state.settings.registry_name;
-    let list = PackMetadataList {
-        items: rows
-            .iter()
-            .map(|row| PackMetadata::new(row, &registry_uid, registry_name))
-            .collect(),
-        listmeta: ListMeta {
-            continue_token: if more {
-                paging::encode(&SearchPosition { offset: next })
-            } else {
-                String::new()
-            },
-            count,
-            limit: u64::from(limit),
-            offset,
-        },
-    };
-    state.catalog.store(pending, &list)
+        .await
 }
 
 /// `GET /v1/packs/{name}/tags/{tag}`: the one version a tag (a version, `3.24.x`, or `latest`)

@@ -118,11 +118,16 @@ pub async fn on_render_pool<T: Send + 'static>(
 
 /// The rendered documents as a body in `format`. `key` digests every input the body is a
 /// function of, so it serves as a strong ETag without hashing the (large) body.
-pub fn encode(documents: &[Document], format: Format, key: &[u8; 32]) -> Result<CachedBody, ApiError> {
+pub fn encode(
+    documents: &[Document],
+    format: Format,
+    key: &[u8; 32],
+) -> Result<CachedBody, ApiError> {
     let body = match format {
         Format::Yaml => output::to_yaml_stream(documents).into_bytes(),
         Format::Json => {
-            let objects = output::objects(documents).map_err(crate::render::pipeline::RenderError::from)?;
+            let objects =
+                output::objects(documents).map_err(crate::render::pipeline::RenderError::from)?;
             serde_json::to_vec(&output::to_list(objects)).map_err(ApiError::internal)?
         }
     };
@@ -145,15 +150,30 @@ fn accepts_gzip(request: &HeaderMap) -> bool {
 }
 
 /// A finished body as a response: validators, `Vary`, gzip when the client accepts it.
-pub fn respond(body: &CachedBody, format: Format, request: &HeaderMap, extra: HeaderMap) -> Result<Response, ApiError> {
+pub fn respond(
+    body: &CachedBody,
+    format: Format,
+    request: &HeaderMap,
+    extra: HeaderMap,
+) -> Result<Response, ApiError> {
     let gzip = accepts_gzip(request);
     // Each encoding is its own representation, with its own strong ETag.
-    let etag = if gzip { format!("{}-gzip\"", body.etag.trim_end_matches('"')) } else { body.etag.clone() };
+    let etag = if gzip {
+        format!("{}-gzip\"", body.etag.trim_end_matches('"'))
+    } else {
+        body.etag.clone()
+    };
     let mut headers = extra;
-    headers.insert(header::ETAG, HeaderValue::from_str(&etag).map_err(ApiError::internal)?);
+    headers.insert(
+        header::ETAG,
+        HeaderValue::from_str(&etag).map_err(ApiError::internal)?,
+    );
     // Tags move (3.24.x follows new patches): revalidate with the ETag every time.
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    headers.insert(header::VARY, HeaderValue::from_static("Accept, Accept-Encoding"));
+    headers.insert(
+        header::VARY,
+        HeaderValue::from_static("Accept, Accept-Encoding"),
+    );
     headers.insert("x-object-count", HeaderValue::from(body.objects));
     if ranges::none_match(request, &etag) || ranges::none_match(request, &body.etag) {
         return Ok((StatusCode::NOT_MODIFIED, headers).into_response());
@@ -205,7 +225,13 @@ fn context_for(body: &RenderBody, cloud: &str) -> MacroContext {
 }
 
 /// Everything that determines a render response, as a cache key.
-fn response_key(uid: &str, body: &RenderBody, cloud: &str, strict: bool, format: Format) -> [u8; 32] {
+fn response_key(
+    uid: &str,
+    body: &RenderBody,
+    cloud: &str,
+    strict: bool,
+    format: Format,
+) -> [u8; 32] {
     let variables = serde_json::to_vec(&body.variables).unwrap_or_default();
     let presets = body.presets.join("\n");
     let flags = [u8::from(strict), u8::from(format == Format::Json)];
@@ -217,7 +243,10 @@ fn response_key(uid: &str, body: &RenderBody, cloud: &str, strict: bool, format:
         &variables,
         body.region.as_deref().unwrap_or_default().as_bytes(),
         body.cluster_name.as_deref().unwrap_or_default().as_bytes(),
-        body.kubernetes_version.as_deref().unwrap_or_default().as_bytes(),
+        body.kubernetes_version
+            .as_deref()
+            .unwrap_or_default()
+            .as_bytes(),
         &flags,
     ])
 }
@@ -236,7 +265,12 @@ async fn render_tag(
     let format = Format::from_headers(request);
     let key = response_key(&row.uid, &body, &cloud, strict, format);
     if let Some(cached) = state.render_responses.get(&key) {
-        return respond(&cached, format, request, version_headers(&row, CacheOutcome::Hit)?);
+        return respond(
+            &cached,
+            format,
+            request,
+            version_headers(&row, CacheOutcome::Hit)?,
+        );
     }
     let context = context_for(&body, &cloud);
     let pack_request = PackRequest {

@@ -32,7 +32,8 @@ impl CachedBody {
     /// The body gzip-compressed (computed on first use, then kept).
     pub fn gzip(&self) -> &Bytes {
         self.gzip.get_or_init(|| {
-            let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            let mut encoder =
+                flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
             // Writing into a Vec cannot fail.
             let _ = encoder.write_all(&self.body);
             Bytes::from(encoder.finish().unwrap_or_default())

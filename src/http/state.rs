@@ -4,8 +4,8 @@ use tokio::sync::Semaphore;
 
 use crate::auth::AdminToken;
 use crate::registry::loader::{PackRowsCache, VersionCache};
-use crate::store::blob_cache::BlobCache;
 use crate::render::pipeline::Renderer;
+use crate::store::blob_cache::BlobCache;
 use crate::store::blobs::BlobStore;
 use crate::store::db::Db;
 

@@ -47,7 +47,10 @@ pub fn split_documents(source: &str, text: &str) -> Vec<Document> {
 
 /// One YAML stream, each document preceded by `---` and a `# Source:` comment.
 pub fn to_yaml_stream(documents: &[Document]) -> String {
-    let size: usize = documents.iter().map(|d| d.text.len() + d.source.len() + 16).sum();
+    let size: usize = documents
+        .iter()
+        .map(|d| d.text.len() + d.source.len() + 16)
+        .sum();
     let mut out = String::with_capacity(size);
     for document in documents {
         out.push_str("---\n# Source: ");

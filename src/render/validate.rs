@@ -53,7 +53,8 @@ fn values_at<'v>(root: &'v Value, name: &str) -> Vec<(String, Option<&'v Value>)
 
 /// Schema regexes are the same in every request: compile each once.
 fn compiled(pattern: &str) -> Option<Arc<regex::Regex>> {
-    static COMPILED: LazyLock<Cache<String, Arc<regex::Regex>>> = LazyLock::new(|| Cache::new(4096));
+    static COMPILED: LazyLock<Cache<String, Arc<regex::Regex>>> =
+        LazyLock::new(|| Cache::new(4096));
     if let Some(found) = COMPILED.get(pattern) {
         return Some(found);
     }

@@ -51,7 +51,12 @@ impl BlobCache {
 
     /// The blob `digest` if `pack` references it. Only found references are cached (a missing one
     /// may appear with the next upload).
-    pub async fn find(&self, db: &Db, pack: &PackName, digest: &Digest) -> Result<Option<BlobRecord>, sqlx::Error> {
+    pub async fn find(
+        &self,
+        db: &Db,
+        pack: &PackName,
+        digest: &Digest,
+    ) -> Result<Option<BlobRecord>, sqlx::Error> {
         let key = (pack.clone(), *digest);
         if let Some(found) = self.records.get(&key) {
             return Ok(Some(found));
@@ -64,7 +69,11 @@ impl BlobCache {
     }
 
     /// The whole content of a small blob, from memory after the first read.
-    pub async fn small_content(&self, blobs: &BlobStore, record: &BlobRecord) -> std::io::Result<Bytes> {
+    pub async fn small_content(
+        &self,
+        blobs: &BlobStore,
+        record: &BlobRecord,
+    ) -> std::io::Result<Bytes> {
         if let Some(found) = self.contents.get(&record.digest) {
             return Ok(found);
         }
