@@ -25,9 +25,9 @@ fn pack_files(index: usize, version: usize) -> PackFiles {
         "displayName": format!("Bench Pack {index}"),
         "version": format!("1.{version}.0"),
         "layer": LAYERS[index % LAYERS.len()],
-        "addonType": if index % 4 == 0 { "monitoring" } else { "" },
+        "addonType": if index.is_multiple_of(4) { "monitoring" } else { "" },
         "cloudTypes": CLOUDS[index % CLOUDS.len()],
-        "annotations": {"source": if index % 2 == 0 { "community" } else { "spectrocloud" }},
+        "annotations": {"source": if index.is_multiple_of(2) { "community" } else { "spectrocloud" }},
         "kubeManifests": ["manifests/app.yaml"],
     });
     [

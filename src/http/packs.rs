@@ -169,12 +169,12 @@ pub async fn pack_in_registry(
                 .filter(|l| !l.is_empty());
             let visible: Vec<VersionRow> = rows
                 .iter()
-                .cloned()
                 .filter(|row| states.contains(&row.state))
                 .filter(|row| {
                     cloud.is_none_or(|c| row.cloud_types.iter().any(|t| t == c || t == "all"))
                 })
                 .filter(|row| layer.is_none_or(|l| row.layer == l))
+                .cloned()
                 .collect();
             if visible.is_empty() {
                 return Err(ApiError::PackUnknown(format!(

@@ -157,9 +157,7 @@ fn check_format(field: &SchemaField, value: &Value) -> Option<String> {
     }
     pattern.push('$');
     let mismatch = || Some(format!("must have the format {}", field.format));
-    let Some(re) = compiled(&pattern) else {
-        return None;
-    };
+    let re = compiled(&pattern)?;
     let Some(captures) = re.captures(&text) else {
         return mismatch();
     };
