@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use crate::auth::AdminToken;
+use crate::auth::{AdminToken, Htpasswd};
 use crate::config::{ServeConfig, StorageConfig};
 use crate::http::{AppState, Settings};
 use crate::registry::loader::VersionCache;
@@ -28,6 +28,8 @@ pub enum StartupError {
     },
     #[error("server failed: {0}")]
     Serve(std::io::Error),
+    #[error("{0}")]
+    Htpasswd(crate::auth::HtpasswdError),
 }
 
 /// Opens the data directory, the database (migrated) and the blob store.
@@ -53,6 +55,14 @@ pub async fn open(config: &ServeConfig) -> Result<AppState, StartupError> {
         registry_uid: config.registry_uid(),
         registry_name: config.registry_name.clone(),
         admin_token: config.admin_token.as_deref().map(AdminToken::new),
+        htpasswd: match &config.htpasswd {
+            Some(path) => Some(Arc::new(
+                Htpasswd::load(path).map_err(StartupError::Htpasswd)?,
+            )),
+            None => None,
+        },
+        private: config.private,
+        limits: config.limits(),
         max_blob_size: config.max_blob_size,
         max_pack_size: config.max_pack_size,
         strict_by_default: config.strict,
@@ -73,6 +83,10 @@ pub async fn open(config: &ServeConfig) -> Result<AppState, StartupError> {
         versions: Arc::new(VersionCache::new(512)),
         pack_rows: Arc::new(crate::registry::loader::PackRowsCache::new(16_384)),
         render_permits: Arc::new(tokio::sync::Semaphore::new(config.render_permits())),
+        request_permits: Arc::new(tokio::sync::Semaphore::new(
+            config.max_concurrent_requests.max(1),
+        )),
+        credentials: Arc::new(crate::http::auth::CredentialCache::default()),
     })
 }
 

@@ -1,10 +1,77 @@
-//! Credentials: checking a presented secret against the configured one without leaking timing or
-//! keeping the secret itself around longer than needed.
+//! Credentials and what they may do: API tokens (random, stored only as their sha256), the
+//! configured admin token, and HTTP Basic users from an htpasswd file (bcrypt), each with a scope.
 
+use std::collections::HashMap;
+use std::fmt;
+use std::path::Path;
+use std::str::FromStr;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest as _, Sha256};
 use subtle::ConstantTimeEq;
 
-/// The admin bearer token, kept only as its sha256 so it never sits in memory or logs in clear.
+/// What a caller may do. Each scope includes the ones below it: admin ⊇ write ⊇ read.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Scope {
+    Read,
+    Write,
+    Admin,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown scope {0:?}: expected read, write or admin")]
+pub struct ScopeError(pub String);
+
+impl Scope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::Read => "read",
+            Scope::Write => "write",
+            Scope::Admin => "admin",
+        }
+    }
+}
+
+impl FromStr for Scope {
+    type Err = ScopeError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim() {
+            "read" => Ok(Scope::Read),
+            "write" => Ok(Scope::Write),
+            "admin" => Ok(Scope::Admin),
+            other => Err(ScopeError(other.to_owned())),
+        }
+    }
+}
+
+impl fmt::Display for Scope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The prefix of every token packyard issues (recognisable in secret scanners).
+pub const TOKEN_PREFIX: &str = "pky_";
+
+/// A new random token: `pky_` and 32 random bytes, base64url.
+pub fn generate_token() -> Result<String, getrandom::Error> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes)?;
+    Ok(format!("{TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes)))
+}
+
+/// What the database keeps of a token: its sha256, hex.
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// The admin bearer token of `--admin-token`, kept only as its sha256 so it never sits in memory or
+/// logs in clear.
 #[derive(Clone)]
 pub struct AdminToken {
     hash: [u8; 32],
@@ -24,9 +91,83 @@ impl AdminToken {
     }
 }
 
-impl std::fmt::Debug for AdminToken {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Debug for AdminToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("AdminToken(<redacted>)")
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum HtpasswdError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path}:{line}: expected user:bcrypt-hash")]
+    Malformed { path: String, line: usize },
+    #[error("{path}:{line}: only bcrypt hashes ($2a$, $2b$, $2y$) are accepted")]
+    NotBcrypt { path: String, line: usize },
+}
+
+/// HTTP Basic users, as an htpasswd file with bcrypt hashes (`htpasswd -B`), the way Palette's own
+/// registry authenticates.
+#[derive(Clone, Default)]
+pub struct Htpasswd {
+    users: HashMap<String, String>,
+}
+
+impl fmt::Debug for Htpasswd {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Htpasswd({} users)", self.users.len())
+    }
+}
+
+impl Htpasswd {
+    pub fn load(path: &Path) -> Result<Htpasswd, HtpasswdError> {
+        let display = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| HtpasswdError::Read {
+            path: display.clone(),
+            source,
+        })?;
+        Self::parse(&text, &display)
+    }
+
+    pub fn parse(text: &str, path: &str) -> Result<Htpasswd, HtpasswdError> {
+        let mut users = HashMap::new();
+        for (index, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let (user, hash) = line.split_once(':').ok_or(HtpasswdError::Malformed {
+                path: path.to_owned(),
+                line: index + 1,
+            })?;
+            if !["$2a$", "$2b$", "$2y$"].iter().any(|p| hash.starts_with(p)) {
+                return Err(HtpasswdError::NotBcrypt {
+                    path: path.to_owned(),
+                    line: index + 1,
+                });
+            }
+            users.insert(user.to_owned(), hash.to_owned());
+        }
+        Ok(Htpasswd { users })
+    }
+
+    /// Whether `password` is the user's. bcrypt is slow on purpose; callers cache successes.
+    pub fn verify(&self, user: &str, password: &str) -> bool {
+        match self.users.get(user) {
+            Some(hash) => bcrypt::verify(password, hash).unwrap_or(false),
+            None => {
+                // Same work for unknown users, so timing does not reveal which users exist.
+                let _ = bcrypt::verify(
+                    password,
+                    "$2b$10$7EqJtq98hPqEX7fNZaFWoOhi5BWX4Z/vpQKeP0TkXOVJxOI/P2bBq",
+                );
+                false
+            }
+        }
     }
 }
 
@@ -35,12 +176,39 @@ mod tests {
     use super::*;
 
     #[test]
-    fn matches_only_the_same_secret() {
+    fn admin_token_matches_only_the_same_secret() {
         let token = AdminToken::new("s3cret");
         assert!(token.matches("s3cret"));
         assert!(!token.matches("s3cre"));
-        assert!(!token.matches("s3cret "));
         assert!(!token.matches(""));
         assert!(!format!("{token:?}").contains("s3cret"));
+    }
+
+    #[test]
+    fn scopes_are_ordered_and_parsed() {
+        assert!(Scope::Admin > Scope::Write && Scope::Write > Scope::Read);
+        assert_eq!("write".parse::<Scope>().unwrap(), Scope::Write);
+        assert!("root".parse::<Scope>().is_err());
+    }
+
+    #[test]
+    fn tokens_are_random_and_hashed() {
+        let a = generate_token().unwrap();
+        let b = generate_token().unwrap();
+        assert!(a.starts_with(TOKEN_PREFIX) && a.len() == TOKEN_PREFIX.len() + 43);
+        assert_ne!(a, b);
+        assert_eq!(token_hash(&a).len(), 64);
+        assert_ne!(token_hash(&a), token_hash(&b));
+    }
+
+    #[test]
+    fn htpasswd_verifies_bcrypt_users() {
+        let hash = bcrypt::hash("pa55", 4).unwrap();
+        let file = Htpasswd::parse(&format!("# users\nalice:{hash}\n"), "htpasswd").unwrap();
+        assert!(file.verify("alice", "pa55"));
+        assert!(!file.verify("alice", "nope"));
+        assert!(!file.verify("bob", "pa55"));
+        assert!(Htpasswd::parse("alice:{SHA}abc\n", "htpasswd").is_err());
+        assert!(Htpasswd::parse("no-colon\n", "htpasswd").is_err());
     }
 }

@@ -27,4 +27,10 @@ pub enum Command {
     Push(PushArgs),
     /// Render a pack's manifests for a cloud (from a server, or a local data directory).
     Render(RenderArgs),
+    /// Create, list or revoke API tokens.
+    Token(crate::admin::TokenArgs),
+    /// Re-hash every blob and check every reference; exit status 1 when anything is wrong.
+    Verify(crate::admin::VerifyArgs),
+    /// Remove blobs nothing references, after a grace period.
+    Gc(crate::admin::GcArgs),
 }

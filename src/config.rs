@@ -108,6 +108,38 @@ pub struct ServeConfig {
     /// Render strictly by default: any missing key is an error (`?strict=false` to relax).
     #[arg(long, env = "PACKYARD_STRICT")]
     pub strict: bool,
+
+    /// An htpasswd file (bcrypt) of HTTP Basic users; they get the write scope.
+    #[arg(long, env = "PACKYARD_HTPASSWD")]
+    pub htpasswd: Option<PathBuf>,
+
+    /// Reads need credentials with the read scope (every route but /health).
+    #[arg(long, env = "PACKYARD_PRIVATE")]
+    pub private: bool,
+
+    /// Requests in flight at most; beyond it, 503 with Retry-After.
+    #[arg(long, env = "PACKYARD_MAX_CONCURRENT_REQUESTS", default_value_t = 1024)]
+    pub max_concurrent_requests: usize,
+
+    /// Seconds a client has to send request headers (also closes idle keep-alive connections).
+    #[arg(long, env = "PACKYARD_HEADER_TIMEOUT_SECS", default_value_t = 10)]
+    pub header_timeout_secs: u64,
+
+    /// Seconds a request may take, uploads excepted (they are bounded by --min-body-rate).
+    #[arg(long, env = "PACKYARD_REQUEST_TIMEOUT_SECS", default_value_t = 60)]
+    pub request_timeout_secs: u64,
+
+    /// Bytes per second an upload must average after --slow-body-grace-secs, or it is cut off.
+    #[arg(long, env = "PACKYARD_MIN_BODY_RATE", default_value_t = 1024)]
+    pub min_body_rate: u64,
+
+    /// Seconds before the upload rate is enforced (and the longest pause between body chunks).
+    #[arg(long, env = "PACKYARD_SLOW_BODY_GRACE_SECS", default_value_t = 10)]
+    pub slow_body_grace_secs: u64,
+
+    /// Seconds a render waits for a slot before 503.
+    #[arg(long, env = "PACKYARD_RENDER_QUEUE_TIMEOUT_SECS", default_value_t = 10)]
+    pub render_queue_timeout_secs: u64,
 }
 
 impl ServeConfig {
@@ -126,6 +158,25 @@ impl ServeConfig {
             catalog_cache_bytes: DEFAULT_CATALOG_CACHE_BYTES,
             render_concurrency: 0,
             strict: false,
+            htpasswd: None,
+            private: false,
+            max_concurrent_requests: 1024,
+            header_timeout_secs: 10,
+            request_timeout_secs: 60,
+            min_body_rate: 1024,
+            slow_body_grace_secs: 10,
+            render_queue_timeout_secs: 10,
+        }
+    }
+
+    /// The request limits, from the flags.
+    pub fn limits(&self) -> crate::http::Limits {
+        use std::time::Duration;
+        crate::http::Limits {
+            request_timeout: Duration::from_secs(self.request_timeout_secs.max(1)),
+            min_body_rate: self.min_body_rate,
+            slow_body_grace: Duration::from_secs(self.slow_body_grace_secs.max(1)),
+            render_queue_timeout: Duration::from_secs(self.render_queue_timeout_secs),
         }
     }
 

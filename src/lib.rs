@@ -2,6 +2,8 @@
 //!
 //! Dependencies point one way: [`http`] → [`store`] → [`domain`].
 
+/// Commands on a registry's storage: tokens, verify, gc.
+pub mod admin;
 /// Opening a registry from its configuration (database, migrations, blob store).
 pub mod app;
 /// Checking presented credentials.

@@ -18,6 +18,9 @@ async fn main() -> ExitCode {
         Command::Render(args) => packyard::client::render::run(args)
             .await
             .map_err(Into::into),
+        Command::Token(args) => packyard::admin::token(args).await.map_err(Into::into),
+        Command::Verify(args) => packyard::admin::verify(args).await.map_err(Into::into),
+        Command::Gc(args) => packyard::admin::gc(args).await.map_err(Into::into),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

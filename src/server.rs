@@ -1,13 +1,22 @@
-//! The HTTP server: listening socket (TCP_NODELAY on every connection), graceful shutdown.
+//! The HTTP server: an accept loop on hyper (HTTP/1.1 and HTTP/2), TCP_NODELAY on every connection,
+//! a time limit on reading request headers (which also closes idle keep-alive connections), and a
+//! graceful shutdown that lets in-flight requests finish.
 
 use std::future::Future;
+use std::time::Duration;
 
 use axum::Router;
-use axum::serve::ListenerExt;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto::Builder;
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 
 use crate::app::{self, StartupError};
 use crate::config::ServeConfig;
+
+/// How long in-flight requests get after a shutdown signal before the process exits anyway.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 
 /// `packyard serve`: open the registry, listen, and serve until SIGTERM or SIGINT.
 pub async fn run(config: ServeConfig) -> Result<(), StartupError> {
@@ -28,30 +37,72 @@ pub async fn run(config: ServeConfig) -> Result<(), StartupError> {
         listen = %local_addr,
         data_dir = %config.storage.data_dir.display(),
         backend = ?db.backend(),
-        writes_enabled = config.admin_token.is_some(),
+        private = config.private,
         "packyard is serving"
     );
-    let result = serve(listener, crate::http::router(state), shutdown_signal()).await;
+    let header_timeout = Duration::from_secs(config.header_timeout_secs.max(1));
+    let result = serve(
+        listener,
+        crate::http::router(state),
+        shutdown_signal(),
+        header_timeout,
+    )
+    .await;
     db.close().await;
     tracing::info!("packyard stopped");
     result.map_err(StartupError::Serve)
 }
 
-/// Serves `app` on `listener` until `shutdown` completes; in-flight requests finish first.
+/// Serves `app` on `listener` until `shutdown` completes; in-flight requests finish first (for at
+/// most 30 s).
 pub async fn serve(
     listener: TcpListener,
     app: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
+    header_timeout: Duration,
 ) -> std::io::Result<()> {
-    // Without TCP_NODELAY, small responses can wait ~40 ms on Nagle plus delayed ACKs.
-    let listener = listener.tap_io(|tcp| {
-        if let Err(error) = tcp.set_nodelay(true) {
+    let mut builder = Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(header_timeout);
+    builder.http2().timer(TokioTimer::new());
+    let graceful = GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, _) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(error) => {
+                    // Out of file descriptors and the like: back off instead of spinning.
+                    tracing::warn!(%error, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        // Without TCP_NODELAY, small responses can wait ~40 ms on Nagle plus delayed ACKs.
+        if let Err(error) = stream.set_nodelay(true) {
             tracing::debug!(%error, "could not set TCP_NODELAY");
         }
-    });
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
+        let service = TowerToHyperService::new(app.clone());
+        let connection = builder
+            .serve_connection_with_upgrades(TokioIo::new(stream), service)
+            .into_owned();
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            if let Err(error) = connection.await {
+                tracing::debug!(%error, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    tokio::select! {
+        () = graceful.shutdown() => {}
+        () = tokio::time::sleep(SHUTDOWN_GRACE) => tracing::warn!("in-flight requests did not finish within 30 s"),
+    }
+    Ok(())
 }
 
 /// Completes on SIGINT (Ctrl-C) or SIGTERM.

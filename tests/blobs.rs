@@ -439,11 +439,14 @@ async fn writes_need_the_admin_token() {
 }
 
 #[tokio::test]
-async fn without_an_admin_token_writes_are_refused() {
+async fn without_an_admin_token_the_admin_token_is_not_accepted() {
     let registry = TestRegistry::with_config(|config| config.admin_token = None).await;
     let content = b"no writes".to_vec();
     let response = registry.put_blob("cni-calico", &content).await;
-    assert_eq!(response.error_code(StatusCode::FORBIDDEN), "DENIED");
+    assert_eq!(
+        response.error_code(StatusCode::UNAUTHORIZED),
+        "UNAUTHORIZED"
+    );
     assert!(registry.stored_digests().await.is_empty());
 }
 

@@ -15,7 +15,7 @@ use super::ranges::{self, RangeDecision};
 use super::{ApiError, AppState};
 use crate::domain::{Digest, MediaType, PackName};
 use crate::store::blob_cache::SMALL_BLOB;
-use crate::store::blob_records::{self, BlobRecord};
+use crate::store::blob_records::{self, BlobRecord, ReferenceKind};
 use crate::store::blobs::{Expectation, Span};
 use crate::store::packs;
 
@@ -258,8 +258,13 @@ pub async fn put_blob(
         media_type.as_ref(),
     )
     .await?;
-    let newly_referenced =
-        blob_records::insert_pack_blob(&mut *transaction, &path.pack, &stored.digest).await?;
+    let newly_referenced = blob_records::insert_pack_blob(
+        &mut transaction,
+        &path.pack,
+        &stored.digest,
+        ReferenceKind::Upload,
+    )
+    .await?;
     transaction.commit().await?;
 
     let location = blob_path(&path.pack, &stored.digest);

@@ -64,8 +64,10 @@ pub enum ApiError {
     MethodNotAllowed(String),
     #[error("{0}")]
     Unauthorized(&'static str),
-    #[error("writes are disabled: the server was started without an admin token")]
-    WritesDisabled,
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    Overloaded(String),
     #[error("the requested range is outside the blob's {size} bytes")]
     RangeNotSatisfiable { size: u64 },
     #[error("{0}")]
@@ -102,7 +104,8 @@ impl ApiError {
             | ApiError::TemplateInvalid(_)
             | ApiError::RenderFailed { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            ApiError::WritesDisabled => StatusCode::FORBIDDEN,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::Overloaded(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::BlobUnknown { .. } | ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::BlobTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
@@ -137,7 +140,8 @@ impl ApiError {
             ApiError::RenderFailed { .. } => "RENDER_FAILED",
             ApiError::MethodNotAllowed(_) => "METHOD_NOT_ALLOWED",
             ApiError::Unauthorized(_) => "UNAUTHORIZED",
-            ApiError::WritesDisabled => "DENIED",
+            ApiError::Forbidden(_) => "DENIED",
+            ApiError::Overloaded(_) => "OVERLOADED",
             ApiError::RangeNotSatisfiable { .. } => "RANGE_NOT_SATISFIABLE",
             ApiError::Unavailable(_) => "UNAVAILABLE",
             ApiError::Internal(_) => "INTERNAL_ERROR",
@@ -183,6 +187,9 @@ impl IntoResponse for ApiError {
                     header::WWW_AUTHENTICATE,
                     HeaderValue::from_static("Bearer realm=\"packyard\""),
                 );
+            }
+            ApiError::Overloaded(_) => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
             }
             ApiError::RangeNotSatisfiable { size } => {
                 if let Ok(value) = HeaderValue::from_str(&format!("bytes */{size}")) {

@@ -1,6 +1,6 @@
 //! The HTTP API. Handlers parse, call into `store`, and shape the response; nothing else.
 
-mod auth;
+pub mod auth;
 mod blobs;
 mod catalog;
 pub mod catalog_cache;
@@ -8,6 +8,7 @@ mod error;
 mod extract;
 mod filters;
 mod json;
+mod limits;
 mod logging;
 mod ops;
 mod overview;
@@ -24,9 +25,12 @@ pub mod ui;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::middleware::from_fn_with_state;
 use axum::routing::{get, patch, post};
 
 pub use error::ApiError;
+pub use limits::Limits;
+pub use palette::rfc3339;
 pub use state::{AppState, Settings};
 
 /// Limit for JSON request bodies (filters, state changes).
@@ -41,7 +45,6 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(ui::page))
         .route("/packs/{name}", get(ui::page))
         .route("/static/{file}", get(ui::static_file))
-        .route("/health", get(ops::health))
         .route("/v1/_catalog", get(catalog::list_repositories))
         .route("/v1/registries/metadata", get(packs::registries_metadata))
         .route(
@@ -95,6 +98,12 @@ pub fn router(state: AppState) -> Router {
         )
         .fallback(error::route_not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
+        // Innermost first: the time limit, the upload rate, credentials, the request cap, the log.
+        .layer(from_fn_with_state(state.clone(), limits::deadline))
+        .layer(from_fn_with_state(state.clone(), limits::body_rate))
+        .layer(from_fn_with_state(state.clone(), auth::read_access))
+        .merge(Router::new().route("/health", get(ops::health)))
+        .layer(from_fn_with_state(state.clone(), limits::concurrency))
         .layer(axum::middleware::from_fn(logging::log_request))
         .with_state(state)
 }

@@ -8,15 +8,15 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
-use super::auth::WriteAccess;
+use super::auth::{AdminAccess, WriteAccess};
 use super::extract::{ApiPath, ApiQuery};
 use super::json::ApiJson;
 use super::{ApiError, AppState};
 use crate::domain::{PackName, PackState};
 use crate::pack::files::{Limits, PackFiles};
 use crate::pack::lint::Finding;
+use crate::registry::lifecycle;
 use crate::registry::publish::{self, Archive, Force, PublishStatus};
-use crate::registry::{ADMIN_ACTOR, lifecycle};
 use crate::store::blobs::{Expectation, PutError};
 
 #[derive(Debug, Deserialize)]
@@ -41,7 +41,7 @@ struct PublishResponse {
 /// replace), 200 when the same content is already published, 409 for different content without
 /// `?force=true&message=...`.
 pub async fn publish_pack(
-    _writer: WriteAccess,
+    WriteAccess(caller): WriteAccess,
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<PublishQuery>,
     body: Body,
@@ -58,6 +58,12 @@ pub async fn publish_pack(
             });
         }
     };
+    if force.is_some() && caller.scope < crate::auth::Scope::Admin {
+        return Err(ApiError::Forbidden(format!(
+            "{} has scope {}; a forced replace needs admin",
+            caller.name, caller.scope
+        )));
+    }
     let max_size = state.settings.max_pack_size;
     let staged = state
         .blobs
@@ -90,7 +96,7 @@ pub async fn publish_pack(
         assets,
         Archive::Staged(staged),
         force.as_ref(),
-        ADMIN_ACTOR,
+        &caller.name,
     )
     .await?;
     let (status, label) = match published.status {
@@ -130,7 +136,7 @@ struct StateResponse {
 
 /// `PATCH /v1/packs/{name}/tags/{version}` with `{"state": "deprecated"}`.
 pub async fn change_state(
-    _writer: WriteAccess,
+    AdminAccess(caller): AdminAccess,
     State(state): State<AppState>,
     ApiPath((name, version)): ApiPath<(String, String)>,
     ApiJson(change): ApiJson<StateChange>,
@@ -140,8 +146,8 @@ pub async fn change_state(
         .state
         .parse()
         .map_err(|e: crate::domain::PackStateError| ApiError::InvalidBody(e.to_string()))?;
-    let row =
-        lifecycle::change_state(&state.db, name.as_str(), &version, new_state, ADMIN_ACTOR).await?;
+    let row = lifecycle::change_state(&state.db, name.as_str(), &version, new_state, &caller.name)
+        .await?;
     state.pack_changed(name.as_str());
     tracing::info!(pack = %name, version = %version, state = %new_state, "pack state changed");
     let body = StateResponse {

@@ -100,12 +100,7 @@ pub async fn on_render_pool<T: Send + 'static>(
     state: &AppState,
     work: impl FnOnce(&Renderer) -> T + Send + 'static,
 ) -> Result<T, ApiError> {
-    let permit = state
-        .render_permits
-        .clone()
-        .acquire_owned()
-        .await
-        .map_err(ApiError::internal)?;
+    let permit = super::limits::render_slot(state).await?;
     let renderer = state.renderer.clone();
     let result = tokio::task::spawn_blocking(move || {
         let _permit = permit;

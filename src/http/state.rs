@@ -2,7 +2,7 @@ use std::sync::Arc;
 
 use tokio::sync::Semaphore;
 
-use crate::auth::AdminToken;
+use crate::auth::{AdminToken, Htpasswd};
 use crate::registry::loader::{PackRowsCache, VersionCache};
 use crate::render::pipeline::Renderer;
 use crate::store::blob_cache::BlobCache;
@@ -15,10 +15,15 @@ pub struct Settings {
     pub registry_uid: String,
     pub registry_name: String,
     pub admin_token: Option<AdminToken>,
+    /// HTTP Basic users (scope write).
+    pub htpasswd: Option<Arc<Htpasswd>>,
+    /// Reads need the read scope.
+    pub private: bool,
     pub max_blob_size: u64,
     pub max_pack_size: u64,
     /// Renders are strict (missing keys are errors) unless a request says otherwise.
     pub strict_by_default: bool,
+    pub limits: super::limits::Limits,
 }
 
 impl AppState {
@@ -36,6 +41,8 @@ pub struct AppState {
     pub blobs: BlobStore,
     pub blob_cache: Arc<BlobCache>,
     pub settings: Arc<Settings>,
+    /// Recently checked credentials.
+    pub credentials: Arc<super::auth::CredentialCache>,
     pub renderer: Arc<Renderer>,
     pub versions: Arc<VersionCache>,
     /// Finished catalog responses; invalidated on every write.
@@ -46,4 +53,6 @@ pub struct AppState {
     pub pack_rows: Arc<PackRowsCache>,
     /// Bounds how many renders run at once on the blocking pool.
     pub render_permits: Arc<Semaphore>,
+    /// Bounds how many requests are in flight.
+    pub request_permits: Arc<Semaphore>,
 }

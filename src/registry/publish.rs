@@ -4,7 +4,7 @@ use crate::domain::{Digest, MediaType};
 use crate::pack::files::PackFiles;
 use crate::pack::lint::Finding;
 use crate::pack::{self, AssetRole, Pack, PackError};
-use crate::store::blob_records;
+use crate::store::blob_records::{self, ReferenceKind};
 use crate::store::blobs::{BlobStore, Staged, Stored};
 use crate::store::db::{Db, DbError};
 use crate::store::packs;
@@ -241,7 +241,13 @@ async fn commit_version(
     for (_, _, stored, media) in &references {
         blob_records::insert_blob(&mut *transaction, &stored.digest, stored.size, Some(media))
             .await?;
-        blob_records::insert_pack_blob(&mut *transaction, &pack.name, &stored.digest).await?;
+        blob_records::insert_pack_blob(
+            &mut transaction,
+            &pack.name,
+            &stored.digest,
+            ReferenceKind::Version,
+        )
+        .await?;
     }
 
     let state = match &replaced {

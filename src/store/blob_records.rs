@@ -25,34 +25,63 @@ pub async fn insert_blob<'e>(
     size: u64,
     media_type: Option<&MediaType>,
 ) -> Result<(), sqlx::Error> {
+    // An existing blob is touched, so that gc's grace period counts from this write.
+    let now = now_millis();
     sqlx::query(
-        "INSERT INTO blobs (digest, size, media_type, created_at) VALUES ($1, $2, $3, $4) \
-         ON CONFLICT (digest) DO NOTHING",
+        "INSERT INTO blobs (digest, size, media_type, created_at, touched_at) VALUES ($1, $2, $3, $4, $4) \
+         ON CONFLICT (digest) DO UPDATE SET touched_at = $4",
     )
     .bind(digest.to_string())
     .bind(size_to_db(size))
     .bind(media_type.map(|m| m.as_str().to_owned()))
-    .bind(now_millis())
+    .bind(now)
     .execute(executor)
     .await?;
     Ok(())
 }
 
-/// Records that `pack` references `digest`. Returns true when the reference is new.
-pub async fn insert_pack_blob<'e>(
-    executor: impl Executor<'e, Database = Any>,
+/// Why a pack references a blob: uploaded directly (kept) or through a version (collectable once
+/// no version references it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReferenceKind {
+    Upload,
+    Version,
+}
+
+impl ReferenceKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            ReferenceKind::Upload => "upload",
+            ReferenceKind::Version => "version",
+        }
+    }
+}
+
+/// Records that `pack` references `digest`. Returns true when the reference is new. An upload
+/// turns an existing version reference into an upload reference.
+pub async fn insert_pack_blob(
+    transaction: &mut sqlx::Transaction<'_, Any>,
     pack: &PackName,
     digest: &Digest,
+    kind: ReferenceKind,
 ) -> Result<bool, sqlx::Error> {
     let result = sqlx::query(
-        "INSERT INTO pack_blobs (pack_name, digest, created_at) VALUES ($1, $2, $3) \
+        "INSERT INTO pack_blobs (pack_name, digest, created_at, kind) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (pack_name, digest) DO NOTHING",
     )
     .bind(pack.as_str())
     .bind(digest.to_string())
     .bind(now_millis())
-    .execute(executor)
+    .bind(kind.as_str())
+    .execute(&mut **transaction)
     .await?;
+    if kind == ReferenceKind::Upload {
+        sqlx::query("UPDATE pack_blobs SET kind = 'upload' WHERE pack_name = $1 AND digest = $2 AND kind <> 'upload'")
+            .bind(pack.as_str())
+            .bind(digest.to_string())
+            .execute(&mut **transaction)
+            .await?;
+    }
     Ok(result.rows_affected() == 1)
 }
 

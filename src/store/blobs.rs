@@ -292,6 +292,57 @@ impl BlobStore {
         Ok(Some((Digest::from_bytes(hasher.finalize().into()), size)))
     }
 
+    /// Every stored blob file: its digest (from the name) and when it was last modified. Files whose
+    /// names are not digests are skipped.
+    pub async fn list(&self) -> io::Result<Vec<(Digest, std::time::SystemTime)>> {
+        let root = self.root.join("sha256");
+        tokio::task::spawn_blocking(move || {
+            let mut found = Vec::new();
+            for shard in std::fs::read_dir(&root)? {
+                let shard = shard?;
+                if !shard.file_type()?.is_dir() {
+                    continue;
+                }
+                for file in std::fs::read_dir(shard.path())? {
+                    let file = file?;
+                    let Ok(digest) = Digest::from_hex(&file.file_name().to_string_lossy()) else {
+                        continue;
+                    };
+                    found.push((digest, file.metadata()?.modified()?));
+                }
+            }
+            found.sort();
+            Ok(found)
+        })
+        .await
+        .map_err(io::Error::other)?
+    }
+
+    /// Deletes a stored blob's file; false when it was not there.
+    pub async fn remove(&self, digest: &Digest) -> io::Result<bool> {
+        match tokio::fs::remove_file(self.path_of(digest)).await {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Deletes upload files older than `cutoff` (left by a crash; a running upload is newer).
+    pub async fn remove_uploads_older_than(
+        &self,
+        cutoff: std::time::SystemTime,
+    ) -> io::Result<usize> {
+        let mut removed = 0;
+        let mut entries = tokio::fs::read_dir(self.uploads_dir()).await?;
+        while let Some(entry) = entries.next_entry().await? {
+            if entry.metadata().await?.modified()? < cutoff {
+                tokio::fs::remove_file(entry.path()).await?;
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+
     /// Number of uploads in progress (or left behind), for tests and diagnostics.
     pub async fn pending_uploads(&self) -> io::Result<usize> {
         let mut count = 0;

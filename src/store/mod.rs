@@ -6,7 +6,9 @@ pub mod blob_records;
 pub mod blobs;
 pub mod catalog;
 pub mod db;
+pub mod integrity;
 pub mod packs;
+pub mod tokens;
 pub mod versions;
 
 /// Milliseconds since the Unix epoch: the one timestamp form stored in both databases.

@@ -1,0 +1,248 @@
+//! Commands that administer a registry's storage directly (no server needed): API tokens,
+//! verification and garbage collection.
+
+use clap::{Args, Subcommand};
+
+use crate::app::{StartupError, open_storage};
+use crate::auth::{Scope, generate_token, token_hash};
+use crate::config::StorageConfig;
+use crate::store::tokens;
+
+#[derive(Debug, Clone, Args)]
+pub struct TokenArgs {
+    #[command(subcommand)]
+    pub command: TokenCommand,
+    #[command(flatten)]
+    pub storage: StorageConfig,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum TokenCommand {
+    /// Create a token and print it once (only its sha256 is stored).
+    Create {
+        #[arg(long)]
+        name: String,
+        /// read, write or admin (each includes the ones before it).
+        #[arg(long)]
+        scope: Scope,
+    },
+    /// List tokens (names, scopes, dates; never the tokens).
+    List,
+    /// Revoke a token by name.
+    Revoke {
+        #[arg(long)]
+        name: String,
+    },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    #[error(transparent)]
+    Startup(#[from] StartupError),
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("a token named {0:?} already exists")]
+    NameTaken(String),
+    #[error("no active token is named {0:?}")]
+    NoSuchToken(String),
+    #[error("the token name must be 1 to 100 visible characters")]
+    BadName,
+    #[error("no randomness available: {0}")]
+    Random(String),
+    #[error("blob store: {0}")]
+    Io(String),
+    #[error("verification found {0} problem(s)")]
+    Problems(usize),
+}
+
+pub async fn token(args: TokenArgs) -> Result<(), AdminError> {
+    let (db, _) = open_storage(&args.storage).await?;
+    let outcome = match args.command {
+        TokenCommand::Create { name, scope } => {
+            if name.is_empty() || name.len() > 100 || name.chars().any(char::is_control) {
+                return Err(AdminError::BadName);
+            }
+            let token = generate_token().map_err(|e| AdminError::Random(e.to_string()))?;
+            if !tokens::create(db.writer(), &name, &token_hash(&token), scope).await? {
+                return Err(AdminError::NameTaken(name));
+            }
+            // The one time the token is shown.
+            println!("{token}");
+            eprintln!("token {name:?} created with scope {scope}; it is not shown again");
+            Ok(())
+        }
+        TokenCommand::List => {
+            for record in tokens::list(db.reader()).await? {
+                let state = match record.revoked_at {
+                    Some(at) => format!("revoked {}", crate::http::rfc3339(at)),
+                    None => "active".to_owned(),
+                };
+                println!(
+                    "{}\t{}\tcreated {}\t{state}",
+                    record.name,
+                    record.scope,
+                    crate::http::rfc3339(record.created_at)
+                );
+            }
+            Ok(())
+        }
+        TokenCommand::Revoke { name } => {
+            if tokens::revoke(db.writer(), &name).await? {
+                eprintln!("token {name:?} revoked");
+                Ok(())
+            } else {
+                Err(AdminError::NoSuchToken(name))
+            }
+        }
+    };
+    db.close().await;
+    outcome
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct VerifyArgs {
+    #[command(flatten)]
+    pub storage: StorageConfig,
+}
+
+/// `packyard verify`: re-hashes every blob and checks every reference in the database. Prints each
+/// problem; fails when there is any. Blob files no row mentions (left by an interrupted publish)
+/// are listed as notes: `gc` removes them.
+pub async fn verify(args: VerifyArgs) -> Result<(), AdminError> {
+    let (db, blobs) = open_storage(&args.storage).await?;
+    let mut problems = Vec::new();
+    let records = crate::store::blob_records::all_blobs(db.reader()).await?;
+    for record in &records {
+        match blobs.rehash(&record.digest).await {
+            Ok(None) => problems.push(format!(
+                "blob {} is recorded but its file is missing",
+                record.digest
+            )),
+            Ok(Some((actual, _))) if actual != record.digest => problems.push(format!(
+                "blob {} is corrupted: its content hashes to {actual}",
+                record.digest
+            )),
+            Ok(Some((_, size))) if size != record.size => problems.push(format!(
+                "blob {} is {size} bytes, the database says {}",
+                record.digest, record.size
+            )),
+            Ok(Some(_)) => {}
+            Err(e) => problems.push(format!("blob {} cannot be read: {e}", record.digest)),
+        }
+    }
+    problems.extend(crate::store::integrity::broken_references(db.reader()).await?);
+    problems.extend(crate::store::integrity::unreadable_documents(db.reader()).await?);
+    let recorded: std::collections::BTreeSet<_> = records.iter().map(|r| r.digest).collect();
+    let files = blobs
+        .list()
+        .await
+        .map_err(|e| AdminError::Io(e.to_string()))?;
+    let unreferenced = files
+        .iter()
+        .filter(|(digest, _)| !recorded.contains(digest))
+        .count();
+    db.close().await;
+    for problem in &problems {
+        println!("problem: {problem}");
+    }
+    if unreferenced > 0 {
+        println!(
+            "note: {unreferenced} blob file(s) have no database row (an interrupted upload or publish); gc removes them"
+        );
+    }
+    if problems.is_empty() {
+        println!(
+            "verified {} blob(s) and every reference: no problems",
+            records.len()
+        );
+        Ok(())
+    } else {
+        Err(AdminError::Problems(problems.len()))
+    }
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct GcArgs {
+    #[command(flatten)]
+    pub storage: StorageConfig,
+    /// Blobs written or referenced within this many seconds are kept, so an in-flight publish
+    /// never loses one.
+    #[arg(long, default_value_t = 3600)]
+    pub grace_secs: u64,
+    /// List what would be removed without removing it.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// `packyard gc`: removes blobs no version references (and nobody uploaded directly), blob files
+/// no row mentions, and abandoned uploads, all older than the grace period.
+pub async fn gc(args: GcArgs) -> Result<(), AdminError> {
+    let (db, blobs) = open_storage(&args.storage).await?;
+    let grace = std::time::Duration::from_secs(args.grace_secs);
+    let cutoff_ms =
+        crate::store::now_millis() - i64::try_from(grace.as_millis()).unwrap_or(i64::MAX);
+    let cutoff_time = std::time::SystemTime::now() - grace;
+    let io = |e: std::io::Error| AdminError::Io(e.to_string());
+
+    let mut removed_blobs = 0;
+    for digest in crate::store::integrity::collectable_blobs(db.reader(), cutoff_ms).await? {
+        if args.dry_run {
+            println!("would remove blob {digest}");
+            continue;
+        }
+        // Rows first, in a transaction that re-checks; then the file. A crash in between leaves a
+        // file without a row, which the next gc removes.
+        let mut transaction = db
+            .begin()
+            .await
+            .map_err(|e| AdminError::Io(e.to_string()))?;
+        let deleted =
+            crate::store::integrity::delete_if_collectable(&mut transaction, &digest, cutoff_ms)
+                .await;
+        match deleted {
+            Ok(true) => {
+                transaction.commit().await?;
+                if let Ok(parsed) = digest.parse() {
+                    blobs.remove(&parsed).await.map_err(io)?;
+                }
+                println!("removed blob {digest}");
+                removed_blobs += 1;
+            }
+            Ok(false) => {}
+            // A concurrent publish took a reference (PostgreSQL's foreign key): keep the blob.
+            Err(e) => tracing::info!(%digest, error = %e, "blob kept: referenced meanwhile"),
+        }
+    }
+
+    let recorded: std::collections::BTreeSet<_> =
+        crate::store::blob_records::all_blobs(db.reader())
+            .await?
+            .into_iter()
+            .map(|r| r.digest)
+            .collect();
+    let mut removed_files = 0;
+    for (digest, modified) in blobs.list().await.map_err(io)? {
+        if recorded.contains(&digest) || modified >= cutoff_time {
+            continue;
+        }
+        if args.dry_run {
+            println!("would remove unreferenced file {digest}");
+        } else if blobs.remove(&digest).await.map_err(io)? {
+            println!("removed unreferenced file {digest}");
+            removed_files += 1;
+        }
+    }
+    let removed_uploads = if args.dry_run {
+        0
+    } else {
+        blobs
+            .remove_uploads_older_than(cutoff_time)
+            .await
+            .map_err(io)?
+    };
+    db.close().await;
+    eprintln!(
+        "gc: removed {removed_blobs} blob(s), {removed_files} unreferenced file(s), {removed_uploads} abandoned upload(s)"
+    );
+    Ok(())
+}

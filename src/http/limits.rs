@@ -1,0 +1,161 @@
+//! Limits that keep one client from starving the others: a cap on requests in flight (503 with
+//! `Retry-After` beyond it), a minimum upload rate (a client that trickles a body is cut off), and a
+//! time limit on handlers that do not stream uploads.
+
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use futures_util::{Stream, StreamExt};
+use http_body::Frame;
+use tokio::sync::OwnedSemaphorePermit;
+
+use super::{ApiError, AppState};
+
+/// Bounds on requests, fixed at start-up.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub request_timeout: Duration,
+    /// Below this average rate (bytes/s) after `slow_body_grace`, an upload is cut off.
+    pub min_body_rate: u64,
+    pub slow_body_grace: Duration,
+    /// The longest wait for a render slot before answering 503.
+    pub render_queue_timeout: Duration,
+}
+
+/// A response body that holds a request slot until it has been sent.
+struct PermitBody {
+    inner: Body,
+    _permit: OwnedSemaphorePermit,
+}
+
+impl http_body::Body for PermitBody {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        Pin::new(&mut self.inner).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+/// At most `--max-concurrent-requests` requests in flight (until their bodies are sent); beyond that
+/// 503 with `Retry-After` at once, rather than queueing without bound.
+pub async fn concurrency(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let Ok(permit) = state.request_permits.clone().try_acquire_owned() else {
+        return ApiError::Overloaded(
+            "the registry is at its limit of concurrent requests; retry shortly".to_owned(),
+        )
+        .into_response();
+    };
+    let (parts, body) = next.run(request).await.into_parts();
+    Response::from_parts(
+        parts,
+        Body::new(PermitBody {
+            inner: body,
+            _permit: permit,
+        }),
+    )
+}
+
+/// The error a too-slow upload ends with.
+#[derive(Debug, thiserror::Error)]
+#[error("the request body arrived slower than {0} bytes/s; the connection is cut off")]
+pub struct TooSlow(u64);
+
+/// Wraps a request body so that it fails when its average rate stays below the minimum after the
+/// grace period (or when nothing arrives for that long).
+fn guard_rate(body: Body, limits: Limits) -> Body {
+    let started = Instant::now();
+    let mut received: u64 = 0;
+    let stream = body.into_data_stream();
+    let guarded =
+        futures_util::stream::unfold((stream, false), move |(mut stream, failed)| async move {
+            if failed {
+                return None;
+            }
+            let next = tokio::time::timeout(limits.slow_body_grace, stream.next()).await;
+            match next {
+                Err(_) => Some((
+                    Err(axum::Error::new(TooSlow(limits.min_body_rate))),
+                    (stream, true),
+                )),
+                Ok(None) => None,
+                Ok(Some(Err(e))) => Some((Err(e), (stream, true))),
+                Ok(Some(Ok(chunk))) => {
+                    received += chunk.len() as u64;
+                    let elapsed = started.elapsed();
+                    let too_slow = elapsed > limits.slow_body_grace
+                        && (received as f64) < limits.min_body_rate as f64 * elapsed.as_secs_f64();
+                    if too_slow {
+                        Some((
+                            Err(axum::Error::new(TooSlow(limits.min_body_rate))),
+                            (stream, true),
+                        ))
+                    } else {
+                        Some((Ok(chunk), (stream, false)))
+                    }
+                }
+            }
+        });
+    Body::from_stream(
+        Box::pin(guarded) as Pin<Box<dyn Stream<Item = Result<Bytes, axum::Error>> + Send>>
+    )
+}
+
+/// Cuts off uploads that trickle in (a slowloris on the body).
+pub async fn body_rate(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let (parts, body) = request.into_parts();
+    let body = guard_rate(body, state.settings.limits);
+    next.run(Request::from_parts(parts, body)).await
+}
+
+/// Handlers that read no large body must answer within the request timeout (uploads are bounded
+/// by their rate instead).
+pub async fn deadline(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let upload = request.method() == axum::http::Method::PUT
+        || (request.method() == axum::http::Method::POST && request.uri().path() == "/v1/packs");
+    if upload {
+        return next.run(request).await;
+    }
+    match tokio::time::timeout(state.settings.limits.request_timeout, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => {
+            ApiError::Overloaded("the request took longer than the server's time limit".to_owned())
+                .into_response()
+        }
+    }
+}
+
+/// For the render pool: a permit within the render queue timeout, else 503.
+pub async fn render_slot(state: &AppState) -> Result<OwnedSemaphorePermit, ApiError> {
+    let permits: Arc<tokio::sync::Semaphore> = state.render_permits.clone();
+    match tokio::time::timeout(
+        state.settings.limits.render_queue_timeout,
+        permits.acquire_owned(),
+    )
+    .await
+    {
+        Ok(Ok(permit)) => Ok(permit),
+        Ok(Err(e)) => Err(ApiError::internal(e)),
+        Err(_) => Err(ApiError::Overloaded(
+            "every render slot is busy; retry shortly".to_owned(),
+        )),
+    }
+}

@@ -1,0 +1,90 @@
+//! API tokens in the database: name, sha256, scope, revocation.
+
+use sqlx::{Any, Executor, Row};
+
+use super::now_millis;
+use crate::auth::Scope;
+
+/// A token as listed (never the token itself).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct TokenRecord {
+    pub name: String,
+    pub scope: Scope,
+    pub created_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+fn scope_of(text: &str) -> Result<Scope, sqlx::Error> {
+    text.parse()
+        .map_err(|e: crate::auth::ScopeError| sqlx::Error::Decode(e.into()))
+}
+
+/// Stores a token's hash; false when the name is taken.
+pub async fn create<'e>(
+    executor: impl Executor<'e, Database = Any>,
+    name: &str,
+    hash: &str,
+    scope: Scope,
+) -> Result<bool, sqlx::Error> {
+    let result = sqlx::query(
+        "INSERT INTO api_tokens (name, hash, scope, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (name) DO NOTHING",
+    )
+    .bind(name)
+    .bind(hash)
+    .bind(scope.as_str())
+    .bind(now_millis())
+    .execute(executor)
+    .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// The name and scope of the active token with this hash.
+pub async fn find_active<'e>(
+    executor: impl Executor<'e, Database = Any>,
+    hash: &str,
+) -> Result<Option<(String, Scope)>, sqlx::Error> {
+    let row =
+        sqlx::query("SELECT name, scope FROM api_tokens WHERE hash = $1 AND revoked_at IS NULL")
+            .bind(hash)
+            .fetch_optional(executor)
+            .await?;
+    row.map(|row| {
+        let scope: String = row.try_get(1)?;
+        Ok((row.try_get(0)?, scope_of(&scope)?))
+    })
+    .transpose()
+}
+
+pub async fn list<'e>(
+    executor: impl Executor<'e, Database = Any>,
+) -> Result<Vec<TokenRecord>, sqlx::Error> {
+    let rows =
+        sqlx::query("SELECT name, scope, created_at, revoked_at FROM api_tokens ORDER BY name")
+            .fetch_all(executor)
+            .await?;
+    rows.iter()
+        .map(|row| {
+            let scope: String = row.try_get(1)?;
+            Ok(TokenRecord {
+                name: row.try_get(0)?,
+                scope: scope_of(&scope)?,
+                created_at: row.try_get(2)?,
+                revoked_at: row.try_get(3)?,
+            })
+        })
+        .collect()
+}
+
+/// Revokes the named token; false when there is no active token of that name.
+pub async fn revoke<'e>(
+    executor: impl Executor<'e, Database = Any>,
+    name: &str,
+) -> Result<bool, sqlx::Error> {
+    let result =
+        sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE name = $2 AND revoked_at IS NULL")
+            .bind(now_millis())
+            .bind(name)
+            .execute(executor)
+            .await?;
+    Ok(result.rows_affected() == 1)
+}
