@@ -4,11 +4,10 @@
 
 use std::time::{Duration, Instant};
 
-use axum::extract::{FromRequestParts, Request, State};
+use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use quick_cache::sync::Cache;
@@ -184,15 +183,14 @@ impl FromRequestParts<AppState> for AdminAccess {
     }
 }
 
-/// Middleware for every route but `/health`: reads need the read scope on a private registry, and
-/// credentials that are presented must be valid.
+/// Reads need the read scope on a private registry, and credentials that are presented must be
+/// valid (a wrong token is refused even where none is needed).
+pub async fn check_read(state: &AppState, parts: &Parts) -> Result<(), ApiError> {
+    require(state, parts, Scope::Read).await.map(|_| ())
+}
+
 /// A 401 also offers Basic when htpasswd users exist.
-pub async fn read_access(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let (parts, body) = request.into_parts();
-    let mut response = match require(&state, &parts, Scope::Read).await {
-        Ok(_) => next.run(Request::from_parts(parts, body)).await,
-        Err(error) => error.into_response(),
-    };
+pub fn challenge(state: &AppState, mut response: Response) -> Response {
     if response.status() == StatusCode::UNAUTHORIZED && state.settings.htpasswd.is_some() {
         response.headers_mut().append(
             header::WWW_AUTHENTICATE,

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::extract::{Request, State};
+use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
@@ -119,28 +120,43 @@ fn guard_rate(body: Body, limits: Limits) -> Body {
     )
 }
 
-/// Cuts off uploads that trickle in (a slowloris on the body).
-pub async fn body_rate(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let (parts, body) = request.into_parts();
-    let body = guard_rate(body, state.settings.limits);
-    next.run(Request::from_parts(parts, body)).await
+/// Whether a request streams a large body (blob and pack uploads): those are bounded by their rate,
+/// not by the request time limit.
+fn is_upload(request: &Request) -> bool {
+    request.method() == Method::PUT
+        || (request.method() == Method::POST && request.uri().path() == "/v1/packs")
 }
 
-/// Handlers that read no large body must answer within the request timeout (uploads are bounded
-/// by their rate instead).
-pub async fn deadline(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let upload = request.method() == axum::http::Method::PUT
-        || (request.method() == axum::http::Method::POST && request.uri().path() == "/v1/packs");
-    if upload {
-        return next.run(request).await;
+/// Whether a request may carry a body at all (GET and HEAD bodies are ignored by every route).
+fn may_have_body(request: &Request) -> bool {
+    !matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+/// The per-request guards in one layer (each layer costs a boxed future per request): reads need
+/// the read scope on a private registry, bodies that trickle in are cut off, and handlers that do
+/// not stream an upload must answer within the request time limit.
+pub async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let (parts, body) = request.into_parts();
+    if let Err(error) = super::auth::check_read(&state, &parts).await {
+        return super::auth::challenge(&state, error.into_response());
     }
-    match tokio::time::timeout(state.settings.limits.request_timeout, next.run(request)).await {
-        Ok(response) => response,
-        Err(_) => {
-            ApiError::Overloaded("the request took longer than the server's time limit".to_owned())
-                .into_response()
+    let mut request = Request::from_parts(parts, body);
+    if may_have_body(&request) {
+        let (parts, body) = request.into_parts();
+        request = Request::from_parts(parts, guard_rate(body, state.settings.limits));
+    }
+    let response = if is_upload(&request) {
+        next.run(request).await
+    } else {
+        match tokio::time::timeout(state.settings.limits.request_timeout, next.run(request)).await {
+            Ok(response) => response,
+            Err(_) => ApiError::Overloaded(
+                "the request took longer than the server's time limit".to_owned(),
+            )
+            .into_response(),
         }
-    }
+    };
+    super::auth::challenge(&state, response)
 }
 
 /// For the render pool: a permit within the render queue timeout, else 503.

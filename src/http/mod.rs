@@ -98,10 +98,8 @@ pub fn router(state: AppState) -> Router {
         )
         .fallback(error::route_not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
-        // Innermost first: the time limit, the upload rate, credentials, the request cap, the log.
-        .layer(from_fn_with_state(state.clone(), limits::deadline))
-        .layer(from_fn_with_state(state.clone(), limits::body_rate))
-        .layer(from_fn_with_state(state.clone(), auth::read_access))
+        // Innermost first: credentials, upload rate and time limit; the request cap; the log.
+        .layer(from_fn_with_state(state.clone(), limits::guard))
         .merge(Router::new().route("/health", get(ops::health)))
         .layer(from_fn_with_state(state.clone(), limits::concurrency))
         .layer(axum::middleware::from_fn(logging::log_request))
