@@ -27,12 +27,22 @@ pub enum LogFormat {
 #[derive(Debug, Clone, Args)]
 pub struct StorageConfig {
     /// Directory for blobs and the default SQLite database.
-    #[arg(long, env = "PACKYARD_DATA_DIR", default_value = "./data")]
+    #[arg(
+        long,
+        env = "PACKYARD_DATA_DIR",
+        default_value = "./data",
+        global = true
+    )]
     pub data_dir: PathBuf,
 
     /// Database URL: `sqlite:<path>` or `postgres://user:password@host/db`.
     /// Default: SQLite at `<data-dir>/packyard.db`.
-    #[arg(long, env = "PACKYARD_DATABASE_URL", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "PACKYARD_DATABASE_URL",
+        hide_env_values = true,
+        global = true
+    )]
     pub database_url: Option<String>,
 }
 

@@ -36,6 +36,10 @@ pub enum ApiError {
     RegistryUnknown(String),
     #[error("invalid request body: {0}")]
     InvalidBody(String),
+    #[error("the request body is too large: {0}")]
+    BodyTooLarge(String),
+    #[error("{0}")]
+    BodyTooSlow(String),
     #[error("{0}")]
     UnsupportedMediaType(String),
     #[error("the pack archive is refused: {0}")]
@@ -104,6 +108,8 @@ impl ApiError {
             | ApiError::TemplateInvalid(_)
             | ApiError::RenderFailed { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::BodyTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::BodyTooSlow(_) => StatusCode::REQUEST_TIMEOUT,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::Overloaded(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::BlobUnknown { .. } | ApiError::NotFound(_) => StatusCode::NOT_FOUND,
@@ -140,6 +146,8 @@ impl ApiError {
             ApiError::RenderFailed { .. } => "RENDER_FAILED",
             ApiError::MethodNotAllowed(_) => "METHOD_NOT_ALLOWED",
             ApiError::Unauthorized(_) => "UNAUTHORIZED",
+            ApiError::BodyTooLarge(_) => "BODY_TOO_LARGE",
+            ApiError::BodyTooSlow(_) => "REQUEST_TIMEOUT",
             ApiError::Forbidden(_) => "DENIED",
             ApiError::Overloaded(_) => "OVERLOADED",
             ApiError::RangeNotSatisfiable { .. } => "RANGE_NOT_SATISFIABLE",
@@ -217,6 +225,21 @@ impl From<std::io::Error> for ApiError {
     }
 }
 
+impl ApiError {
+    /// A failed request body read: a too-slow client (the rate guard) is a 408, anything else says
+    /// the body could not be read.
+    pub fn from_body_error(error: &(dyn std::error::Error + 'static)) -> ApiError {
+        let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(error);
+        while let Some(current) = cause {
+            if let Some(slow) = current.downcast_ref::<super::limits::TooSlow>() {
+                return ApiError::BodyTooSlow(slow.to_string());
+            }
+            cause = current.source();
+        }
+        ApiError::BodyUnreadable(error.to_string())
+    }
+}
+
 impl From<PutError> for ApiError {
     fn from(error: PutError) -> ApiError {
         match error {
@@ -227,7 +250,7 @@ impl From<PutError> for ApiError {
                 ApiError::SizeMismatch { expected, actual }
             }
             PutError::TooLarge { limit } => ApiError::BlobTooLarge { limit },
-            PutError::Body(e) => ApiError::BodyUnreadable(e.to_string()),
+            PutError::Body(e) => ApiError::from_body_error(e.as_ref()),
             PutError::Io(e) => e.into(),
         }
     }

@@ -21,6 +21,10 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
                 ),
                 JsonRejection::JsonDataError(e) => ApiError::InvalidBody(e.body_text()),
                 JsonRejection::JsonSyntaxError(e) => ApiError::InvalidBody(e.body_text()),
+                other if other.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
+                    ApiError::BodyTooLarge(other.body_text())
+                }
+                JsonRejection::BytesRejection(e) => ApiError::from_body_error(&e),
                 other => ApiError::InvalidBody(other.body_text()),
             }),
         }

@@ -129,7 +129,10 @@ fn is_upload(request: &Request) -> bool {
 
 /// Whether a request may carry a body at all (GET and HEAD bodies are ignored by every route).
 fn may_have_body(request: &Request) -> bool {
-    !matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS)
+    !matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    )
 }
 
 /// The per-request guards in one layer (each layer costs a boxed future per request): reads need

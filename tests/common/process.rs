@@ -110,6 +110,12 @@ impl ServerProcess {
         self.signal("-TERM");
     }
 
+    /// SIGKILL: the process gets no chance to clean up (a crash, a power cut for the process).
+    pub fn kill_hard(&mut self) {
+        self.child.kill().expect("SIGKILL packyard");
+        self.child.wait().expect("reap packyard");
+    }
+
     /// Waits for the process to exit, at most `timeout`.
     pub async fn wait(&mut self, timeout: Duration) -> ExitStatus {
         let deadline = Instant::now() + timeout;
