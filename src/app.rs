@@ -87,6 +87,7 @@ pub async fn open(config: &ServeConfig) -> Result<AppState, StartupError> {
             config.max_concurrent_requests.max(1),
         )),
         credentials: Arc::new(crate::http::auth::CredentialCache::default()),
+        metrics: Arc::new(crate::http::metrics::Metrics::default()),
     })
 }
 

@@ -6,6 +6,7 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use tokio_util::io::ReaderStream;
 
@@ -152,23 +153,33 @@ pub async fn serve(
                 .unwrap_or(usize::MAX)
                 .min(content.len());
             let start = usize::try_from(span.start).unwrap_or(0).min(end);
+            state.metrics.blob_bytes_served.inc_by((end - start) as u64);
             Body::from(content.slice(start..end))
         }
         // Mid-sized spans in one blocking read: fewer hops than chunked streaming.
-        Some(span) if span.len <= WHOLE_READ => Body::from(
-            state
+        Some(span) if span.len <= WHOLE_READ => {
+            let bytes = state
                 .blobs
                 .read_whole(&blob.digest, span)
                 .await
-                .map_err(not_found_is_missing)?,
-        ),
+                .map_err(not_found_is_missing)?;
+            state.metrics.blob_bytes_served.inc_by(bytes.len() as u64);
+            Body::from(bytes)
+        }
         Some(span) => {
             let reader = state
                 .blobs
                 .read(&blob.digest, span)
                 .await
                 .map_err(not_found_is_missing)?;
-            Body::from_stream(ReaderStream::with_capacity(reader, READ_CHUNK))
+            // Counted as the chunks go out: an aborted download counts what was sent.
+            let served = state.metrics.blob_bytes_served.clone();
+            let chunks = ReaderStream::with_capacity(reader, READ_CHUNK).inspect(move |chunk| {
+                if let Ok(chunk) = chunk {
+                    served.inc_by(chunk.len() as u64);
+                }
+            });
+            Body::from_stream(chunks)
         }
     };
     Ok((plan.status, plan.headers, body).into_response())

@@ -10,6 +10,7 @@ mod filters;
 mod json;
 mod limits;
 mod logging;
+pub mod metrics;
 mod ops;
 mod overview;
 mod packs;
@@ -90,6 +91,7 @@ pub fn router(state: AppState) -> Router {
             post(profiles::validate_profile).layer(DefaultBodyLimit::max(RENDER_BODY)),
         )
         .route("/v1/{pack}/tags/list", get(packs::tag_list))
+        .route("/metrics", get(metrics::metrics))
         .route(
             "/v1/{pack}/blobs/{*digest}",
             get(blobs::get_blob)
@@ -102,6 +104,6 @@ pub fn router(state: AppState) -> Router {
         .layer(from_fn_with_state(state.clone(), limits::guard))
         .merge(Router::new().route("/health", get(ops::health)))
         .layer(from_fn_with_state(state.clone(), limits::concurrency))
-        .layer(axum::middleware::from_fn(logging::log_request))
+        .layer(from_fn_with_state(state.clone(), logging::log_request))
         .with_state(state)
 }

@@ -107,6 +107,7 @@ pub async fn render_profile(
     let variables = body.variables.clone();
     let requests = requests(&body);
     let (cluster_name, region) = (body.cluster_name.clone(), body.region.clone());
+    state.metrics.render("profile");
     let documents = on_render_pool(
         &state,
         move |renderer| -> Result<Vec<_>, (String, RenderError)> {

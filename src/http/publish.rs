@@ -104,6 +104,7 @@ pub async fn publish_pack(
         PublishStatus::Replaced => (StatusCode::CREATED, "replaced"),
         PublishStatus::Unchanged => (StatusCode::OK, "unchanged"),
     };
+    state.metrics.publish(label);
     if published.status != PublishStatus::Unchanged {
         state.pack_changed(&published.name);
         tracing::info!(pack = %published.name, version = %published.version, digest = %published.digest, status = label, "pack published");

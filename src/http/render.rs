@@ -259,7 +259,9 @@ async fn render_tag(
     Renderer::check_cloud(&loaded, &cloud)?;
     let format = Format::from_headers(request);
     let key = response_key(&row.uid, &body, &cloud, strict, format);
-    if let Some(cached) = state.render_responses.get(&key) {
+    let cached = state.render_responses.get(&key);
+    state.metrics.render_cache(cached.is_some());
+    if let Some(cached) = cached {
         return respond(
             &cached,
             format,
@@ -278,6 +280,7 @@ async fn render_tag(
         Ok((encode(&documents, format, &key)?, outcome))
     })
     .await??;
+    state.metrics.render("pack");
     let encoded = Arc::new(encoded);
     state.render_responses.insert(key, encoded.clone());
     respond(&encoded, format, request, version_headers(&row, outcome)?)

@@ -53,6 +53,8 @@ pub struct AppState {
     pub pack_rows: Arc<PackRowsCache>,
     /// Bounds how many renders run at once on the blocking pool.
     pub render_permits: Arc<Semaphore>,
+    /// Counters and histograms for `/metrics`.
+    pub metrics: Arc<super::metrics::Metrics>,
     /// Bounds how many requests are in flight.
     pub request_permits: Arc<Semaphore>,
 }
