@@ -4,7 +4,17 @@ use std::str::FromStr;
 /// A pack version's lifecycle state. `disabled` versions are hidden from listings but still resolve
 /// by exact version (existing profiles keep working); `deleted` ones resolve nowhere.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    serde::Serialize,
+    serde::Deserialize,
+    utoipa::ToSchema,
 )]
 #[serde(rename_all = "lowercase")]
 pub enum PackState {

@@ -27,7 +27,8 @@ const WHOLE_READ: u64 = 2 << 20;
 const IMMUTABLE: HeaderValue = HeaderValue::from_static("public, max-age=31536000, immutable");
 pub const DOCKER_CONTENT_DIGEST: HeaderName = HeaderName::from_static("docker-content-digest");
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct BlobQuery {
     /// Overrides the response's content type when it is a valid media type (`?type=image/png`).
     #[serde(rename = "type")]
@@ -185,6 +186,7 @@ pub async fn serve(
     Ok((plan.status, plan.headers, body).into_response())
 }
 
+#[utoipa::path(get, path = "/v1/{pack}/blobs/{digest}", tag = "blobs", params(("pack" = String, Path, description = "Pack name, e.g. cni-calico"), ("digest" = String, Path, description = "sha256:<64 hex>"), BlobQuery), responses((status = 200, description = "The blob (Range requests give 206)", content_type = "*/*", body = Vec<u8>), (status = 206, description = "Part of the blob", content_type = "*/*", body = Vec<u8>), (status = 304, description = "Not modified (ETag)"), (status = 416, description = "Range not satisfiable", body = super::openapi::ErrorResponse)))]
 pub async fn get_blob(
     State(state): State<AppState>,
     path: BlobPath,
@@ -196,6 +198,7 @@ pub async fn get_blob(
 }
 
 /// Like GET without a body: the blob file is only stat'ed, never read.
+#[utoipa::path(head, path = "/v1/{pack}/blobs/{digest}", tag = "blobs", params(("pack" = String, Path, description = "Pack name, e.g. cni-calico"), ("digest" = String, Path, description = "sha256:<64 hex>"), BlobQuery), responses((status = 200, description = "The blob exists; size in Content-Length"), (status = 206, description = "Range"), (status = 304, description = "Not modified (ETag)"), (status = 416, description = "Range not satisfiable")))]
 pub async fn head_blob(
     State(state): State<AppState>,
     path: BlobPath,
@@ -206,9 +209,10 @@ pub async fn head_blob(
     serve(&state, &blob, query.media_type.as_deref(), &request, false).await
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct UploadResult {
+    #[schema(value_type = String, example = "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08")]
     digest: Digest,
     size: u64,
     media_type: Option<String>,
@@ -232,6 +236,7 @@ fn content_length(headers: &HeaderMap) -> Result<Option<u64>, ApiError> {
 
 /// Streams one blob into the store for `{pack}`: 201 when the pack did not have it, 200 when it did,
 /// 400 (with nothing stored) when the content does not match the digest in the URL.
+#[utoipa::path(put, path = "/v1/{pack}/blobs/{digest}", tag = "blobs", params(("pack" = String, Path, description = "Pack name, e.g. cni-calico"), ("digest" = String, Path, description = "sha256:<64 hex>")), request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The blob bytes; their sha256 must equal the digest"), security(("bearer" = []), ("basic" = [])), responses((status = 201, description = "Stored", body = UploadResult), (status = 200, description = "Already stored", body = UploadResult)))]
 pub async fn put_blob(
     _writer: WriteAccess,
     State(state): State<AppState>,

@@ -14,17 +14,19 @@ use crate::store::packs;
 const DEFAULT_PAGE: u32 = 100;
 const MAX_PAGE: u32 = 1000;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct CatalogQuery {
     n: Option<u32>,
     last: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 struct Catalog {
     repositories: Vec<String>,
 }
 
+#[utoipa::path(get, path = "/v1/_catalog", tag = "registry protocol", params(CatalogQuery), responses((status = 200, description = "Pack names, paged with n/last and a Link header", body = Catalog)))]
 pub async fn list_repositories(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<CatalogQuery>,

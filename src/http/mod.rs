@@ -11,6 +11,7 @@ mod json;
 mod limits;
 mod logging;
 pub mod metrics;
+pub mod openapi;
 mod ops;
 mod overview;
 mod packs;
@@ -44,7 +45,8 @@ const RENDER_BODY: usize = 1 << 20;
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(ui::page))
-        .route("/packs/{name}", get(ui::page))
+        .route("/packs/{name}", get(ui::pack_page))
+        .route("/openapi.json", get(openapi::document))
         .route("/static/{file}", get(ui::static_file))
         .route("/v1/_catalog", get(catalog::list_repositories))
         .route("/v1/registries/metadata", get(packs::registries_metadata))

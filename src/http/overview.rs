@@ -22,7 +22,7 @@ use crate::store::versions;
 /// Clouds a pack offered for `all` is shown with.
 const SHOWN_FOR_ALL: [&str; 5] = ["aws", "azure", "gcp", "vsphere", "openstack"];
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Overview {
     name: String,
@@ -42,7 +42,7 @@ pub struct Overview {
     warnings: usize,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct PresetSummary {
     name: String,
@@ -50,7 +50,7 @@ struct PresetSummary {
     group: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct Parameter {
     name: String,
@@ -66,14 +66,14 @@ struct Parameter {
     defaults: Vec<CloudDefault>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct CloudDefault {
     clouds: Vec<String>,
     value: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct BlobLink {
     path: String,
@@ -168,6 +168,7 @@ fn clouds_shown(version: &LoadedVersion) -> Vec<String> {
     }
 }
 
+#[utoipa::path(get, path = "/v1/packs/{pack}/tags/{version}/overview", tag = "packs", params(("pack" = String, Path, description = "Pack name, e.g. cni-calico"), ("version" = String, Path, description = "A version (3.24.6), a parent tag (3.24.x, 3.x) or latest")), responses((status = 200, body = Overview)))]
 pub async fn overview(
     State(state): State<AppState>,
     ApiPath((name, tag)): ApiPath<(String, String)>,

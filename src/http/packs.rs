@@ -26,6 +26,7 @@ use crate::store::catalog::{self, Filters, SortField, TextFilter, TextMatch, Ver
 use crate::store::versions::{self, VersionRow};
 
 /// `GET /v1/registries/metadata`: this registry.
+#[utoipa::path(get, path = "/v1/registries/metadata", tag = "packs", responses((status = 200, body = RegistriesMetadata)))]
 pub async fn registries_metadata(State(state): State<AppState>) -> Json<RegistriesMetadata> {
     Json(RegistriesMetadata {
         items: vec![RegistryMetadata {
@@ -129,7 +130,8 @@ async fn tag_entity(state: &AppState, visible: &[VersionRow]) -> Result<PackTagE
     })
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase")]
 pub struct PackRegistryQuery {
     cloud_type: Option<String>,
@@ -139,6 +141,7 @@ pub struct PackRegistryQuery {
 
 /// `GET /v1/packs/{name}/registries/{registryUid}`: every version of a pack with its tags (parent
 /// tags as their own entries) and values.
+#[utoipa::path(get, path = "/v1/packs/{pack}/registries/{registry}", tag = "packs", params(("pack" = String, Path, description = "Pack name, e.g. cni-calico"), ("registry" = String, Path, description = "This registry's uid"), PackRegistryQuery), responses((status = 200, description = "Every version with its tags (v1PackTagEntity)", body = PackTagEntity)))]
 pub async fn pack_in_registry(
     State(state): State<AppState>,
     ApiPath((name, registry_uid)): ApiPath<(String, String)>,
@@ -188,6 +191,7 @@ pub async fn pack_in_registry(
 }
 
 /// `GET /v1/packs/{uid}`: one version, as a `v1PackTagEntity` with that version alone.
+#[utoipa::path(get, path = "/v1/packs/{pack}", tag = "packs", params(("pack" = String, Path, description = "Pack name (or, on this route, a version uid)")), responses((status = 200, body = PackTagEntity)))]
 pub async fn pack_by_uid(
     State(state): State<AppState>,
     ApiPath(uid): ApiPath<String>,
@@ -204,6 +208,7 @@ async fn version_by_uid(state: &AppState, uid: &str) -> Result<VersionRow, ApiEr
 }
 
 /// `GET /v1/packs/{uid}/readme`.
+#[utoipa::path(get, path = "/v1/packs/{pack}/readme", tag = "packs", params(("pack" = String, Path, description = "Pack name (or, on this route, a version uid)")), responses((status = 200, body = PackReadme)))]
 pub async fn readme(
     State(state): State<AppState>,
     ApiPath(uid): ApiPath<String>,
@@ -218,6 +223,7 @@ pub async fn readme(
 }
 
 /// `GET /v1/packs/{uid}/logo`: the logo image, cached like any blob.
+#[utoipa::path(get, path = "/v1/packs/{pack}/logo", tag = "packs", params(("pack" = String, Path, description = "Pack name (or, on this route, a version uid)")), responses((status = 200, description = "The logo", content_type = "image/png", body = Vec<u8>), (status = 304, description = "Not modified (ETag)")))]
 pub async fn logo(
     State(state): State<AppState>,
     ApiPath(uid): ApiPath<String>,
@@ -238,13 +244,14 @@ pub async fn logo(
     blobs::serve(&state, &record, Some("image/png"), &request, true).await
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct TagList {
     name: String,
     tags: Vec<String>,
 }
 
 /// `GET /v1/{pack}/tags/list`: the pack's listed tags, oldest version first.
+#[utoipa::path(get, path = "/v1/{pack}/tags/list", tag = "registry protocol", params(("pack" = String, Path, description = "Pack name, e.g. cni-calico")), responses((status = 200, body = TagList)))]
 pub async fn tag_list(
     State(state): State<AppState>,
     ApiPath(name): ApiPath<String>,
@@ -260,7 +267,8 @@ pub async fn tag_list(
     }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     filters: Option<String>,
     limit: Option<i64>,
@@ -275,6 +283,7 @@ struct ListPosition {
 }
 
 /// `GET /v1/packs?filters=...&limit=&continue=`: pack versions as `v1PackSummaries`.
+#[utoipa::path(get, path = "/v1/packs", tag = "packs", params(ListQuery), responses((status = 200, description = "Versions matching the filters (v1PackSummaries)", body = PackSummaries)))]
 pub async fn list_packs(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<ListQuery>,
@@ -349,7 +358,7 @@ pub async fn list_packs(
 }
 
 /// `v1FilterString`.
-#[derive(Debug, Default, Deserialize, Serialize)]
+#[derive(Debug, Default, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct FilterString {
     eq: Option<String>,
@@ -379,7 +388,7 @@ impl FilterString {
 }
 
 /// `v1PackFilterSpec`.
-#[derive(Debug, Default, Deserialize, Serialize)]
+#[derive(Debug, Default, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PackFilterSpec {
     name: Option<FilterString>,
@@ -406,7 +415,7 @@ pub struct PackFilterSpec {
     text: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, Serialize)]
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 enum SortFieldName {
     Name,
@@ -417,7 +426,7 @@ enum SortFieldName {
     DisplayName,
 }
 
-#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 enum SortOrder {
     #[default]
@@ -425,7 +434,7 @@ enum SortOrder {
     Desc,
 }
 
-#[derive(Debug, Deserialize, Serialize)]
+#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
 pub struct PackSortSpec {
     field: SortFieldName,
     #[serde(default)]
@@ -433,7 +442,7 @@ pub struct PackSortSpec {
 }
 
 /// `v1PacksFilterSpec`.
-#[derive(Debug, Default, Deserialize, Serialize)]
+#[derive(Debug, Default, Deserialize, Serialize, utoipa::ToSchema)]
 pub struct PacksFilterSpec {
     #[serde(default)]
     filter: Option<PackFilterSpec>,
@@ -441,7 +450,8 @@ pub struct PacksFilterSpec {
     sort: Vec<PackSortSpec>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SearchQuery {
     limit: Option<i64>,
     offset: Option<i64>,
@@ -455,6 +465,7 @@ struct SearchPosition {
 }
 
 /// `POST /v1/packs/search`: one row per pack name, described by its latest version.
+#[utoipa::path(post, path = "/v1/packs/search", tag = "packs", params(SearchQuery), request_body(content = PacksFilterSpec, content_type = "application/json"), responses((status = 200, description = "One row per pack (v1PackMetadataList)", body = PackMetadataList)))]
 pub async fn search_packs(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<SearchQuery>,
@@ -577,6 +588,7 @@ pub async fn search_packs(
 
 /// `GET /v1/packs/{name}/tags/{tag}`: the one version a tag (a version, `3.24.x`, or `latest`)
 /// resolves to, so tools need not scan every tag. `X-Pack-Version` names the version.
+#[utoipa::path(get, path = "/v1/packs/{pack}/tags/{version}", tag = "packs", params(("pack" = String, Path, description = "Pack name, e.g. cni-calico"), ("version" = String, Path, description = "A version (3.24.6), a parent tag (3.24.x, 3.x) or latest")), responses((status = 200, description = "The version the tag resolves to", body = PackTagEntity)))]
 pub async fn pack_by_tag(
     State(state): State<AppState>,
     ApiPath((name, tag)): ApiPath<(String, String)>,

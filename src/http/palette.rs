@@ -14,7 +14,7 @@ use crate::store::versions::VersionRow;
 use super::blobs::blob_path;
 
 /// `v1PackSchema`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PackSchema {
     pub name: String,
@@ -44,7 +44,7 @@ impl From<&SchemaField> for PackSchema {
 }
 
 /// `v1PackPreset`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PackPreset {
     pub name: String,
@@ -67,7 +67,7 @@ impl From<&Preset> for PackPreset {
 }
 
 /// `v1PackDependencyMeta`, extended with the constraint itself (`type`, `layer`, version bounds).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PackDependency {
     pub name: String,
@@ -119,7 +119,7 @@ pub fn effective_annotations(row: &VersionRow) -> BTreeMap<String, String> {
 }
 
 /// `v1PackUidValues`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PackUidValues {
     pub pack_uid: String,
@@ -152,7 +152,7 @@ impl PackUidValues {
 }
 
 /// `v1PackTags`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PackTags {
     pub tag: String,
@@ -175,7 +175,7 @@ impl From<TagEntry> for PackTags {
 }
 
 /// `v1PackTagEntity`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PackTagEntity {
     pub name: String,
@@ -221,7 +221,7 @@ pub fn union_cloud_types<'a>(rows: impl IntoIterator<Item = &'a VersionRow>) -> 
 }
 
 /// `v1ListMetaData`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ListMeta {
     #[serde(rename = "continue")]
     pub continue_token: String,
@@ -231,7 +231,7 @@ pub struct ListMeta {
 }
 
 /// `v1ObjectMeta` (the parts packyard fills).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ObjectMeta {
     pub uid: String,
@@ -266,7 +266,7 @@ impl ObjectMeta {
 }
 
 /// `v1PackSummarySpec` (the fields packyard fills).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PackSummarySpec {
     pub name: String,
@@ -289,7 +289,7 @@ pub struct PackSummarySpec {
 }
 
 /// `v1PackSummary`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PackSummary {
     pub api_version: &'static str,
@@ -329,14 +329,14 @@ impl PackSummary {
 }
 
 /// `v1PackSummaries`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PackSummaries {
     pub items: Vec<PackSummary>,
     pub listmeta: ListMeta,
 }
 
 /// `v1RegistryPackMetadata`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RegistryPackMetadata {
     pub uid: String,
@@ -349,7 +349,7 @@ pub struct RegistryPackMetadata {
 }
 
 /// `v1PackMetadataSpec`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PackMetadataSpec {
     pub name: String,
@@ -368,7 +368,7 @@ pub struct PackMetadataSpec {
 }
 
 /// `v1PackMetadata`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PackMetadata {
     pub api_version: &'static str,
@@ -408,14 +408,14 @@ impl PackMetadata {
 }
 
 /// `v1PackMetadataList`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PackMetadataList {
     pub items: Vec<PackMetadata>,
     pub listmeta: ListMeta,
 }
 
 /// `v1RegistryMetadata`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RegistryMetadata {
     pub uid: String,
@@ -427,13 +427,13 @@ pub struct RegistryMetadata {
 }
 
 /// `v1RegistriesMetadata`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct RegistriesMetadata {
     pub items: Vec<RegistryMetadata>,
 }
 
 /// `v1PackReadme`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PackReadme {
     pub readme: String,
 }

@@ -20,7 +20,7 @@ use crate::render::pipeline::{LoadedVersion, PackRequest, RenderError};
 use crate::render::profile::{self, ConstraintError, Layered};
 use crate::store::versions::VersionRow;
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ProfilePack {
     pub name: String,
@@ -33,7 +33,7 @@ pub struct ProfilePack {
     pub presets: Vec<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ProfileBody {
     pub cloud_type: String,
@@ -46,7 +46,8 @@ pub struct ProfileBody {
     pub region: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ProfileQuery {
     strict: Option<bool>,
 }
@@ -90,6 +91,7 @@ fn requests(body: &ProfileBody) -> Vec<PackRequest> {
 }
 
 /// `POST /v1/clusterprofiles/render`.
+#[utoipa::path(post, path = "/v1/clusterprofiles/render", tag = "rendering", params(ProfileQuery), request_body(content = ProfileBody, content_type = "application/json"), responses((status = 200, description = "Every layer rendered in order", content((String = "application/yaml"), (Object = "application/json")))))]
 pub async fn render_profile(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<ProfileQuery>,
@@ -170,7 +172,7 @@ fn prefix(pack: String, error: ApiError) -> ApiError {
 }
 
 /// `v1ConstraintValidatorResult`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ValidatorResult {
     name: String,
@@ -179,12 +181,12 @@ pub struct ValidatorResult {
 }
 
 /// `v1ClusterProfileValidatorResponse`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ValidatorResponse {
     packs: ValidatorResults,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ValidatorResults {
     results: Vec<ValidatorResult>,
 }
@@ -217,6 +219,7 @@ fn constraint_errors(error: &RenderError) -> Vec<ConstraintError> {
 }
 
 /// `POST /v1/clusterprofiles/validate/packs`: every problem of every pack, none fatal.
+#[utoipa::path(post, path = "/v1/clusterprofiles/validate/packs", tag = "rendering", request_body(content = ProfileBody, content_type = "application/json"), responses((status = 200, body = ValidatorResponse)))]
 pub async fn validate_profile(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<ProfileBody>,

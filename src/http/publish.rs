@@ -19,14 +19,15 @@ use crate::registry::lifecycle;
 use crate::registry::publish::{self, Archive, Force, PublishStatus};
 use crate::store::blobs::{Expectation, PutError};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PublishQuery {
     #[serde(default)]
     force: bool,
     message: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct PublishResponse {
     uid: String,
@@ -40,6 +41,7 @@ struct PublishResponse {
 /// `POST /v1/packs`: the body is a `tar.gz` of a pack folder. 201 for a new version (or a forced
 /// replace), 200 when the same content is already published, 409 for different content without
 /// `?force=true&message=...`.
+#[utoipa::path(post, path = "/v1/packs", tag = "publishing", params(PublishQuery), request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "A tar.gz of a pack folder (any Content-Type; clients usually send application/gzip)"), security(("bearer" = []), ("basic" = [])), responses((status = 201, description = "Published (or replaced)", body = PublishResponse), (status = 200, description = "Identical content was already published", body = PublishResponse), (status = 409, description = "The version exists with other content", body = super::openapi::ErrorResponse)))]
 pub async fn publish_pack(
     WriteAccess(caller): WriteAccess,
     State(state): State<AppState>,
@@ -120,13 +122,13 @@ pub async fn publish_pack(
     Ok((status, Json(body)).into_response())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StateChange {
     state: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct StateResponse {
     uid: String,
@@ -136,6 +138,7 @@ struct StateResponse {
 }
 
 /// `PATCH /v1/packs/{name}/tags/{version}` with `{"state": "deprecated"}`.
+#[utoipa::path(patch, path = "/v1/packs/{pack}/tags/{version}", tag = "publishing", params(("pack" = String, Path, description = "Pack name, e.g. cni-calico"), ("version" = String, Path, description = "An exact version")), request_body(content = StateChange, content_type = "application/json"), security(("bearer" = [])), responses((status = 200, body = StateResponse)))]
 pub async fn change_state(
     AdminAccess(caller): AdminAccess,
     State(state): State<AppState>,

@@ -89,11 +89,19 @@ fn serve(name: &str, request: &HeaderMap) -> Result<Response, ApiError> {
 }
 
 /// `GET /` and `GET /packs/{name}`: the page.
+#[utoipa::path(get, path = "/", tag = "catalog page", description = "The browser catalog (HTML). `/packs/{name}` serves the same page.", responses((status = 200, description = "HTML page", content_type = "text/html"), (status = 304, description = "Not modified (ETag)")))]
 pub async fn page(request: HeaderMap) -> Result<Response, ApiError> {
     serve("index.html", &request)
 }
 
+/// `GET /packs/{name}`: the same page, deep-linked to a pack (the page's script reads the path).
+#[utoipa::path(get, path = "/packs/{name}", tag = "catalog page", params(("name" = String, Path, description = "Pack name")), responses((status = 200, description = "HTML page", content_type = "text/html"), (status = 304, description = "Not modified (ETag)")))]
+pub async fn pack_page(request: HeaderMap) -> Result<Response, ApiError> {
+    page(request).await
+}
+
 /// `GET /static/{file}`.
+#[utoipa::path(get, path = "/static/{file}", tag = "catalog page", params(("file" = String, Path, description = "A file of the catalog page")), responses((status = 200, description = "CSS, JavaScript or image", content_type = "*/*"), (status = 304, description = "Not modified (ETag)")))]
 pub async fn static_file(
     ApiPath(file): ApiPath<String>,
     request: HeaderMap,

@@ -81,7 +81,7 @@ pub fn resolve_all(
 }
 
 /// One finding of profile validation: Palette's `v1ConstraintError`.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct ConstraintError {
     pub code: String,
     pub message: String,

@@ -13,7 +13,7 @@ use serde_json::Value;
 use crate::pack::schema::{FormatPart, SchemaField, Slot, SlotType};
 
 /// One failing value.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Violation {
     pub path: String,
     pub message: String,

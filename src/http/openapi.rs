@@ -1,0 +1,164 @@
+//! The OpenAPI 3.1 document at `/openapi.json`, generated from the handlers' `#[utoipa::path]`
+//! annotations and the types' `ToSchema` derives, so it cannot drift from the code.
+
+use std::sync::OnceLock;
+
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::openapi::{RefOr, Response as ApiResponse, ResponseBuilder};
+use utoipa::{Modify, OpenApi, ToSchema};
+
+/// Every error: a stable code and a readable message (plus details for values and renders).
+#[derive(Debug, serde::Serialize, ToSchema)]
+pub struct ErrorResponse {
+    /// e.g. `BLOB_UNKNOWN`, `VALUES_INVALID`, `UNAUTHORIZED`.
+    pub code: String,
+    pub message: String,
+    /// Every failing value, for values that do not fit a pack's schema.
+    pub errors: Option<Vec<crate::render::validate::Violation>>,
+    /// The pack file a render failed in.
+    pub file: Option<String>,
+}
+
+/// The errors any operation may answer with, added to every operation.
+const COMMON_ERRORS: &[(&str, &str)] = &[
+    (
+        "400",
+        "The request is malformed: a parameter, a path segment or the body",
+    ),
+    (
+        "401",
+        "Credentials are needed or not valid (WWW-Authenticate says which)",
+    ),
+    ("403", "The credentials' scope does not allow this"),
+    ("404", "No such pack, version, tag, blob or route"),
+    ("405", "The route does not allow this method"),
+    ("406", "No representation matches Accept"),
+    ("408", "The request body arrived too slowly"),
+    ("409", "The request conflicts with what is stored"),
+    ("413", "The request body is too large"),
+    ("415", "The body's Content-Type is not accepted"),
+    (
+        "422",
+        "The request is well-formed but cannot be processed (values, templates, clouds)",
+    ),
+    ("500", "An internal error (details only in the server log)"),
+    (
+        "503",
+        "Overloaded or unavailable; Retry-After says when to retry",
+    ),
+];
+
+struct CommonErrors;
+
+impl Modify for CommonErrors {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
+        components.add_security_scheme(
+            "basic",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Basic)),
+        );
+        let error = |description: &str| -> RefOr<ApiResponse> {
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    "application/json",
+                    utoipa::openapi::ContentBuilder::new()
+                        .schema(Some(RefOr::Ref(utoipa::openapi::Ref::from_schema_name(
+                            "ErrorResponse",
+                        ))))
+                        .build(),
+                )
+                .build()
+                .into()
+        };
+        for item in openapi.paths.paths.values_mut() {
+            for operation in [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.patch,
+                &mut item.head,
+                &mut item.delete,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                for (status, description) in COMMON_ERRORS {
+                    operation
+                        .responses
+                        .responses
+                        .entry((*status).to_owned())
+                        .or_insert_with(|| error(description));
+                }
+            }
+        }
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "packyard",
+        description = "A Palette-style pack registry: packs, blobs by digest, rendering.",
+        license(name = "Apache-2.0")
+    ),
+    paths(
+        super::ui::page,
+        super::ui::pack_page,
+        super::ui::static_file,
+        super::ops::health,
+        super::metrics::metrics,
+        document,
+        super::catalog::list_repositories,
+        super::blobs::get_blob,
+        super::blobs::head_blob,
+        super::blobs::put_blob,
+        super::packs::registries_metadata,
+        super::packs::list_packs,
+        super::publish::publish_pack,
+        super::packs::search_packs,
+        super::packs::pack_by_uid,
+        super::packs::readme,
+        super::packs::logo,
+        super::packs::pack_in_registry,
+        super::packs::pack_by_tag,
+        super::publish::change_state,
+        super::render::render_get,
+        super::render::render_post,
+        super::render::default_values,
+        super::overview::overview,
+        super::profiles::render_profile,
+        super::profiles::validate_profile,
+        super::packs::tag_list,
+    ),
+    components(schemas(ErrorResponse)),
+    modifiers(&CommonErrors)
+)]
+struct ApiDoc;
+
+/// The document, built once.
+pub fn openapi_json() -> &'static str {
+    static DOCUMENT: OnceLock<String> = OnceLock::new();
+    DOCUMENT.get_or_init(|| {
+        ApiDoc::openapi()
+            .to_pretty_json()
+            .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+    })
+}
+
+/// `GET /openapi.json`.
+#[utoipa::path(get, path = "/openapi.json", tag = "operations", responses((status = 200, description = "This document (OpenAPI 3.1)", body = Object)))]
+pub async fn document() -> Response {
+    let mut response = openapi_json().into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}

@@ -1,0 +1,115 @@
+//! `/openapi.json`: an OpenAPI 3.1 document generated from the code, covering every route, its
+//! parameters, bodies and errors. (.ci/schemathesis checks a live server against it.)
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use axum::http::StatusCode;
+use common::TestRegistry;
+
+#[tokio::test]
+async fn the_document_covers_every_route_and_error() {
+    let registry = TestRegistry::new().await;
+    let response = registry.get("/openapi.json").await;
+    assert_eq!(response.status, StatusCode::OK);
+    assert_eq!(response.header("content-type"), Some("application/json"));
+    let document = response.json();
+    assert_eq!(document["openapi"], "3.1.0");
+
+    let operations: BTreeSet<String> = document["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .flat_map(|(path, item)| {
+            item.as_object()
+                .unwrap()
+                .keys()
+                .filter(|k| ["get", "put", "post", "patch", "head", "delete"].contains(&k.as_str()))
+                .map(move |method| format!("{} {path}", method.to_uppercase()))
+        })
+        .collect();
+    // Every route the router serves (src/http/mod.rs), by method.
+    let expected: BTreeSet<String> = [
+        "GET /",
+        "GET /packs/{name}",
+        "GET /static/{file}",
+        "GET /health",
+        "GET /metrics",
+        "GET /openapi.json",
+        "GET /v1/_catalog",
+        "GET /v1/{pack}/blobs/{digest}",
+        "HEAD /v1/{pack}/blobs/{digest}",
+        "PUT /v1/{pack}/blobs/{digest}",
+        "GET /v1/{pack}/tags/list",
+        "GET /v1/registries/metadata",
+        "GET /v1/packs",
+        "POST /v1/packs",
+        "POST /v1/packs/search",
+        "GET /v1/packs/{pack}",
+        "GET /v1/packs/{pack}/readme",
+        "GET /v1/packs/{pack}/logo",
+        "GET /v1/packs/{pack}/registries/{registry}",
+        "GET /v1/packs/{pack}/tags/{version}",
+        "PATCH /v1/packs/{pack}/tags/{version}",
+        "GET /v1/packs/{pack}/tags/{version}/render",
+        "POST /v1/packs/{pack}/tags/{version}/render",
+        "GET /v1/packs/{pack}/tags/{version}/values",
+        "GET /v1/packs/{pack}/tags/{version}/overview",
+        "POST /v1/clusterprofiles/render",
+        "POST /v1/clusterprofiles/validate/packs",
+    ]
+    .into_iter()
+    .map(str::to_owned)
+    .collect();
+    assert_eq!(operations, expected);
+
+    for (path, item) in document["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let responses = operation["responses"].as_object().unwrap();
+            for status in ["400", "401", "403", "404", "413", "422", "500", "503"] {
+                let error = &responses[status]["content"]["application/json"]["schema"]["$ref"];
+                assert_eq!(
+                    error, "#/components/schemas/ErrorResponse",
+                    "{method} {path} {status}"
+                );
+            }
+            assert!(
+                responses.keys().any(|s| s.starts_with('2')),
+                "{method} {path} has no success"
+            );
+        }
+    }
+    // Path parameters are declared where they appear.
+    let blob = &document["paths"]["/v1/{pack}/blobs/{digest}"]["get"]["parameters"];
+    let names: Vec<&str> = blob
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.contains(&"pack") && names.contains(&"digest"),
+        "{names:?}"
+    );
+    // Bodies reference their schemas, and those schemas exist.
+    let search = &document["paths"]["/v1/packs/search"]["post"]["requestBody"]["content"]["application/json"]
+        ["schema"]["$ref"];
+    assert_eq!(search, "#/components/schemas/PacksFilterSpec");
+    for schema in [
+        "PacksFilterSpec",
+        "PackTagEntity",
+        "RenderBody",
+        "ProfileBody",
+        "ErrorResponse",
+        "Overview",
+    ] {
+        assert!(
+            document["components"]["schemas"][schema].is_object(),
+            "{schema}"
+        );
+    }
+    let schemes = &document["components"]["securitySchemes"];
+    assert_eq!(schemes["bearer"]["scheme"], "bearer");
+    assert_eq!(schemes["basic"]["scheme"], "basic");
+}
