@@ -115,6 +115,8 @@ pub enum HtpasswdError {
 #[derive(Clone, Default)]
 pub struct Htpasswd {
     users: HashMap<String, String>,
+    /// A hash at the users' cost, checked for unknown users so that they take as long as known ones.
+    decoy: String,
 }
 
 impl fmt::Debug for Htpasswd {
@@ -152,7 +154,13 @@ impl Htpasswd {
             }
             users.insert(user.to_owned(), hash.to_owned());
         }
-        Ok(Htpasswd { users })
+        let cost = users
+            .values()
+            .filter_map(|hash| hash.get(4..6)?.parse::<u32>().ok())
+            .max()
+            .unwrap_or(bcrypt::DEFAULT_COST);
+        let decoy = bcrypt::hash("packyard-decoy", cost).unwrap_or_default();
+        Ok(Htpasswd { users, decoy })
     }
 
     /// Whether `password` is the user's. bcrypt is slow on purpose; callers cache successes.
@@ -161,10 +169,7 @@ impl Htpasswd {
             Some(hash) => bcrypt::verify(password, hash).unwrap_or(false),
             None => {
                 // Same work for unknown users, so timing does not reveal which users exist.
-                let _ = bcrypt::verify(
-                    password,
-                    "$2b$10$7EqJtq98hPqEX7fNZaFWoOhi5BWX4Z/vpQKeP0TkXOVJxOI/P2bBq",
-                );
+                let _ = bcrypt::verify(password, &self.decoy);
                 false
             }
         }
@@ -208,6 +213,8 @@ mod tests {
         assert!(file.verify("alice", "pa55"));
         assert!(!file.verify("alice", "nope"));
         assert!(!file.verify("bob", "pa55"));
+        // Unknown users cost a real bcrypt check at the users' cost.
+        assert!(file.decoy.starts_with("$2b$04$"), "{}", file.decoy);
         assert!(Htpasswd::parse("alice:{SHA}abc\n", "htpasswd").is_err());
         assert!(Htpasswd::parse("no-colon\n", "htpasswd").is_err());
     }

@@ -131,7 +131,8 @@ pub struct ServeConfig {
     #[arg(long, env = "PACKYARD_MAX_CONCURRENT_REQUESTS", default_value_t = 1024)]
     pub max_concurrent_requests: usize,
 
-    /// Seconds a client has to send request headers (also closes idle keep-alive connections).
+    /// Seconds a client has to send complete request headers; an idle keep-alive connection is
+    /// closed after the same time.
     #[arg(long, env = "PACKYARD_HEADER_TIMEOUT_SECS", default_value_t = 10)]
     pub header_timeout_secs: u64,
 

@@ -284,6 +284,31 @@ async fn slow_clients_are_cut_off() {
         "still open after {took:?}: {answer:?}"
     );
     assert!(!answer.contains("200 OK"), "{answer:?}");
+
+    // An idle keep-alive connection is closed after the same time.
+    let address = server.base_url.trim_start_matches("http://").to_owned();
+    let (first, idle) = tokio::task::spawn_blocking(move || {
+        let mut stream = TcpStream::connect(&address).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(15)))
+            .unwrap();
+        stream
+            .write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+            .unwrap();
+        let mut buffer = [0u8; 4096];
+        let n = stream.read(&mut buffer).unwrap();
+        let started = Instant::now();
+        let closed = stream.read(&mut buffer).map(|n| n == 0).unwrap_or(false);
+        assert!(closed, "the idle connection was not closed");
+        (text(&buffer[..n]), started.elapsed())
+    })
+    .await
+    .unwrap();
+    assert!(first.starts_with("HTTP/1.1 200"), "{first:?}");
+    assert!(
+        idle < Duration::from_secs(8),
+        "idle connection open for {idle:?}"
+    );
 }
 
 /// What a client was told succeeded before the crash.
