@@ -569,7 +569,21 @@ async fn verify_finds_a_corrupted_blob_and_a_missing_one() {
 #[tokio::test]
 async fn gc_removes_only_what_nothing_references() {
     let registry = TestRegistry::new().await;
-    registry.publish_ok(&TestPack::new("demo", "1.0.0")).await;
+    // Incompressible filler: the archives are larger than the in-memory content cache takes, so
+    // a removed one can only be served from disk.
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let filler: Vec<u8> = (0..1_200_000)
+        .map(|_| {
+            // xorshift64: cheap bytes gzip cannot shrink.
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 32) as u8
+        })
+        .collect();
+    let first = TestPack::new("demo", "1.0.0").file("files/big.bin", &filler);
+    registry.publish_ok(&first).await;
+    let first_archive = format!("/v1/demo/blobs/{}", digest_of(&first.archive()));
     let uploaded = b"uploaded on its own, referenced by its pack".to_vec();
     assert_eq!(
         registry.put_blob("demo", &uploaded).await.status,
@@ -581,6 +595,7 @@ async fn gc_removes_only_what_nothing_references() {
         .publish_with(
             "force=true&message=fix+the+readme",
             TestPack::new("demo", "1.0.0")
+                .file("files/big.bin", &filler)
                 .file("README.md", "# demo\n\nFixed.\n")
                 .archive(),
         )
@@ -606,6 +621,8 @@ async fn gc_removes_only_what_nothing_references() {
     assert!(kept.status.success(), "{}", text(&kept.stderr));
     assert_eq!(registry.stored_digests().await, after_replace);
 
+    // The server has the old archive's record cached when gc removes it.
+    assert_eq!(registry.get(&first_archive).await.status, StatusCode::OK);
     tokio::time::sleep(Duration::from_millis(20)).await;
     let collected = gc("0");
     assert!(collected.status.success(), "{}", text(&collected.stderr));
@@ -621,6 +638,12 @@ async fn gc_removes_only_what_nothing_references() {
         text(&collected.stdout)
     );
     assert!(text(&collected.stdout).contains(removed[0].as_str()));
+    assert_eq!(first_archive, format!("/v1/demo/blobs/{}", removed[0]));
+    // The removed blob is a plain 404 (not a 500 from a stale cache), twice in a row.
+    for _ in 0..2 {
+        let gone = registry.get(&first_archive).await;
+        assert_eq!(gone.error_code(StatusCode::NOT_FOUND), "BLOB_UNKNOWN");
+    }
     // Everything the current version and the pack reference still downloads.
     assert!(remaining.contains(&digest_of(&uploaded)));
     for digest in &remaining {

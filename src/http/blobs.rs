@@ -52,9 +52,30 @@ async fn find_blob(state: &AppState, path: &BlobPath) -> Result<BlobRecord, ApiE
 }
 
 fn missing_from_store(digest: &Digest) -> ApiError {
-    ApiError::internal(format!(
+    ApiError::BlobFileMissing(format!(
         "blob {digest} is recorded in the database but missing from the blob store"
     ))
+}
+
+/// Serves the blob at `path`. When its file is gone (gc may remove a blob after this server
+/// cached its record), the cached record is dropped and the database asked again: a removed blob
+/// is then a plain 404, a blob the database still records stays a 500.
+async fn serve_path(
+    state: &AppState,
+    path: &BlobPath,
+    media_type: Option<&str>,
+    request: &HeaderMap,
+    include_body: bool,
+) -> Result<Response, ApiError> {
+    let blob = find_blob(state, path).await?;
+    match serve(state, &blob, media_type, request, include_body).await {
+        Err(ApiError::BlobFileMissing(_)) => {
+            state.blob_cache.forget(&path.pack, &path.digest);
+            let blob = find_blob(state, path).await?;
+            serve(state, &blob, media_type, request, include_body).await
+        }
+        other => other,
+    }
 }
 
 /// The headers every blob response carries, and the decision on what body to send.
@@ -193,8 +214,7 @@ pub async fn get_blob(
     ApiQuery(query): ApiQuery<BlobQuery>,
     request: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let blob = find_blob(&state, &path).await?;
-    serve(&state, &blob, query.media_type.as_deref(), &request, true).await
+    serve_path(&state, &path, query.media_type.as_deref(), &request, true).await
 }
 
 /// Like GET without a body: the blob file is only stat'ed, never read.
@@ -205,8 +225,7 @@ pub async fn head_blob(
     ApiQuery(query): ApiQuery<BlobQuery>,
     request: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let blob = find_blob(&state, &path).await?;
-    serve(&state, &blob, query.media_type.as_deref(), &request, false).await
+    serve_path(&state, &path, query.media_type.as_deref(), &request, false).await
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]

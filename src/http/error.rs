@@ -79,6 +79,10 @@ pub enum ApiError {
     /// Anything the client cannot fix. The detail goes to the log, never to the client.
     #[error("internal error")]
     Internal(String),
+    /// A blob the database records but the blob store lacks (removed by gc, or lost). Internal,
+    /// but distinct so the blob routes can re-check the database before answering.
+    #[error("internal error")]
+    BlobFileMissing(String),
 }
 
 impl ApiError {
@@ -117,7 +121,9 @@ impl ApiError {
             ApiError::BlobTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::RangeNotSatisfiable { .. } => StatusCode::RANGE_NOT_SATISFIABLE,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Internal(_) | ApiError::BlobFileMissing(_) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
         }
     }
 
@@ -152,7 +158,7 @@ impl ApiError {
             ApiError::Overloaded(_) => "OVERLOADED",
             ApiError::RangeNotSatisfiable { .. } => "RANGE_NOT_SATISFIABLE",
             ApiError::Unavailable(_) => "UNAVAILABLE",
-            ApiError::Internal(_) => "INTERNAL_ERROR",
+            ApiError::Internal(_) | ApiError::BlobFileMissing(_) => "INTERNAL_ERROR",
         }
     }
 }
@@ -206,7 +212,7 @@ impl IntoResponse for ApiError {
             }
             _ => {}
         }
-        if let ApiError::Internal(detail) = self {
+        if let ApiError::Internal(detail) | ApiError::BlobFileMissing(detail) = self {
             response.extensions_mut().insert(ErrorDetail(detail));
         }
         response

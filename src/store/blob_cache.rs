@@ -1,6 +1,9 @@
-//! Caches in front of the blob read path. Both hold immutable facts: a pack's reference to a blob
-//! is never removed while the blob is served, and content under a digest never changes. So a blob
-//! GET needs no database query and, for small blobs, no file system access after the first.
+//! Caches in front of the blob read path. Content under a digest never changes, and a pack's
+//! reference to a blob goes away only through `packyard gc` (another process): records are
+//! re-checked after `RECORD_TTL`, and the blob routes `forget` a record whose file has gone. So a
+//! blob GET needs almost no database queries and, for small blobs, no file system access.
+
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use quick_cache::Weighter;
@@ -14,6 +17,9 @@ use crate::domain::{Digest, PackName};
 /// Blobs up to this size are kept in memory once read.
 pub const SMALL_BLOB: u64 = 1 << 20;
 const CONTENT_CACHE_BYTES: u64 = 48 << 20;
+/// How long a found reference is trusted before the database is asked again (how long a blob `gc`
+/// removed may still be served from memory).
+const RECORD_TTL: Duration = Duration::from_secs(30);
 
 #[derive(Clone)]
 struct ContentWeight;
@@ -25,7 +31,7 @@ impl Weighter<Digest, Bytes> for ContentWeight {
 }
 
 pub struct BlobCache {
-    records: Cache<(PackName, Digest), BlobRecord>,
+    records: Cache<(PackName, Digest), (BlobRecord, Instant)>,
     contents: Cache<Digest, Bytes, ContentWeight>,
 }
 
@@ -58,14 +64,23 @@ impl BlobCache {
         digest: &Digest,
     ) -> Result<Option<BlobRecord>, sqlx::Error> {
         let key = (pack.clone(), *digest);
-        if let Some(found) = self.records.get(&key) {
+        if let Some((found, checked)) = self.records.get(&key)
+            && checked.elapsed() < RECORD_TTL
+        {
             return Ok(Some(found));
         }
         let found = blob_records::find_pack_blob(db.reader(), pack, digest).await?;
-        if let Some(record) = &found {
-            self.records.insert(key, record.clone());
+        match &found {
+            Some(record) => self.records.insert(key, (record.clone(), Instant::now())),
+            None => self.forget(pack, digest),
         }
         Ok(found)
+    }
+
+    /// Drops what is cached for `pack`'s blob `digest` (its file has gone).
+    pub fn forget(&self, pack: &PackName, digest: &Digest) {
+        self.records.remove(&(pack.clone(), *digest));
+        self.contents.remove(digest);
     }
 
     /// The whole content of a small blob, from memory after the first read.
