@@ -59,9 +59,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let [_, data_dir, database_url, first, packs, versions] = args.as_slice() else {
         return Err("usage: seed_catalog DATA_DIR DATABASE_URL|- FIRST_PACK PACKS VERSIONS".into());
     };
+    // The blob store follows the server's variables, so a seeded catalog can live on S3 too.
     let storage = StorageConfig {
         data_dir: data_dir.into(),
         database_url: (database_url != "-").then(|| database_url.clone()),
+        blob_store: std::env::var("PACKYARD_BLOB_STORE").ok(),
+        s3_endpoint: std::env::var("PACKYARD_S3_ENDPOINT").ok(),
     };
     let (first, packs, versions): (usize, usize, usize) =
         (first.parse()?, packs.parse()?, versions.parse()?);

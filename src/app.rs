@@ -21,6 +21,8 @@ pub enum StartupError {
     Database(#[from] DbError),
     #[error("cannot open the blob store: {0}")]
     BlobStore(std::io::Error),
+    #[error("--blob-store {0:?}: expected file://<dir> or s3://<bucket>/<prefix>")]
+    BlobStoreLocation(String),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: std::net::SocketAddr,
@@ -42,10 +44,40 @@ pub async fn open_storage(storage: &StorageConfig) -> Result<(Db, BlobStore), St
         })?;
     let db = Db::connect(&storage.database_url()).await?;
     db.migrate().await?;
-    let blobs = BlobStore::open(storage.blobs_dir())
-        .await
-        .map_err(StartupError::BlobStore)?;
+    let blobs = open_blob_store(storage).await?;
     Ok((db, blobs))
+}
+
+/// The blob store `--blob-store` names. Uploads are staged under `<data-dir>/blobs` either way.
+pub async fn open_blob_store(storage: &StorageConfig) -> Result<BlobStore, StartupError> {
+    let location = storage.blob_store.as_deref().unwrap_or_default().trim();
+    if location.is_empty() {
+        return BlobStore::open(storage.blobs_dir())
+            .await
+            .map_err(StartupError::BlobStore);
+    }
+    if let Some(dir) = location.strip_prefix("file://") {
+        return BlobStore::open(dir).await.map_err(StartupError::BlobStore);
+    }
+    let Some(rest) = location.strip_prefix("s3://") else {
+        return Err(StartupError::BlobStoreLocation(location.to_owned()));
+    };
+    let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+    if bucket.is_empty() {
+        return Err(StartupError::BlobStoreLocation(location.to_owned()));
+    }
+    let mut builder = object_store::aws::AmazonS3Builder::from_env().with_bucket_name(bucket);
+    if let Some(endpoint) = &storage.s3_endpoint {
+        builder = builder
+            .with_endpoint(endpoint)
+            .with_allow_http(endpoint.starts_with("http://"));
+    }
+    let store = builder
+        .build()
+        .map_err(|e| StartupError::BlobStore(std::io::Error::other(e)))?;
+    BlobStore::open_object_store(storage.blobs_dir(), Arc::new(store), prefix)
+        .await
+        .map_err(StartupError::BlobStore)
 }
 
 /// Opens everything `serve` needs and returns the state the router runs on.

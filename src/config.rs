@@ -44,6 +44,15 @@ pub struct StorageConfig {
         global = true
     )]
     pub database_url: Option<String>,
+
+    /// Where blobs live: `file://<dir>` (default: `<data-dir>/blobs`) or `s3://<bucket>/<prefix>`
+    /// for any S3-compatible service, configured by the standard `AWS_*` variables.
+    #[arg(long, env = "PACKYARD_BLOB_STORE", global = true)]
+    pub blob_store: Option<String>,
+
+    /// Endpoint of a non-AWS S3-compatible service (`http://127.0.0.1:9000`, ...).
+    #[arg(long, env = "PACKYARD_S3_ENDPOINT", global = true)]
+    pub s3_endpoint: Option<String>,
 }
 
 impl StorageConfig {
@@ -51,6 +60,8 @@ impl StorageConfig {
         StorageConfig {
             data_dir: data_dir.into(),
             database_url: None,
+            blob_store: None,
+            s3_endpoint: None,
         }
     }
 

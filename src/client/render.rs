@@ -97,8 +97,8 @@ pub async fn run(args: RenderArgs) -> Result<(), RenderCommandError> {
     let output = match &args.data_dir {
         Some(data_dir) => {
             let storage = StorageConfig {
-                data_dir: data_dir.clone(),
                 database_url: args.database_url.clone(),
+                ..StorageConfig::for_data_dir(data_dir.clone())
             };
             render_local(&storage, &args, values, variables).await?
         }

@@ -8,7 +8,6 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
-use tokio_util::io::ReaderStream;
 
 use super::auth::WriteAccess;
 use super::extract::{ApiQuery, BlobPath};
@@ -189,14 +188,14 @@ pub async fn serve(
             Body::from(bytes)
         }
         Some(span) => {
-            let reader = state
+            let chunks = state
                 .blobs
-                .read(&blob.digest, span)
+                .read(&blob.digest, span, READ_CHUNK)
                 .await
                 .map_err(not_found_is_missing)?;
             // Counted as the chunks go out: an aborted download counts what was sent.
             let served = state.metrics.blob_bytes_served.clone();
-            let chunks = ReaderStream::with_capacity(reader, READ_CHUNK).inspect(move |chunk| {
+            let chunks = chunks.inspect(move |chunk| {
                 if let Ok(chunk) = chunk {
                     served.inc_by(chunk.len() as u64);
                 }

@@ -20,6 +20,17 @@ impl ServerProcess {
         extra_args: &[&str],
         log_path: &Path,
     ) -> ServerProcess {
+        Self::start_with_env(data_dir, database_url, extra_args, log_path, &[]).await
+    }
+
+    /// Like `start`, with extra environment variables (credentials for an object store, say).
+    pub async fn start_with_env(
+        data_dir: &Path,
+        database_url: Option<&str>,
+        extra_args: &[&str],
+        log_path: &Path,
+        env: &[(&str, &str)],
+    ) -> ServerProcess {
         let log = std::fs::File::create(log_path).expect("create server log");
         let mut command = Command::new(env!("CARGO_BIN_EXE_packyard"));
         command
@@ -36,6 +47,7 @@ impl ServerProcess {
         if let Some(url) = database_url {
             command.arg("--database-url").arg(url);
         }
+        command.envs(env.iter().copied());
         // Tests load packs only when they ask for them.
         if !extra_args.contains(&"--packs-dir") {
             command.arg("--packs-dir").arg(data_dir.join("no-packs"));
