@@ -60,6 +60,8 @@ impl VersionCache {
 /// the same call from the change listener.
 pub struct PackRowsCache {
     cache: Cache<String, Arc<Vec<VersionRow>>>,
+    /// Bumped by every invalidation: rows read before a bump are not cached after it.
+    generation: std::sync::atomic::AtomicU64,
 }
 
 impl std::fmt::Debug for PackRowsCache {
@@ -72,6 +74,7 @@ impl PackRowsCache {
     pub fn new(capacity: usize) -> PackRowsCache {
         PackRowsCache {
             cache: Cache::new(capacity.max(1)),
+            generation: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
@@ -80,20 +83,31 @@ impl PackRowsCache {
         if let Some(found) = self.cache.get(pack) {
             return Ok(found);
         }
+        use std::sync::atomic::Ordering;
+        let generation = self.generation.load(Ordering::SeqCst);
         let rows = Arc::new(versions::list_for_pack(db.reader(), pack).await?);
-        if !rows.is_empty() {
+        // A change announced while the query ran may not be in these rows: do not keep them.
+        if !rows.is_empty() && self.generation.load(Ordering::SeqCst) == generation {
             self.cache.insert(pack.to_owned(), rows.clone());
+            // An invalidation between the check and the insert: take the rows back out.
+            if self.generation.load(Ordering::SeqCst) != generation {
+                self.cache.remove(pack);
+            }
         }
         Ok(rows)
     }
 
     /// Forgets a pack whose versions changed.
     pub fn invalidate(&self, pack: &str) {
+        self.generation
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         self.cache.remove(pack);
     }
 
     /// Forgets everything (when changes may have been missed).
     pub fn clear(&self) {
+        self.generation
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         self.cache.clear();
     }
 }

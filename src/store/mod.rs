@@ -5,6 +5,7 @@ pub mod blob_cache;
 pub mod blob_records;
 pub mod blobs;
 pub mod catalog;
+pub mod changes;
 pub mod db;
 pub mod integrity;
 pub mod packs;

@@ -1,0 +1,189 @@
+//! Two `packyard serve` processes on one PostgreSQL database and one S3 bucket behave as one
+//! registry: writes through one are visible through the other at once, cached tag resolutions
+//! move, and concurrent publishes of one version have exactly one winner. Needs PostgreSQL
+//! (`PACKYARD_TEST_DATABASE_URL`, as in .ci/run); on SQLite there is one server by design.
+
+mod common;
+
+use common::packs::TestPack;
+use common::process::ServerProcess;
+use common::{ADMIN_TOKEN, digest_of, fresh_database_url};
+
+struct Replicas {
+    _dir: tempfile::TempDir,
+    a: ServerProcess,
+    b: ServerProcess,
+}
+
+const ENV: [(&str, &str); 3] = [
+    ("AWS_ACCESS_KEY_ID", "packyard-test"),
+    ("AWS_SECRET_ACCESS_KEY", "packyard-test"),
+    ("AWS_REGION", "us-east-1"),
+];
+
+async fn replicas(database_url: &str) -> Replicas {
+    let s3 = common::s3::server().await;
+    let bucket = s3.bucket().await;
+    let location = format!("s3://{bucket}/registry");
+    let dir = tempfile::tempdir().unwrap();
+    let args = [
+        "--admin-token",
+        ADMIN_TOKEN,
+        "--registry-uid",
+        "shared-registry",
+        "--blob-store",
+        location.as_str(),
+        "--s3-endpoint",
+        s3.endpoint.as_str(),
+    ];
+    let start = |name: &'static str| {
+        let data = dir.path().join(name);
+        let log = dir.path().join(format!("{name}.log"));
+        async move { ServerProcess::start_with_env(&data, Some(database_url), &args, &log, &ENV).await }
+    };
+    let a = start("a").await;
+    let b = start("b").await;
+    Replicas { _dir: dir, a, b }
+}
+
+async fn publish(server: &ServerProcess, pack: &TestPack) -> u16 {
+    reqwest::Client::new()
+        .post(server.url("/v1/packs"))
+        .bearer_auth(ADMIN_TOKEN)
+        .header("content-type", "application/gzip")
+        .body(pack.archive())
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+async fn resolved(server: &ServerProcess, tag: &str) -> String {
+    let response = reqwest::get(server.url(&format!("/v1/packs/demo/tags/{tag}")))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    response.headers()["x-pack-version"]
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn two_replicas_are_one_registry() {
+    let Some(database_url) = fresh_database_url().await else {
+        eprintln!("replicas need PostgreSQL: set PACKYARD_TEST_DATABASE_URL (.ci/run does)");
+        return;
+    };
+    // Keep the directory (and so the replicas' staging areas) alive to the end.
+    let Replicas { _dir: _keep, a, b } = replicas(&database_url).await;
+    let client = reqwest::Client::new();
+
+    // B caches a resolution of 1.x, then A publishes a newer 1.x: B answers with it at once.
+    assert_eq!(publish(&a, &TestPack::new("demo", "1.0.0")).await, 201);
+    assert_eq!(resolved(&b, "1.x").await, "1.0.0");
+    assert_eq!(resolved(&b, "1.x").await, "1.0.0");
+    let entity_url = "/v1/packs/demo/registries/shared-registry";
+    let before: serde_json::Value = client
+        .get(b.url(entity_url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(before["packValues"].as_array().unwrap().len(), 1);
+    for round in 1..=5 {
+        let version = format!("1.{round}.0");
+        assert_eq!(publish(&a, &TestPack::new("demo", &version)).await, 201);
+        assert_eq!(
+            resolved(&b, "1.x").await,
+            version,
+            "round {round}: B served a superseded resolution"
+        );
+        let render = client
+            .get(b.url("/v1/packs/demo/tags/1.x/render?cloudType=aws"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(render.headers()["x-pack-version"], version.as_str());
+    }
+    let after: serde_json::Value = client
+        .get(b.url(entity_url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(after["packValues"].as_array().unwrap().len(), 6);
+
+    // A lifecycle change through B is seen by A (which rendered 1.5.0 before, so has it cached).
+    let warm = client
+        .get(a.url("/v1/packs/demo/tags/1.5.0/render?cloudType=aws"))
+        .send()
+        .await
+        .unwrap();
+    assert!(warm.headers().get("warning").is_none());
+    let deprecated = client
+        .patch(b.url("/v1/packs/demo/tags/1.5.0"))
+        .bearer_auth(ADMIN_TOKEN)
+        .json(&serde_json::json!({"state": "deprecated"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deprecated.status(), 200);
+    // A had 1.5.0 cached as active; its render now carries the deprecation warning.
+    let on_a = client
+        .get(a.url("/v1/packs/demo/tags/1.5.0/render?cloudType=aws"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(on_a.status(), 200);
+    let warning = on_a
+        .headers()
+        .get("warning")
+        .map(|v| v.to_str().unwrap().to_owned());
+    assert!(
+        warning.as_deref().is_some_and(|w| w.contains("deprecated")),
+        "{warning:?}"
+    );
+    // And 1.x on A now resolves past the deprecated 1.5.0... or to it, as the tag rules say: the
+    // same answer on both replicas.
+    assert_eq!(resolved(&a, "1.x").await, resolved(&b, "1.x").await);
+
+    // A blob uploaded through A downloads through B.
+    let content = b"shared through the bucket".to_vec();
+    let path = format!("/v1/demo/blobs/{}", digest_of(&content));
+    let put = client
+        .put(a.url(&path))
+        .bearer_auth(ADMIN_TOKEN)
+        .body(content.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), 201);
+    assert_eq!(
+        client
+            .get(b.url(&path))
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap(),
+        content
+    );
+
+    // The same name@version with different content through both at once: one wins, one conflicts.
+    for round in 0..3 {
+        let version = format!("2.{round}.0");
+        let first = TestPack::new("demo", &version).file("README.md", "# one\n");
+        let second = TestPack::new("demo", &version).file("README.md", "# two\n");
+        let (x, y) = tokio::join!(publish(&a, &first), publish(&b, &second));
+        let mut statuses = [x, y];
+        statuses.sort_unstable();
+        assert_eq!(statuses, [201, 409], "round {round}");
+    }
+}
