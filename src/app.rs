@@ -67,7 +67,12 @@ pub async fn open_blob_store(storage: &StorageConfig) -> Result<BlobStore, Start
         return Err(StartupError::BlobStoreLocation(location.to_owned()));
     }
     let mut builder = object_store::aws::AmazonS3Builder::from_env().with_bucket_name(bucket);
-    if let Some(endpoint) = &storage.s3_endpoint {
+    // An empty value (a ConfigMap's placeholder) means AWS itself.
+    if let Some(endpoint) = storage
+        .s3_endpoint
+        .as_deref()
+        .filter(|e| !e.trim().is_empty())
+    {
         builder = builder
             .with_endpoint(endpoint)
             .with_allow_http(endpoint.starts_with("http://"));

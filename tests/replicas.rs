@@ -187,3 +187,127 @@ async fn two_replicas_are_one_registry() {
         assert_eq!(statuses, [201, 409], "round {round}");
     }
 }
+
+/// Replicas started together on a fresh database migrate it once (an advisory lock) and both
+/// serve; a replica killed in the middle of publishes leaves nothing half-visible through the
+/// other, and `verify` passes on the shared storage.
+#[tokio::test]
+async fn replicas_start_together_and_survive_a_killed_peer() {
+    let Some(database_url) = fresh_database_url().await else {
+        eprintln!("replicas need PostgreSQL: set PACKYARD_TEST_DATABASE_URL (.ci/run does)");
+        return;
+    };
+    let s3 = common::s3::server().await;
+    let bucket = s3.bucket().await;
+    let location = format!("s3://{bucket}/registry");
+    let dir = tempfile::tempdir().unwrap();
+    let args = [
+        "--admin-token",
+        ADMIN_TOKEN,
+        "--registry-uid",
+        "shared-registry",
+        "--blob-store",
+        location.as_str(),
+        "--s3-endpoint",
+        s3.endpoint.as_str(),
+    ];
+    let (data_a, data_b) = (dir.path().join("a"), dir.path().join("b"));
+    let (log_a, log_b) = (dir.path().join("a.log"), dir.path().join("b.log"));
+    // Both start at once on an empty database.
+    let (a, mut b) = tokio::join!(
+        ServerProcess::start_with_env(&data_a, Some(&database_url), &args, &log_a, &ENV),
+        ServerProcess::start_with_env(&data_b, Some(&database_url), &args, &log_b, &ENV),
+    );
+
+    // B publishes in a loop; it is killed mid-stream.
+    let base = b.base_url.clone();
+    let publisher = tokio::spawn(async move {
+        let client = reqwest::Client::new();
+        let mut acknowledged = Vec::new();
+        for n in 0.. {
+            let version = format!("1.0.{n}");
+            let filler: Vec<u8> = (0..200_000u32)
+                .map(|i| (i.wrapping_mul(2_654_435_761) >> (n % 5 + 20)) as u8)
+                .collect();
+            let archive = TestPack::new("crashy", &version)
+                .file("files/data.bin", filler)
+                .archive();
+            let sent = client
+                .post(format!("{base}/v1/packs"))
+                .bearer_auth(ADMIN_TOKEN)
+                .header("content-type", "application/gzip")
+                .body(archive)
+                .send()
+                .await;
+            match sent {
+                Ok(response) if response.status() == 201 => acknowledged.push(version),
+                _ => return acknowledged,
+            }
+        }
+        acknowledged
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    b.kill_hard();
+    let acknowledged = publisher.await.unwrap();
+    assert!(
+        !acknowledged.is_empty(),
+        "nothing was published before the kill"
+    );
+
+    // Through A: every acknowledged version is there and renders; every visible one is whole.
+    let client = reqwest::Client::new();
+    let entity: serde_json::Value = client
+        .get(a.url("/v1/packs/crashy/registries/shared-registry"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let visible: Vec<String> = entity["tags"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .chain(entity["packValues"].as_array().into_iter().flatten())
+        .filter_map(|v| v["version"].as_str().map(str::to_owned))
+        .collect();
+    for version in &acknowledged {
+        assert!(
+            visible.contains(version),
+            "acknowledged {version} is missing: {visible:?}"
+        );
+    }
+    for version in visible.iter().filter(|v| v.starts_with("1.0.")) {
+        let rendered = client
+            .get(a.url(&format!(
+                "/v1/packs/crashy/tags/{version}/render?cloudType=aws"
+            )))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            rendered.status(),
+            200,
+            "{version} is visible but incomplete"
+        );
+    }
+    drop(a);
+    let verified = std::process::Command::new(env!("CARGO_BIN_EXE_packyard"))
+        .args(["verify", "--data-dir"])
+        .arg(&data_a)
+        .args(["--database-url", &database_url])
+        .args(["--blob-store", &location, "--s3-endpoint", &s3.endpoint])
+        .envs(ENV)
+        .output()
+        .unwrap();
+    assert!(
+        verified.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&verified.stdout),
+        String::from_utf8_lossy(&verified.stderr)
+    );
+    eprintln!(
+        "killed a replica after {} acknowledged publishes; verify clean",
+        acknowledged.len()
+    );
+}
