@@ -143,13 +143,13 @@ impl BlobStore {
         Ok(blobs)
     }
 
+    /// Creates the directories and removes uploads a crash left behind.
     async fn prepare(&self) -> io::Result<()> {
-        let store = self;
-        if matches!(store.backend, Backend::File) {
-            tokio::fs::create_dir_all(store.root.join("sha256")).await?;
+        if matches!(self.backend, Backend::File) {
+            tokio::fs::create_dir_all(self.root.join("sha256")).await?;
         }
-        tokio::fs::create_dir_all(store.uploads_dir()).await?;
-        let removed = store.remove_stale_uploads().await?;
+        tokio::fs::create_dir_all(self.uploads_dir()).await?;
+        let removed = self.remove_stale_uploads().await?;
         if removed > 0 {
             tracing::info!(removed, "removed unfinished uploads left by an earlier run");
         }
