@@ -112,8 +112,20 @@ pub async fn verify(args: VerifyArgs) -> Result<(), AdminError> {
     let (db, blobs) = open_storage(&args.storage).await?;
     let mut problems = Vec::new();
     let records = crate::store::blob_records::all_blobs(db.reader()).await?;
+    let mut claimed_only = 0;
     for record in &records {
         match blobs.rehash(&record.digest).await {
+            // Claimed by an upload that never finished (blob_records::reserve) and referenced by
+            // nothing: not a problem, gc removes the row.
+            Ok(None)
+                if !crate::store::integrity::is_referenced(
+                    db.reader(),
+                    &record.digest.to_string(),
+                )
+                .await? =>
+            {
+                claimed_only += 1;
+            }
             Ok(None) => problems.push(format!(
                 "blob {} is recorded but its file is missing",
                 record.digest
@@ -144,6 +156,11 @@ pub async fn verify(args: VerifyArgs) -> Result<(), AdminError> {
     db.close().await;
     for problem in &problems {
         println!("problem: {problem}");
+    }
+    if claimed_only > 0 {
+        println!(
+            "note: {claimed_only} unreferenced blob row(s) without content (an interrupted upload); gc removes them"
+        );
     }
     if unreferenced > 0 {
         println!(
@@ -190,21 +207,23 @@ pub async fn gc(args: GcArgs) -> Result<(), AdminError> {
             println!("would remove blob {digest}");
             continue;
         }
-        // Rows first, in a transaction that re-checks; then the file. A crash in between leaves a
-        // file without a row, which the next gc removes.
+        // Under the digest lock writers take to claim a blob (blob_records::reserve): re-check,
+        // delete the rows, delete the content, then commit. A crash before the commit leaves the
+        // rows (the next gc finds them again, content or not).
         let mut transaction = db
             .begin()
             .await
             .map_err(|e| AdminError::Io(e.to_string()))?;
+        crate::store::blob_records::lock_digest(&mut transaction, db.backend(), &digest).await?;
         let deleted =
             crate::store::integrity::delete_if_collectable(&mut transaction, &digest, cutoff_ms)
                 .await;
         match deleted {
             Ok(true) => {
-                transaction.commit().await?;
                 if let Ok(parsed) = digest.parse() {
                     blobs.remove(&parsed).await.map_err(io)?;
                 }
+                transaction.commit().await?;
                 println!("removed blob {digest}");
                 removed_blobs += 1;
             }
@@ -227,10 +246,25 @@ pub async fn gc(args: GcArgs) -> Result<(), AdminError> {
         }
         if args.dry_run {
             println!("would remove unreferenced file {digest}");
-        } else if blobs.remove(&digest).await.map_err(io)? {
+            continue;
+        }
+        // A writer may claim this content right now: re-check for a row under the digest lock.
+        let key = digest.to_string();
+        let mut transaction = db
+            .begin()
+            .await
+            .map_err(|e| AdminError::Io(e.to_string()))?;
+        crate::store::blob_records::lock_digest(&mut transaction, db.backend(), &key).await?;
+        let claimed = sqlx::query("SELECT 1 FROM blobs WHERE digest = $1")
+            .bind(&key)
+            .fetch_optional(&mut *transaction)
+            .await?
+            .is_some();
+        if !claimed && blobs.remove(&digest).await.map_err(io)? {
             println!("removed unreferenced file {digest}");
             removed_files += 1;
         }
+        transaction.commit().await?;
     }
     let removed_uploads = if args.dry_run {
         0

@@ -656,4 +656,15 @@ async fn gc_removes_only_what_nothing_references() {
     assert_eq!(rendered.status, StatusCode::OK);
     let verified = run_packyard(&["verify"], &data_dir, database_url.as_deref());
     assert!(verified.status.success(), "{}", text(&verified.stdout));
+
+    // Publishing the collected content again claims and stores it anew: it downloads whole.
+    let restored = registry
+        .publish_with("force=true&message=back+to+the+first", first.archive())
+        .await;
+    assert!(restored.status.is_success(), "{}", text(&restored.body));
+    let again = registry.get(&first_archive).await;
+    assert_eq!(again.status, StatusCode::OK);
+    assert!(again.body.as_ref() == first.archive().as_slice());
+    let verified = run_packyard(&["verify"], &data_dir, database_url.as_deref());
+    assert!(verified.status.success(), "{}", text(&verified.stdout));
 }

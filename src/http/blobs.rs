@@ -271,9 +271,9 @@ pub async fn put_blob(
         .get(header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())
         .and_then(|text| text.parse::<MediaType>().ok());
-    let stored = state
+    let staged = state
         .blobs
-        .put(
+        .stage(
             body.into_data_stream(),
             Expectation {
                 digest: Some(path.digest),
@@ -282,6 +282,9 @@ pub async fn put_blob(
             },
         )
         .await?;
+    // Claimed before it becomes visible, so a concurrent gc cannot take it (blob_records::reserve).
+    blob_records::reserve(&state.db, &staged.digest, staged.size).await?;
+    let stored = state.blobs.commit(staged).await?;
 
     let mut transaction = state.db.begin().await.map_err(ApiError::internal)?;
     packs::ensure_pack(&mut *transaction, &path.pack).await?;

@@ -158,12 +158,12 @@ pub async fn publish(
 
     // Blobs first: a crash after this point leaves only unreferenced blobs, which gc collects.
     let archive_blob = match archive {
-        Archive::Staged(staged) => blobs.commit(staged).await?,
-        Archive::Generated(bytes) => blobs.put_bytes(&bytes).await?,
+        Archive::Staged(staged) => reserve_and_commit(db, blobs, staged).await?,
+        Archive::Generated(bytes) => store_bytes(db, blobs, &bytes).await?,
     };
     let mut stored_assets: Vec<(pack::Asset, Stored)> = Vec::with_capacity(assets.len());
     for asset in assets {
-        let stored = blobs.put_bytes(&asset.bytes).await?;
+        let stored = store_bytes(db, blobs, &asset.bytes).await?;
         stored_assets.push((asset, stored));
     }
 
@@ -196,6 +196,38 @@ pub async fn publish(
             }
         }
     }
+}
+
+/// Makes a staged blob visible after claiming its row (see `blob_records::reserve`), so a
+/// concurrent `gc` cannot remove it before this publish references it.
+async fn reserve_and_commit(
+    db: &Db,
+    blobs: &BlobStore,
+    staged: Staged,
+) -> Result<Stored, PublishError> {
+    blob_records::reserve(db, &staged.digest, staged.size).await?;
+    Ok(blobs.commit(staged).await?)
+}
+
+/// Stores bytes already in memory (logos, charts, generated archives), claimed like uploads.
+async fn store_bytes(db: &Db, blobs: &BlobStore, bytes: &[u8]) -> Result<Stored, PublishError> {
+    let staged = blobs
+        .stage(
+            futures_util::stream::iter([Ok::<_, std::io::Error>(bytes::Bytes::copy_from_slice(
+                bytes,
+            ))]),
+            crate::store::blobs::Expectation {
+                digest: None,
+                size: Some(bytes.len() as u64),
+                max_size: u64::MAX,
+            },
+        )
+        .await
+        .map_err(|e| match e {
+            crate::store::blobs::PutError::Io(e) => PublishError::Storage(e),
+            other => PublishError::Storage(std::io::Error::other(other.to_string())),
+        })?;
+    reserve_and_commit(db, blobs, staged).await
 }
 
 async fn commit_version(

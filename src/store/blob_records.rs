@@ -3,6 +3,7 @@
 
 use sqlx::{Any, Executor, Row};
 
+use super::db::{Backend, Db, DbError};
 use super::now_millis;
 use crate::domain::{Digest, MediaType, PackName};
 
@@ -18,6 +19,40 @@ fn size_to_db(size: u64) -> i64 {
     i64::try_from(size).unwrap_or(i64::MAX)
 }
 
+/// Serialises writers and `gc` on one digest until the transaction ends. PostgreSQL needs an
+/// advisory lock (several servers write at once); SQLite write transactions (`BEGIN IMMEDIATE`) are
+/// already serialised, so there it is a no-op.
+pub async fn lock_digest(
+    transaction: &mut sqlx::Transaction<'_, Any>,
+    backend: Backend,
+    digest: &str,
+) -> Result<(), sqlx::Error> {
+    if backend == Backend::Postgres {
+        sqlx::query("SELECT 1 FROM (SELECT pg_advisory_xact_lock(hashtext($1))) AS locked")
+            .bind(digest)
+            .execute(&mut **transaction)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Claims a blob before its content becomes visible: the row exists (created without a media type
+/// if new) and is touched now, under the digest lock. `gc` re-checks rows under the same lock and
+/// spares anything touched within its grace period, so it can neither remove a blob between this
+/// claim and the publish that references it, nor remove the content of a blob claimed after gc
+/// checked it: either gc finished first (and the writer then uploads the content again) or the
+/// claim did (and gc keeps the blob).
+pub async fn reserve(db: &Db, digest: &Digest, size: u64) -> Result<(), sqlx::Error> {
+    let mut transaction = db.begin().await.map_err(|e| match e {
+        DbError::Sqlx(e) => e,
+        other => sqlx::Error::Protocol(other.to_string()),
+    })?;
+    let key = digest.to_string();
+    lock_digest(&mut transaction, db.backend(), &key).await?;
+    insert_blob(&mut *transaction, digest, size, None).await?;
+    transaction.commit().await
+}
+
 /// Records a blob (first writer's media type wins; the bytes are identical anyway).
 pub async fn insert_blob<'e>(
     executor: impl Executor<'e, Database = Any>,
@@ -29,7 +64,8 @@ pub async fn insert_blob<'e>(
     let now = now_millis();
     sqlx::query(
         "INSERT INTO blobs (digest, size, media_type, created_at, touched_at) VALUES ($1, $2, $3, $4, $4) \
-         ON CONFLICT (digest) DO UPDATE SET touched_at = $4",
+         ON CONFLICT (digest) DO UPDATE SET touched_at = $4, \
+         media_type = COALESCE(blobs.media_type, EXCLUDED.media_type)",
     )
     .bind(digest.to_string())
     .bind(size_to_db(size))

@@ -89,6 +89,22 @@ pub async fn unreadable_documents<'e>(
     Ok(problems)
 }
 
+/// Whether any pack or version references the blob.
+pub async fn is_referenced<'e>(
+    executor: impl Executor<'e, Database = Any>,
+    digest: &str,
+) -> Result<bool, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT 1 FROM blobs b WHERE b.digest = $1 AND (\
+         EXISTS (SELECT 1 FROM pack_version_blobs vb WHERE vb.digest = b.digest) \
+         OR EXISTS (SELECT 1 FROM pack_blobs pb WHERE pb.digest = b.digest))",
+    )
+    .bind(digest)
+    .fetch_optional(executor)
+    .await?;
+    Ok(row.is_some())
+}
+
 /// Blobs no version references and nobody uploaded directly, untouched since `cutoff` (epoch ms).
 pub async fn collectable_blobs<'e>(
     executor: impl Executor<'e, Database = Any>,
