@@ -15,12 +15,14 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use futures_util::stream::BoxStream;
-use futures_util::{Stream, StreamExt, TryStreamExt};
+use futures_util::{Stream, StreamExt};
+use object_store::ObjectStore;
 use object_store::path::Path as ObjectPath;
-use object_store::{GetOptions, GetRange, ObjectStore, ObjectStoreExt, WriteMultipart};
+
+use super::blob_backends::{BlobBackend, FileBackend, ObjectBackend};
 use sha2::{Digest as _, Sha256};
 use tokio::fs::File;
-use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt, BufWriter};
+use tokio::io::{AsyncWriteExt, BufWriter};
 
 use crate::domain::Digest;
 
@@ -29,10 +31,6 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 const UPLOADS_DIR: &str = "_uploads";
 const UPLOAD_SUFFIX: &str = ".part";
 const WRITE_BUFFER: usize = 1 << 20;
-/// Part size of multipart uploads to an object store (S3 needs at least 5 MiB per part).
-const MULTIPART_CHUNK: usize = 8 << 20;
-/// Parts of one upload in flight at once.
-const MULTIPART_CONCURRENCY: usize = 4;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PutError {
@@ -88,16 +86,6 @@ pub struct Span {
     pub len: u64,
 }
 
-/// Where blobs live once verified.
-#[derive(Debug, Clone)]
-enum Backend {
-    File,
-    Object {
-        store: Arc<dyn ObjectStore>,
-        prefix: ObjectPath,
-    },
-}
-
 /// A stream of a blob's bytes (a span of it).
 pub type BlobStream = BoxStream<'static, io::Result<Bytes>>;
 
@@ -105,22 +93,18 @@ pub type BlobStream = BoxStream<'static, io::Result<Bytes>>;
 pub struct BlobStore {
     /// Local directory: the blobs themselves for the file backend, and the staging area always.
     root: PathBuf,
-    backend: Backend,
-}
-
-fn object_error(error: object_store::Error) -> io::Error {
-    match error {
-        object_store::Error::NotFound { .. } => io::Error::new(io::ErrorKind::NotFound, error),
-        other => io::Error::other(other),
-    }
+    /// Where verified blobs live.
+    backend: Arc<dyn BlobBackend>,
 }
 
 impl BlobStore {
     /// Opens (creating if needed) the store under `root` and removes uploads a crash left behind.
     pub async fn open(root: impl Into<PathBuf>) -> io::Result<BlobStore> {
+        let root = root.into();
+        tokio::fs::create_dir_all(root.join("sha256")).await?;
         let store = BlobStore {
-            root: root.into(),
-            backend: Backend::File,
+            backend: Arc::new(FileBackend { root: root.clone() }),
+            root,
         };
         store.prepare().await?;
         Ok(store)
@@ -134,10 +118,10 @@ impl BlobStore {
     ) -> io::Result<BlobStore> {
         let blobs = BlobStore {
             root: staging.into(),
-            backend: Backend::Object {
+            backend: Arc::new(ObjectBackend {
                 store,
                 prefix: ObjectPath::from(prefix.trim_matches('/')),
-            },
+            }),
         };
         blobs.prepare().await?;
         Ok(blobs)
@@ -145,9 +129,6 @@ impl BlobStore {
 
     /// Creates the directories and removes uploads a crash left behind.
     async fn prepare(&self) -> io::Result<()> {
-        if matches!(self.backend, Backend::File) {
-            tokio::fs::create_dir_all(self.root.join("sha256")).await?;
-        }
         tokio::fs::create_dir_all(self.uploads_dir()).await?;
         let removed = self.remove_stale_uploads().await?;
         if removed > 0 {
@@ -156,23 +137,8 @@ impl BlobStore {
         Ok(())
     }
 
-    /// The object key of a blob (object backend only).
-    fn key_of(prefix: &ObjectPath, digest: &Digest) -> ObjectPath {
-        let hex = digest.hex();
-        let mut key = prefix.clone();
-        for part in ["sha256", &hex[..2], &hex] {
-            key = key.clone().join(part);
-        }
-        key
-    }
-
     fn uploads_dir(&self) -> PathBuf {
         self.root.join(UPLOADS_DIR)
-    }
-
-    fn path_of(&self, digest: &Digest) -> PathBuf {
-        let hex = digest.hex();
-        self.root.join("sha256").join(&hex[..2]).join(hex)
     }
 
     /// Removes every file in the uploads directory. Only safe at start-up, before uploads begin.
@@ -290,194 +256,39 @@ impl BlobStore {
 
     /// Makes a verified upload visible under its digest without ever replacing an existing blob.
     async fn publish(&self, upload: &Path, digest: &Digest) -> io::Result<bool> {
-        if let Backend::Object { store, prefix } = &self.backend {
-            return upload_object(store.as_ref(), &Self::key_of(prefix, digest), upload).await;
-        }
-        let target = self.path_of(digest);
-        let parent = target
-            .parent()
-            .ok_or_else(|| io::Error::other("blob path has no parent"))?
-            .to_path_buf();
-        tokio::fs::create_dir_all(&parent).await?;
-        // A hard link fails if the target exists, so concurrent identical uploads leave one file.
-        let newly_written = match tokio::fs::hard_link(upload, &target).await {
-            Ok(()) => true,
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => false,
-            Err(e) => return Err(e),
-        };
-        if newly_written {
-            sync_dir(parent).await?;
-        }
-        Ok(newly_written)
+        self.backend.publish(upload, digest).await
     }
 
     /// The size of the stored blob, or `None` if it is not stored. Reads no content.
     pub async fn size_of(&self, digest: &Digest) -> io::Result<Option<u64>> {
-        if let Backend::Object { store, prefix } = &self.backend {
-            return match store.head(&Self::key_of(prefix, digest)).await {
-                Ok(meta) => Ok(Some(meta.size)),
-                Err(object_store::Error::NotFound { .. }) => Ok(None),
-                Err(e) => Err(object_error(e)),
-            };
-        }
-        match tokio::fs::metadata(self.path_of(digest)).await {
-            Ok(meta) => Ok(Some(meta.len())),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(e),
-        }
+        self.backend.size_of(digest).await
     }
 
     /// The bytes of `span` as a stream (`chunk` bytes at a time from files; ranged GETs from an
     /// object store).
     pub async fn read(&self, digest: &Digest, span: Span, chunk: usize) -> io::Result<BlobStream> {
-        if let Backend::Object { store, prefix } = &self.backend {
-            if span.len == 0 {
-                return Ok(futures_util::stream::empty().boxed());
-            }
-            let options = GetOptions {
-                range: Some(GetRange::Bounded(span.start..span.start + span.len)),
-                ..GetOptions::default()
-            };
-            let result = store
-                .get_opts(&Self::key_of(prefix, digest), options)
-                .await
-                .map_err(object_error)?;
-            return Ok(result.into_stream().map_err(object_error).boxed());
-        }
-        let mut file = File::open(self.path_of(digest)).await?;
-        if span.start > 0 {
-            file.seek(io::SeekFrom::Start(span.start)).await?;
-        }
-        Ok(tokio_util::io::ReaderStream::with_capacity(file.take(span.len), chunk).boxed())
+        self.backend.read(digest, span, chunk).await
     }
 
     /// Reads a span of a blob into memory in one blocking call (for small spans only).
     pub async fn read_whole(&self, digest: &Digest, span: Span) -> io::Result<Bytes> {
-        if let Backend::Object { store, prefix } = &self.backend {
-            if span.len == 0 {
-                return Ok(Bytes::new());
-            }
-            return store
-                .get_range(
-                    &Self::key_of(prefix, digest),
-                    span.start..span.start + span.len,
-                )
-                .await
-                .map_err(object_error);
-        }
-        let path = self.path_of(digest);
-        tokio::task::spawn_blocking(move || {
-            use std::io::{Read, Seek};
-            let mut file = std::fs::File::open(path)?;
-            if span.start > 0 {
-                file.seek(io::SeekFrom::Start(span.start))?;
-            }
-            let mut buffer = Vec::with_capacity(usize::try_from(span.len).unwrap_or(0));
-            file.take(span.len).read_to_end(&mut buffer)?;
-            Ok(Bytes::from(buffer))
-        })
-        .await
-        .map_err(io::Error::other)?
+        self.backend.read_whole(digest, span).await
     }
 
     /// Re-hashes a stored blob (for verification). `None` when it is not stored.
     pub async fn rehash(&self, digest: &Digest) -> io::Result<Option<(Digest, u64)>> {
-        if let Backend::Object { store, prefix } = &self.backend {
-            let result = match store.get(&Self::key_of(prefix, digest)).await {
-                Ok(result) => result,
-                Err(object_store::Error::NotFound { .. }) => return Ok(None),
-                Err(e) => return Err(object_error(e)),
-            };
-            let mut hasher = Sha256::new();
-            let mut size = 0u64;
-            let mut stream = result.into_stream();
-            while let Some(chunk) = stream.next().await {
-                let chunk = chunk.map_err(object_error)?;
-                size += chunk.len() as u64;
-                hasher.update(&chunk);
-            }
-            return Ok(Some((Digest::from_bytes(hasher.finalize().into()), size)));
-        }
-        let mut file = match File::open(self.path_of(digest)).await {
-            Ok(file) => file,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(e),
-        };
-        let mut hasher = Sha256::new();
-        let mut buffer = vec![0u8; WRITE_BUFFER];
-        let mut size = 0u64;
-        loop {
-            let n = file.read(&mut buffer).await?;
-            if n == 0 {
-                break;
-            }
-            size += n as u64;
-            hasher.update(&buffer[..n]);
-        }
-        Ok(Some((Digest::from_bytes(hasher.finalize().into()), size)))
+        self.backend.rehash(digest).await
     }
 
     /// Every stored blob file: its digest (from the name) and when it was last modified. Files whose
     /// names are not digests are skipped.
     pub async fn list(&self) -> io::Result<Vec<(Digest, std::time::SystemTime)>> {
-        if let Backend::Object { store, prefix } = &self.backend {
-            let under = prefix.clone().join("sha256");
-            let mut found = Vec::new();
-            let mut objects = store.list(Some(&under));
-            while let Some(meta) = objects.next().await {
-                let meta = meta.map_err(object_error)?;
-                let Some(name) = meta.location.filename() else {
-                    continue;
-                };
-                if let Ok(digest) = Digest::from_hex(name) {
-                    found.push((digest, std::time::SystemTime::from(meta.last_modified)));
-                }
-            }
-            found.sort();
-            return Ok(found);
-        }
-        let root = self.root.join("sha256");
-        tokio::task::spawn_blocking(move || {
-            let mut found = Vec::new();
-            for shard in std::fs::read_dir(&root)? {
-                let shard = shard?;
-                if !shard.file_type()?.is_dir() {
-                    continue;
-                }
-                for file in std::fs::read_dir(shard.path())? {
-                    let file = file?;
-                    let Ok(digest) = Digest::from_hex(&file.file_name().to_string_lossy()) else {
-                        continue;
-                    };
-                    found.push((digest, file.metadata()?.modified()?));
-                }
-            }
-            found.sort();
-            Ok(found)
-        })
-        .await
-        .map_err(io::Error::other)?
+        self.backend.list().await
     }
 
     /// Deletes a stored blob's file; false when it was not there.
     pub async fn remove(&self, digest: &Digest) -> io::Result<bool> {
-        if let Backend::Object { store, prefix } = &self.backend {
-            let key = Self::key_of(prefix, digest);
-            return match store.head(&key).await {
-                Ok(_) => store
-                    .delete(&key)
-                    .await
-                    .map(|()| true)
-                    .map_err(object_error),
-                Err(object_store::Error::NotFound { .. }) => Ok(false),
-                Err(e) => Err(object_error(e)),
-            };
-        }
-        match tokio::fs::remove_file(self.path_of(digest)).await {
-            Ok(()) => Ok(true),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
-            Err(e) => Err(e),
-        }
+        self.backend.remove(digest).await
     }
 
     /// Deletes upload files older than `cutoff` (left by a crash; a running upload is newer).
@@ -507,57 +318,7 @@ impl BlobStore {
     }
 }
 
-/// Uploads a verified staging file to `key` in parts (nothing held whole in memory); false when
-/// the object already existed (identical content, by its key).
-async fn upload_object(
-    store: &dyn ObjectStore,
-    key: &ObjectPath,
-    upload: &Path,
-) -> io::Result<bool> {
-    match store.head(key).await {
-        Ok(_) => return Ok(false),
-        Err(object_store::Error::NotFound { .. }) => {}
-        Err(e) => return Err(object_error(e)),
-    }
-    let mut file = File::open(upload).await?;
-    // Below one part, a single PUT (bounded memory; S3 refuses multipart uploads of zero parts).
-    if file.metadata().await?.len() < MULTIPART_CHUNK as u64 {
-        let mut bytes = Vec::new();
-        file.read_to_end(&mut bytes).await?;
-        store
-            .put(key, Bytes::from(bytes).into())
-            .await
-            .map_err(object_error)?;
-        return Ok(true);
-    }
-    let multipart = store.put_multipart(key).await.map_err(object_error)?;
-    let mut writer = WriteMultipart::new_with_chunk_size(multipart, MULTIPART_CHUNK);
-    let mut buffer = vec![0u8; WRITE_BUFFER];
-    let written: io::Result<()> = async {
-        loop {
-            let n = file.read(&mut buffer).await?;
-            if n == 0 {
-                return Ok(());
-            }
-            writer
-                .wait_for_capacity(MULTIPART_CONCURRENCY)
-                .await
-                .map_err(object_error)?;
-            writer.write(&buffer[..n]);
-        }
-    }
-    .await;
-    match written {
-        Ok(()) => writer.finish().await.map(|_| true).map_err(object_error),
-        Err(e) => {
-            // Leave no parts behind on the object store.
-            let _ = writer.abort().await;
-            Err(e)
-        }
-    }
-}
-
-async fn sync_dir(dir: PathBuf) -> io::Result<()> {
+pub(super) async fn sync_dir(dir: PathBuf) -> io::Result<()> {
     tokio::task::spawn_blocking(move || std::fs::File::open(dir)?.sync_all())
         .await
         .map_err(io::Error::other)?

@@ -1,6 +1,7 @@
 //! Persistence: the database (pool, migrations and queries as free functions over an executor) and
 //! the content-addressed blob store. Nothing here knows about HTTP.
 
+pub mod blob_backends;
 pub mod blob_cache;
 pub mod blob_records;
 pub mod blobs;
