@@ -1,13 +1,13 @@
 //! Two `packyard serve` processes on one PostgreSQL database and one S3 bucket behave as one
 //! registry: writes through one are visible through the other at once, cached tag resolutions
-//! move, and concurrent publishes of one version have exactly one winner. Needs PostgreSQL
-//! (`PACKYARD_TEST_DATABASE_URL`, as in .ci/run); on SQLite there is one server by design.
+//! move, and concurrent publishes of one version have exactly one winner. Always on PostgreSQL
+//! (the suite's own, or the one ./test starts when the suite runs on SQLite).
 
 mod common;
 
 use common::packs::TestPack;
 use common::process::ServerProcess;
-use common::{ADMIN_TOKEN, digest_of, fresh_database_url};
+use common::{ADMIN_TOKEN, digest_of, postgres_database_url};
 
 struct Replicas {
     _dir: tempfile::TempDir,
@@ -72,10 +72,7 @@ async fn resolved(server: &ServerProcess, tag: &str) -> String {
 
 #[tokio::test]
 async fn two_replicas_are_one_registry() {
-    let Some(database_url) = fresh_database_url().await else {
-        eprintln!("replicas need PostgreSQL: set PACKYARD_TEST_DATABASE_URL (.ci/run does)");
-        return;
-    };
+    let database_url = postgres_database_url().await;
     // Keep the directory (and so the replicas' staging areas) alive to the end.
     let Replicas { _dir: _keep, a, b } = replicas(&database_url).await;
     let client = reqwest::Client::new();
@@ -192,10 +189,7 @@ async fn two_replicas_are_one_registry() {
 /// other, and `verify` passes on the shared storage.
 #[tokio::test]
 async fn replicas_start_together_and_survive_a_killed_peer() {
-    let Some(database_url) = fresh_database_url().await else {
-        eprintln!("replicas need PostgreSQL: set PACKYARD_TEST_DATABASE_URL (.ci/run does)");
-        return;
-    };
+    let database_url = postgres_database_url().await;
     let s3 = common::s3::server().await;
     let bucket = s3.bucket().await;
     let location = format!("s3://{bucket}/registry");

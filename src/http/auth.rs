@@ -147,6 +147,13 @@ async fn require(
     }
 }
 
+/// The caller, who must have presented credentials with at least `needed`.
+async fn identified(state: &AppState, parts: &Parts, needed: Scope) -> Result<Caller, ApiError> {
+    require(state, parts, needed)
+        .await?
+        .ok_or(unauthorized("this request needs credentials"))
+}
+
 /// A caller who may write (scope write or admin).
 #[derive(Debug)]
 pub struct WriteAccess(pub Caller);
@@ -158,10 +165,9 @@ impl FromRequestParts<AppState> for WriteAccess {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let caller = require(state, parts, Scope::Write).await?;
-        caller
+        identified(state, parts, Scope::Write)
+            .await
             .map(WriteAccess)
-            .ok_or(unauthorized("this request needs credentials"))
     }
 }
 
@@ -176,10 +182,9 @@ impl FromRequestParts<AppState> for AdminAccess {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let caller = require(state, parts, Scope::Admin).await?;
-        caller
+        identified(state, parts, Scope::Admin)
+            .await
             .map(AdminAccess)
-            .ok_or(unauthorized("this request needs credentials"))
     }
 }
 

@@ -211,22 +211,7 @@ async fn reserve_and_commit(
 
 /// Stores bytes already in memory (logos, charts, generated archives), claimed like uploads.
 async fn store_bytes(db: &Db, blobs: &BlobStore, bytes: &[u8]) -> Result<Stored, PublishError> {
-    let staged = blobs
-        .stage(
-            futures_util::stream::iter([Ok::<_, std::io::Error>(bytes::Bytes::copy_from_slice(
-                bytes,
-            ))]),
-            crate::store::blobs::Expectation {
-                digest: None,
-                size: Some(bytes.len() as u64),
-                max_size: u64::MAX,
-            },
-        )
-        .await
-        .map_err(|e| match e {
-            crate::store::blobs::PutError::Io(e) => PublishError::Storage(e),
-            other => PublishError::Storage(std::io::Error::other(other.to_string())),
-        })?;
+    let staged = blobs.stage_bytes(bytes).await?;
     reserve_and_commit(db, blobs, staged).await
 }
 

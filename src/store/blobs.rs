@@ -225,7 +225,9 @@ impl BlobStore {
     }
 
     /// Streams `body` into the store: staged (hashed, fsynced, checked against `expect`), then
-    /// linked into place. On any failure the temporary file is removed.
+    /// made visible. On any failure the temporary file is removed. The registry's writers stage,
+    /// claim the blob in the database (`blob_records::reserve`) and then commit instead; this is
+    /// for callers without a database (the blob-store tests).
     pub async fn put<S, E>(&self, body: S, expect: Expectation) -> Result<Stored, PutError>
     where
         S: Stream<Item = Result<Bytes, E>>,
@@ -235,15 +237,15 @@ impl BlobStore {
         Ok(self.commit(staged).await?)
     }
 
-    /// Stores bytes already in memory (a pack's logo or chart, a generated archive).
-    pub async fn put_bytes(&self, bytes: &[u8]) -> io::Result<Stored> {
+    /// Stages bytes already in memory (a pack's logo or chart, a generated archive).
+    pub async fn stage_bytes(&self, bytes: &[u8]) -> io::Result<Staged> {
         let chunk = Bytes::copy_from_slice(bytes);
         let expect = Expectation {
             digest: None,
             size: Some(bytes.len() as u64),
             max_size: u64::MAX,
         };
-        self.put(
+        self.stage(
             futures_util::stream::iter([Ok::<_, io::Error>(chunk)]),
             expect,
         )

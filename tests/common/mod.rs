@@ -29,6 +29,20 @@ pub const ADMIN_TOKEN: &str = "test-admin-token-5f2a";
 /// A database URL for one test: `None` means the default (SQLite in the data directory).
 pub async fn fresh_database_url() -> Option<String> {
     let server = std::env::var("PACKYARD_TEST_DATABASE_URL").ok()?;
+    Some(fresh_database_on(&server).await)
+}
+
+/// A fresh PostgreSQL database for tests that need one whatever the suite runs on (replicas):
+/// on `PACKYARD_TEST_DATABASE_URL`, else on `PACKYARD_REPLICA_DATABASE_URL` (which ./test starts).
+pub async fn postgres_database_url() -> String {
+    let server = std::env::var("PACKYARD_TEST_DATABASE_URL")
+        .or_else(|_| std::env::var("PACKYARD_REPLICA_DATABASE_URL"))
+        .expect("these tests need PostgreSQL: run them with ./test (it starts one)");
+    fresh_database_on(&server).await
+}
+
+/// Creates a uniquely named database on the PostgreSQL `server` and returns its URL.
+pub async fn fresh_database_on(server: &str) -> String {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let name = format!(
         "packyard_test_{}_{}_{}",
@@ -39,21 +53,21 @@ pub async fn fresh_database_url() -> Option<String> {
             .unwrap()
             .subsec_nanos()
     );
-    let mut admin = sqlx::PgConnection::connect(&server)
+    let mut admin = sqlx::PgConnection::connect(server)
         .await
-        .expect("connect to PACKYARD_TEST_DATABASE_URL");
+        .expect("connect to the test PostgreSQL server");
     sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
         .execute(&mut admin)
         .await
         .expect("create a test database");
     let (without_query, query) = match server.split_once('?') {
         Some((base, query)) => (base, format!("?{query}")),
-        None => (server.as_str(), String::new()),
+        None => (server, String::new()),
     };
     let (prefix, _) = without_query
         .rsplit_once('/')
-        .expect("PACKYARD_TEST_DATABASE_URL has a database path");
-    Some(format!("{prefix}/{name}{query}"))
+        .expect("the PostgreSQL URL has a database path");
+    format!("{prefix}/{name}{query}")
 }
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
