@@ -157,7 +157,7 @@ pub async fn load_packs_dir(state: &AppState, dir: &std::path::Path) {
         let folder = outcome.folder.display().to_string();
         match outcome.result {
             Ok(published) => {
-                state.pack_written(&published.name).await;
+                state.pack_written(&published.name);
                 let status = match published.status {
                     PublishStatus::Created => "published",
                     PublishStatus::Replaced => "replaced",

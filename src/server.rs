@@ -23,14 +23,6 @@ pub async fn run(config: ServeConfig) -> Result<(), StartupError> {
     let state = app::open(&config).await?;
     app::load_packs_dir(&state, &config.packs_dir).await;
     let db = state.db.clone();
-    if db.backend() == crate::store::db::Backend::Postgres {
-        // Other replicas' writes reach this server's caches through LISTEN/NOTIFY.
-        let follower = state.clone();
-        tokio::spawn(crate::store::changes::follow(
-            config.storage.database_url(),
-            move |change| follower.apply_change(change),
-        ));
-    }
     let listener = TcpListener::bind(config.listen)
         .await
         .map_err(|source| StartupError::Bind {

@@ -149,6 +149,40 @@ async fn two_replicas_are_one_registry() {
     // Whatever the tag rules make of a deprecated newest version, both replicas give the same answer.
     assert_eq!(resolved(&a, "1.x").await, resolved(&b, "1.x").await);
 
+    // Back and forth between the replicas, each write read at once through the other: the entity
+    // (a cached catalog response) and the tag resolution (cached version rows) follow every time.
+    for round in 0..10 {
+        let (writer, reader) = if round % 2 == 0 { (&a, &b) } else { (&b, &a) };
+        let (state, listed) = if round % 2 == 0 {
+            ("disabled", 5)
+        } else {
+            ("active", 6)
+        };
+        let changed = client
+            .patch(writer.url("/v1/packs/demo/tags/1.5.0"))
+            .bearer_auth(ADMIN_TOKEN)
+            .json(&serde_json::json!({ "state": state }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(changed.status(), 200, "round {round}");
+        let entity: serde_json::Value = client
+            .get(reader.url(entity_url))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            entity["packValues"].as_array().unwrap().len(),
+            listed,
+            "round {round}: a stale catalog response after {state}"
+        );
+        let expected = if state == "disabled" { "1.4.0" } else { "1.5.0" };
+        assert_eq!(resolved(reader, "1.x").await, expected, "round {round}");
+    }
+
     // A blob uploaded through A downloads through B.
     let content = b"shared through the bucket".to_vec();
     let path = format!("/v1/demo/blobs/{}", digest_of(&content));

@@ -1,7 +1,9 @@
 //! Finished catalog responses (tag entities, pack lists, searches), keyed by request. Any write to
 //! the catalog bumps a generation, which is part of every key, so a response is never served after
-//! the write that changed it (older entries age out). Concurrent identical requests compute once.
-//! Writes are rare next to reads; this keeps the hot queries (and their COUNTs) off the database.
+//! the write that changed it (older entries age out): this process's writes bump a local counter,
+//! and on PostgreSQL every replica's writes bump the registry's generation in the database, read
+//! once per request. Concurrent identical requests compute once. Writes are rare next to reads;
+//! this keeps the hot queries (and their COUNTs) off the database.
 
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -14,8 +16,11 @@ use quick_cache::sync::Cache;
 use serde::Serialize;
 
 use super::ApiError;
+use crate::store::db::{Backend, Db};
+use crate::store::generations;
 
-type Key = ([u8; 32], u64);
+/// The request's digest, the local generation and the shared one (0 on SQLite).
+type Key = ([u8; 32], u64, i64);
 
 #[derive(Clone)]
 struct BodyWeight;
@@ -63,16 +68,22 @@ impl CatalogCache {
     }
 
     /// The response for `key`: cached, or computed by `compute` (once for all concurrent callers).
-    /// The generation is read before computing, so a write during the computation makes the result
-    /// land under an old key that nobody asks for again.
+    /// The generations are read before computing, so a write during the computation makes the
+    /// result land under an old key that nobody asks for again.
     pub async fn get_or_compute(
         &self,
+        db: &Db,
         key: [u8; 32],
         compute: impl Future<Output = Result<Bytes, ApiError>>,
     ) -> Result<Response, ApiError> {
         let body = match &self.cache {
             Some(cache) => {
-                let full_key = (key, self.generation.load(Ordering::SeqCst));
+                let local = self.generation.load(Ordering::SeqCst);
+                let shared = match db.backend() {
+                    Backend::Sqlite => 0,
+                    Backend::Postgres => generations::of_registry(db.reader()).await?,
+                };
+                let full_key = (key, local, shared);
                 cache.get_or_insert_async(&full_key, compute).await?
             }
             None => compute.await?,

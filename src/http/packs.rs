@@ -157,7 +157,7 @@ pub async fn pack_in_registry(
     ]);
     let catalog = state.catalog.clone();
     catalog
-        .get_or_compute(key, async {
+        .get_or_compute(&state.db, key, async {
             let rows = versions_of(&state, &name).await?;
             let states = visible_states(query.states.as_deref())?;
             let cloud = query
@@ -300,7 +300,7 @@ pub async fn list_packs(
     ]);
     let catalog = state.catalog.clone();
     catalog
-        .get_or_compute(key, async {
+        .get_or_compute(&state.db, key, async {
             let filters = match query
                 .filters
                 .as_deref()
@@ -483,7 +483,7 @@ pub async fn search_packs(
     ]);
     let catalog = state.catalog.clone();
     catalog
-        .get_or_compute(key, async {
+        .get_or_compute(&state.db, key, async {
             let filter = spec.filter.unwrap_or_default();
             let registry_uid = state.settings.registry_uid.clone();
             let limit = paging::limit(query.limit)?;

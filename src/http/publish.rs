@@ -108,7 +108,7 @@ pub async fn publish_pack(
     };
     state.metrics.publish(label);
     if published.status != PublishStatus::Unchanged {
-        state.pack_written(&published.name).await;
+        state.pack_written(&published.name);
         tracing::info!(pack = %published.name, version = %published.version, digest = %published.digest, status = label, "pack published");
     }
     let body = PublishResponse {
@@ -152,7 +152,7 @@ pub async fn change_state(
         .map_err(|e: crate::domain::PackStateError| ApiError::InvalidBody(e.to_string()))?;
     let row = lifecycle::change_state(&state.db, name.as_str(), &version, new_state, &caller.name)
         .await?;
-    state.pack_written(name.as_str()).await;
+    state.pack_written(name.as_str());
     tracing::info!(pack = %name, version = %version, state = %new_state, "pack state changed");
     let body = StateResponse {
         uid: row.uid,

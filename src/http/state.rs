@@ -27,30 +27,11 @@ pub struct Settings {
 }
 
 impl AppState {
-    /// Forgets cached facts about `pack` after a write changed it.
-    pub fn pack_changed(&self, pack: &str) {
+    /// Forgets cached facts about `pack` after a write through this process changed it (other
+    /// replicas' writes are caught by the generation checks in the caches).
+    pub fn pack_written(&self, pack: &str) {
         self.pack_rows.invalidate(pack);
         self.catalog.invalidate();
-    }
-
-    /// After a local write to `pack`: forget here, and tell the other replicas.
-    pub async fn pack_written(&self, pack: &str) {
-        self.pack_changed(pack);
-        if let Err(error) = crate::store::changes::announce(&self.db, pack).await {
-            // The write stands; other replicas catch up when their listener reconnects.
-            tracing::warn!(pack, %error, "could not announce a change to other replicas");
-        }
-    }
-
-    /// What another replica announced (or that announcements may have been missed).
-    pub fn apply_change(&self, change: crate::store::changes::Change) {
-        match change {
-            crate::store::changes::Change::Pack(pack) => self.pack_changed(&pack),
-            crate::store::changes::Change::Unknown => {
-                self.pack_rows.clear();
-                self.catalog.invalidate();
-            }
-        }
     }
 }
 

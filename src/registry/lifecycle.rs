@@ -4,7 +4,7 @@ use crate::domain::PackState;
 use crate::store::db::Db;
 use crate::store::versions::{self, Event, VersionRow};
 
-use super::refresh_latest;
+use super::record_pack_change;
 
 #[derive(Debug, thiserror::Error)]
 pub enum LifecycleError {
@@ -58,7 +58,7 @@ pub async fn change_state(
             },
         )
         .await?;
-        refresh_latest(&mut transaction, pack).await?;
+        record_pack_change(&mut transaction, pack).await?;
     }
     let updated = versions::find_by_uid(&mut *transaction, &row.uid).await?;
     transaction.commit().await?;

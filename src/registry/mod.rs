@@ -33,8 +33,10 @@ fn parsed(row: &VersionRow) -> Option<Version> {
     Version::parse(&row.version).ok()
 }
 
-/// Recomputes `packs.latest_uid` from the pack's listed versions, inside the caller's transaction.
-pub(crate) async fn refresh_latest(
+/// Ends every write that changes a pack's versions or their states, inside its transaction:
+/// recomputes `packs.latest_uid` from the listed versions and bumps the change counters that
+/// replicas validate their caches against.
+pub(crate) async fn record_pack_change(
     transaction: &mut sqlx::Transaction<'_, sqlx::Any>,
     pack: &str,
 ) -> Result<(), sqlx::Error> {
@@ -48,5 +50,6 @@ pub(crate) async fn refresh_latest(
         .resolve(listed.iter().map(|(v, _)| v))
         .and_then(|newest| listed.iter().find(|(v, _)| v == newest))
         .map(|(_, row)| row.uid.as_str());
-    versions::set_latest(&mut **transaction, pack, latest).await
+    versions::set_latest(&mut **transaction, pack, latest).await?;
+    crate::store::generations::bump(transaction, pack).await
 }

@@ -10,7 +10,7 @@ use crate::store::db::{Db, DbError};
 use crate::store::packs;
 use crate::store::versions::{self, Event, NewVersion, VersionRow};
 
-use super::{refresh_latest, version_uid};
+use super::{record_pack_change, version_uid};
 
 pub const ARCHIVE_MEDIA_TYPE: &str = "application/gzip";
 const LOGO_MEDIA_TYPE: &str = "image/png";
@@ -325,7 +325,7 @@ async fn commit_version(
         )
         .await?;
     }
-    refresh_latest(&mut transaction, name).await?;
+    record_pack_change(&mut transaction, name).await?;
     transaction.commit().await?;
     Ok(status)
 }
