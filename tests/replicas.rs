@@ -179,7 +179,11 @@ async fn two_replicas_are_one_registry() {
             listed,
             "round {round}: a stale catalog response after {state}"
         );
-        let expected = if state == "disabled" { "1.4.0" } else { "1.5.0" };
+        let expected = if state == "disabled" {
+            "1.4.0"
+        } else {
+            "1.5.0"
+        };
         assert_eq!(resolved(reader, "1.x").await, expected, "round {round}");
     }
 
