@@ -252,6 +252,8 @@ async fn replicas_start_together_and_survive_a_killed_peer() {
 
     // B publishes in a loop; it is killed mid-stream.
     let base = b.base_url.clone();
+    let first_acknowledged = std::sync::Arc::new(tokio::sync::Notify::new());
+    let signal = first_acknowledged.clone();
     let publisher = tokio::spawn(async move {
         let client = reqwest::Client::new();
         let mut acknowledged = Vec::new();
@@ -271,13 +273,23 @@ async fn replicas_start_together_and_survive_a_killed_peer() {
                 .send()
                 .await;
             match sent {
-                Ok(response) if response.status() == 201 => acknowledged.push(version),
+                Ok(response) if response.status() == 201 => {
+                    acknowledged.push(version);
+                    signal.notify_one();
+                }
                 _ => return acknowledged,
             }
         }
         acknowledged
     });
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    // Kill once publishing is under way (however slow the machine), in the middle of a later one.
+    tokio::time::timeout(
+        std::time::Duration::from_secs(60),
+        first_acknowledged.notified(),
+    )
+    .await
+    .expect("no publish was acknowledged within 60 s");
+    tokio::time::sleep(std::time::Duration::from_millis(150)).await;
     b.kill_hard();
     let acknowledged = publisher.await.unwrap();
     assert!(
