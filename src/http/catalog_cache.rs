@@ -2,8 +2,9 @@
 //! the catalog bumps a generation, which is part of every key, so a response is never served after
 //! the write that changed it (older entries age out): this process's writes bump a local counter,
 //! and on PostgreSQL every replica's writes bump the registry's generation in the database, read
-//! once per request. Concurrent identical requests compute once. Writes are rare next to reads;
-//! this keeps the hot queries (and their COUNTs) off the database.
+//! afresh for each request (one query shared by concurrent requests). Concurrent identical
+//! requests compute once. Writes are rare next to reads; this keeps the hot queries (and their
+//! COUNTs) off the database.
 
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -17,7 +18,6 @@ use serde::Serialize;
 
 use super::ApiError;
 use crate::store::db::{Backend, Db};
-use crate::store::generations;
 
 /// The request's digest, the local generation and the shared one (0 on SQLite).
 type Key = ([u8; 32], u64, i64);
@@ -81,7 +81,7 @@ impl CatalogCache {
                 let local = self.generation.load(Ordering::SeqCst);
                 let shared = match db.backend() {
                     Backend::Sqlite => 0,
-                    Backend::Postgres => generations::of_registry(db.reader()).await?,
+                    Backend::Postgres => db.registry_generation().await?,
                 };
                 let full_key = (key, local, shared);
                 cache.get_or_insert_async(&full_key, compute).await?

@@ -3,6 +3,7 @@
 //! database pools.
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use axum::extract::State;
 use axum::http::{HeaderValue, header};
@@ -60,6 +61,7 @@ pub struct Metrics {
     pub renders: Family<RenderLabels, Counter>,
     pub render_cache: Family<OutcomeLabels, Counter>,
     pool_connections: Family<PoolLabels, Gauge>,
+    generation_reads: Counter,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -78,6 +80,7 @@ impl Default for Metrics {
         let renders = Family::<RenderLabels, Counter>::default();
         let render_cache = Family::<OutcomeLabels, Counter>::default();
         let pool_connections = Family::<PoolLabels, Gauge>::default();
+        let generation_reads = Counter::default();
         registry.register(
             "http_requests",
             "HTTP requests by method, route and status",
@@ -113,6 +116,12 @@ impl Default for Metrics {
             "Database pool connections by pool and state (idle, in_use)",
             pool_connections.clone(),
         );
+        registry.register(
+            "db_generation_reads",
+            "Queries of the registry's change counter that validate caches on PostgreSQL (one \
+             serves every request that arrived while the previous one ran)",
+            generation_reads.clone(),
+        );
         Metrics {
             registry,
             requests,
@@ -122,6 +131,7 @@ impl Default for Metrics {
             renders,
             render_cache,
             pool_connections,
+            generation_reads,
         }
     }
 }
@@ -180,6 +190,10 @@ pub async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError
             metrics.set_pool("sqlite_writer", writer.size(), writer.num_idle());
         }
     }
+    metrics
+        .generation_reads
+        .inner()
+        .store(state.db.registry_generation_queries(), Ordering::Relaxed);
     let mut text = String::new();
     prometheus_client::encoding::text::encode(&mut text, &metrics.registry)
         .map_err(ApiError::internal)?;

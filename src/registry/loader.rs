@@ -58,9 +58,10 @@ impl VersionCache {
 }
 
 /// Every version row of a pack, by pack name. Rows change (publishes, state changes). Every write
-/// through this process calls [`PackRowsCache::invalidate`]; on PostgreSQL, where other replicas
-/// write too, each entry also carries the pack's generation it was read under and is used only
-/// while the database still reports that generation (one indexed lookup instead of the rows).
+/// through this process calls [`PackRowsCache::invalidate`]. On PostgreSQL, where other replicas
+/// write too, an entry also records the registry's generation it was last confirmed under and the
+/// pack's own: while the registry's is unchanged (one coalesced read per request) no write has
+/// happened anywhere; when it has moved, the pack's generation says whether this pack was written.
 pub struct PackRowsCache {
     cache: Cache<String, CachedRows>,
     /// Bumped by every invalidation: rows read before a bump are not cached after it.
@@ -69,8 +70,9 @@ pub struct PackRowsCache {
 
 #[derive(Clone)]
 struct CachedRows {
-    /// The pack's generation in the shared database (`None` on SQLite, which has one server).
-    shared_generation: Option<i64>,
+    /// (registry generation, pack generation) in the shared database; `None` on SQLite, which
+    /// has one server.
+    shared: Option<(i64, i64)>,
     rows: Arc<Vec<VersionRow>>,
 }
 
@@ -90,35 +92,66 @@ impl PackRowsCache {
 
     /// The pack's versions, oldest first (empty when the pack is not published).
     pub async fn get(&self, db: &Db, pack: &str) -> Result<Arc<Vec<VersionRow>>, sqlx::Error> {
-        let shared_generation = match db.backend() {
-            Backend::Sqlite => None,
-            Backend::Postgres => match generations::of_pack(db.reader(), pack).await? {
-                Some(generation) => Some(generation),
-                None => return Ok(Arc::new(Vec::new())),
-            },
-        };
-        if let Some(found) = self.cache.get(pack)
-            && found.shared_generation == shared_generation
-        {
-            return Ok(found.rows);
-        }
+        // Rows read after this point may be kept only if no local write comes in between.
         let local_generation = self.local_generation.load(Ordering::SeqCst);
-        // Read after the generation: the rows are at least as new as it says (maybe newer, which
+        let cached = self.cache.get(pack);
+        let shared = match db.backend() {
+            Backend::Sqlite => match cached {
+                Some(found) => return Ok(found.rows),
+                None => None,
+            },
+            Backend::Postgres => {
+                // Read in this order: rows confirmed by a pack generation read after the registry's
+                // reflect every write counted in that registry generation.
+                let registry = db.registry_generation().await?;
+                if let Some(found) = &cached
+                    && found.shared.is_some_and(|(seen, _)| seen == registry)
+                {
+                    return Ok(found.rows.clone());
+                }
+                let Some(pack_generation) = generations::of_pack(db.reader(), pack).await? else {
+                    return Ok(Arc::new(Vec::new()));
+                };
+                if let Some(found) = &cached
+                    && found
+                        .shared
+                        .is_some_and(|(_, seen)| seen == pack_generation)
+                {
+                    // Other packs were written, not this one: confirm the rows under the new value.
+                    let confirmed = CachedRows {
+                        shared: Some((registry, pack_generation)),
+                        rows: found.rows.clone(),
+                    };
+                    self.keep(pack, confirmed, local_generation);
+                    return Ok(found.rows.clone());
+                }
+                Some((registry, pack_generation))
+            }
+        };
+        // Read after the generations: the rows are at least as new as they say (maybe newer, which
         // only costs a reload once the next write is seen).
         let rows = Arc::new(versions::list_for_pack(db.reader(), pack).await?);
-        // A local write while the query ran may not be in these rows: do not keep them.
-        if !rows.is_empty() && self.local_generation.load(Ordering::SeqCst) == local_generation {
+        if !rows.is_empty() {
             let entry = CachedRows {
-                shared_generation,
+                shared,
                 rows: rows.clone(),
             };
-            self.cache.insert(pack.to_owned(), entry);
-            // An invalidation between the check and the insert: take the rows back out.
-            if self.local_generation.load(Ordering::SeqCst) != local_generation {
-                self.cache.remove(pack);
-            }
+            self.keep(pack, entry, local_generation);
         }
         Ok(rows)
+    }
+
+    /// Caches `entry` unless a local write happened since `local_generation` was read (its rows
+    /// may predate that write).
+    fn keep(&self, pack: &str, entry: CachedRows, local_generation: u64) {
+        if self.local_generation.load(Ordering::SeqCst) != local_generation {
+            return;
+        }
+        self.cache.insert(pack.to_owned(), entry);
+        // An invalidation between the check and the insert: take the rows back out.
+        if self.local_generation.load(Ordering::SeqCst) != local_generation {
+            self.cache.remove(pack);
+        }
     }
 
     /// Forgets a pack whose versions changed through this process.

@@ -4,12 +4,15 @@
 
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{Any, AnyPool, ConnectOptions, Executor, Transaction};
+
+use super::generations::RegistryGenerationReads;
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
@@ -43,6 +46,8 @@ pub struct Db {
     backend: Backend,
     writer: AnyPool,
     reader: AnyPool,
+    /// Coalesced fresh reads of the registry's change counter (see `generations`).
+    registry_generation: Arc<RegistryGenerationReads>,
 }
 
 /// The SQLite URL for a database file, with the path escaped the way sqlx expects.
@@ -76,6 +81,7 @@ impl Db {
                     backend,
                     writer,
                     reader,
+                    registry_generation: Arc::default(),
                 })
             }
             Backend::Postgres => {
@@ -88,6 +94,7 @@ impl Db {
                     backend,
                     writer: pool.clone(),
                     reader: pool,
+                    registry_generation: Arc::default(),
                 })
             }
         }
@@ -114,6 +121,17 @@ impl Db {
 
     pub fn writer(&self) -> &AnyPool {
         &self.writer
+    }
+
+    /// The registry's change counter, read by a query that started after this call (shared with
+    /// concurrent callers): what replicas validate their caches against.
+    pub async fn registry_generation(&self) -> Result<i64, sqlx::Error> {
+        self.registry_generation.read(self).await
+    }
+
+    /// How many queries [`Db::registry_generation`] has run.
+    pub fn registry_generation_queries(&self) -> u64 {
+        self.registry_generation.queries()
     }
 
     /// Starts a write transaction. On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`), so a
