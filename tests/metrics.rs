@@ -110,6 +110,13 @@ async fn metrics_count_requests_bytes_publishes_and_renders() {
         1.0
     );
     assert!(text.contains("packyard_db_connections{pool="), "{text}");
+    // Cache validation against the shared database happens on PostgreSQL only (the renders above
+    // resolved a tag through the version-rows cache).
+    let generation_reads = sample(&text, "packyard_db_generation_reads_total");
+    match registry.state.db.backend() {
+        packyard::store::db::Backend::Sqlite => assert_eq!(generation_reads, 0.0),
+        packyard::store::db::Backend::Postgres => assert!(generation_reads >= 1.0),
+    }
     // Raw paths never become labels: the series count stays bounded.
     assert!(!text.contains("sha256:"));
     assert!(text.ends_with("# EOF\n"));
