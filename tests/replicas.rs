@@ -9,41 +9,98 @@ use common::packs::TestPack;
 use common::process::ServerProcess;
 use common::{ADMIN_TOKEN, digest_of, postgres_database_url};
 
-struct Replicas {
-    _dir: tempfile::TempDir,
-    a: ServerProcess,
-    b: ServerProcess,
-}
-
 const ENV: [(&str, &str); 3] = [
     ("AWS_ACCESS_KEY_ID", "packyard-test"),
     ("AWS_SECRET_ACCESS_KEY", "packyard-test"),
     ("AWS_REGION", "us-east-1"),
 ];
 
-async fn replicas(database_url: &str) -> Replicas {
-    let s3 = common::s3::server().await;
-    let bucket = s3.bucket().await;
-    let location = format!("s3://{bucket}/registry");
-    let dir = tempfile::tempdir().unwrap();
-    let args = [
-        "--admin-token",
-        ADMIN_TOKEN,
-        "--registry-uid",
-        "shared-registry",
-        "--blob-store",
-        location.as_str(),
-        "--s3-endpoint",
-        s3.endpoint.as_str(),
-    ];
-    let start = |name: &'static str| {
-        let data = dir.path().join(name);
-        let log = dir.path().join(format!("{name}.log"));
-        async move { ServerProcess::start_with_env(&data, Some(database_url), &args, &log, &ENV).await }
-    };
-    let a = start("a").await;
-    let b = start("b").await;
-    Replicas { _dir: dir, a, b }
+/// One fresh PostgreSQL database and one fresh bucket (on moto's server), as replicas share them.
+struct SharedStorage {
+    dir: tempfile::TempDir,
+    database_url: String,
+    location: String,
+    endpoint: String,
+}
+
+impl SharedStorage {
+    async fn new() -> SharedStorage {
+        let database_url = postgres_database_url().await;
+        let s3 = common::s3::server().await;
+        let bucket = s3.bucket().await;
+        SharedStorage {
+            dir: tempfile::tempdir().unwrap(),
+            database_url,
+            location: format!("s3://{bucket}/registry"),
+            endpoint: s3.endpoint.clone(),
+        }
+    }
+
+    /// The storage flags every command takes.
+    fn storage_args(&self) -> [&str; 4] {
+        [
+            "--blob-store",
+            &self.location,
+            "--s3-endpoint",
+            &self.endpoint,
+        ]
+    }
+
+    /// A replica named `name` (its own staging directory and log).
+    async fn start(&self, name: &str) -> ServerProcess {
+        let mut args = vec![
+            "--admin-token",
+            ADMIN_TOKEN,
+            "--registry-uid",
+            "shared-registry",
+        ];
+        args.extend(self.storage_args());
+        let data = self.dir.path().join(name);
+        let log = self.dir.path().join(format!("{name}.log"));
+        ServerProcess::start_with_env(&data, Some(&self.database_url), &args, &log, &ENV).await
+    }
+
+    /// Runs `packyard <command> ...` against the shared storage, as an operator's CronJob would.
+    async fn admin(&self, command: &[&str]) -> std::process::Output {
+        tokio::process::Command::new(env!("CARGO_BIN_EXE_packyard"))
+            .args(command)
+            .arg("--data-dir")
+            .arg(self.dir.path().join("admin"))
+            .args(["--database-url", &self.database_url])
+            .args(self.storage_args())
+            .envs(ENV)
+            .output()
+            .await
+            .unwrap()
+    }
+
+    /// `packyard verify` passes.
+    async fn assert_verified(&self) {
+        let verified = self.admin(&["verify"]).await;
+        assert!(
+            verified.status.success(),
+            "{}{}",
+            String::from_utf8_lossy(&verified.stdout),
+            String::from_utf8_lossy(&verified.stderr)
+        );
+    }
+}
+
+struct Replicas {
+    _storage: SharedStorage,
+    a: ServerProcess,
+    b: ServerProcess,
+}
+
+async fn replicas() -> Replicas {
+    let storage = SharedStorage::new().await;
+    let a = storage.start("a").await;
+    let b = storage.start("b").await;
+    Replicas {
+        _storage: storage,
+        a,
+        b,
+    }
 }
 
 async fn publish(server: &ServerProcess, pack: &TestPack) -> u16 {
@@ -72,9 +129,12 @@ async fn resolved(server: &ServerProcess, tag: &str) -> String {
 
 #[tokio::test]
 async fn two_replicas_are_one_registry() {
-    let database_url = postgres_database_url().await;
-    // Keep the directory (and so the replicas' staging areas) alive to the end.
-    let Replicas { _dir: _keep, a, b } = replicas(&database_url).await;
+    // Keep the storage (and so the replicas' staging areas) alive to the end.
+    let Replicas {
+        _storage: _keep,
+        a,
+        b,
+    } = replicas().await;
     let client = reqwest::Client::new();
 
     // B caches a resolution of 1.x, then A publishes a newer 1.x: B answers with it at once.
@@ -227,28 +287,9 @@ async fn two_replicas_are_one_registry() {
 /// other, and `verify` passes on the shared storage.
 #[tokio::test]
 async fn replicas_start_together_and_survive_a_killed_peer() {
-    let database_url = postgres_database_url().await;
-    let s3 = common::s3::server().await;
-    let bucket = s3.bucket().await;
-    let location = format!("s3://{bucket}/registry");
-    let dir = tempfile::tempdir().unwrap();
-    let args = [
-        "--admin-token",
-        ADMIN_TOKEN,
-        "--registry-uid",
-        "shared-registry",
-        "--blob-store",
-        location.as_str(),
-        "--s3-endpoint",
-        s3.endpoint.as_str(),
-    ];
-    let (data_a, data_b) = (dir.path().join("a"), dir.path().join("b"));
-    let (log_a, log_b) = (dir.path().join("a.log"), dir.path().join("b.log"));
+    let storage = SharedStorage::new().await;
     // Both start at once on an empty database.
-    let (a, mut b) = tokio::join!(
-        ServerProcess::start_with_env(&data_a, Some(&database_url), &args, &log_a, &ENV),
-        ServerProcess::start_with_env(&data_b, Some(&database_url), &args, &log_b, &ENV),
-    );
+    let (a, mut b) = tokio::join!(storage.start("a"), storage.start("b"));
 
     // B publishes in a loop; it is killed mid-stream.
     let base = b.base_url.clone();
@@ -335,22 +376,117 @@ async fn replicas_start_together_and_survive_a_killed_peer() {
         );
     }
     drop(a);
-    let verified = std::process::Command::new(env!("CARGO_BIN_EXE_packyard"))
-        .args(["verify", "--data-dir"])
-        .arg(&data_a)
-        .args(["--database-url", &database_url])
-        .args(["--blob-store", &location, "--s3-endpoint", &s3.endpoint])
-        .envs(ENV)
-        .output()
-        .unwrap();
-    assert!(
-        verified.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&verified.stdout),
-        String::from_utf8_lossy(&verified.stderr)
-    );
+    storage.assert_verified().await;
     eprintln!(
         "killed a replica after {} acknowledged publishes; verify clean",
         acknowledged.len()
+    );
+}
+
+/// The blobs a churn round's pack holds: a logo that alternates between two contents, so blobs
+/// keep losing their last reference and being taken again; every third round a unique README
+/// (so a unique archive), which the next replace leaves for gc.
+/// Returns the pack and its logo.
+fn churn_pack(version: &str, round: usize) -> (TestPack, Vec<u8>) {
+    let mut logo = common::packs::TINY_PNG.to_vec();
+    logo.push(if round % 2 == 0 { b'x' } else { b'y' });
+    let pack = TestPack::new("churn", version).file("logo.png", &logo);
+    let pack = if round % 3 == 0 {
+        pack.file(
+            "README.md",
+            format!("# churn\n\n{version}, round {round}\n"),
+        )
+    } else {
+        pack
+    };
+    (pack, logo)
+}
+
+/// `packyard gc` runs over and over (3 s grace) while both replicas force-replace versions whose
+/// blobs keep becoming unreferenced, collectable, and wanted again: every acknowledged publish stays
+/// whole (its logo downloads and it renders through the other replica at once), gc does remove
+/// garbage meanwhile, and `verify` passes at the end.
+#[tokio::test]
+async fn gc_is_safe_while_replicas_publish() {
+    const GRACE_SECS: &str = "3";
+    let storage = std::sync::Arc::new(SharedStorage::new().await);
+    let (a, b) = tokio::join!(storage.start("a"), storage.start("b"));
+    let publishing = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+
+    let collector = {
+        let storage = storage.clone();
+        let publishing = publishing.clone();
+        tokio::spawn(async move {
+            let mut removed = 0;
+            let mut runs = 0;
+            while publishing.load(std::sync::atomic::Ordering::SeqCst) {
+                let gc = storage.admin(&["gc", "--grace-secs", GRACE_SECS]).await;
+                let stdout = String::from_utf8_lossy(&gc.stdout).into_owned();
+                assert!(
+                    gc.status.success(),
+                    "{stdout}{}",
+                    String::from_utf8_lossy(&gc.stderr)
+                );
+                removed += stdout
+                    .lines()
+                    .filter(|l| l.starts_with("removed blob"))
+                    .count();
+                runs += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            (runs, removed)
+        })
+    };
+
+    // Each replica churns its own version; each checks what it published through the other.
+    let churn = |writer: String, reader: String, version: &'static str| async move {
+        let client = reqwest::Client::new();
+        for round in 0..9 {
+            let (pack, logo) = churn_pack(version, round);
+            let published = client
+                .post(format!(
+                    "{writer}/v1/packs?force=true&message=churn%20round%20{round}"
+                ))
+                .bearer_auth(ADMIN_TOKEN)
+                .header("content-type", "application/gzip")
+                .body(pack.archive())
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(published.status(), 201, "{version} round {round}");
+            let downloaded = client
+                .get(format!("{reader}/v1/churn/blobs/{}", digest_of(&logo)))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(downloaded.status(), 200, "{version} round {round}: logo");
+            assert_eq!(downloaded.bytes().await.unwrap(), logo);
+            let rendered = client
+                .get(format!(
+                    "{reader}/v1/packs/churn/tags/{version}/render?cloudType=aws"
+                ))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(rendered.status(), 200, "{version} round {round}: render");
+            // Dwell longer than the grace now and then, so the other logo becomes collectable
+            // just before this replica (or the other) wants it again.
+            let dwell = if round % 3 == 2 { 3500 } else { 200 };
+            tokio::time::sleep(std::time::Duration::from_millis(dwell)).await;
+        }
+    };
+    tokio::join!(
+        churn(a.base_url.clone(), b.base_url.clone(), "1.0.0"),
+        churn(b.base_url.clone(), a.base_url.clone(), "2.0.0"),
+    );
+    publishing.store(false, std::sync::atomic::Ordering::SeqCst);
+    let (runs, removed) = collector.await.unwrap();
+    assert!(
+        removed >= 1,
+        "gc removed nothing in {runs} runs: the test proved nothing"
+    );
+    storage.assert_verified().await;
+    eprintln!(
+        "gc ran {runs} times beside the publishes and removed {removed} blob(s); verify clean"
     );
 }
