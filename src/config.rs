@@ -162,6 +162,11 @@ pub struct ServeConfig {
     /// Seconds a render waits for a slot before 503.
     #[arg(long, env = "PACKYARD_RENDER_QUEUE_TIMEOUT_SECS", default_value_t = 10)]
     pub render_queue_timeout_secs: u64,
+
+    /// Fault injection for tests: every publish pauses this long between storing its blobs and
+    /// recording its version (the window a concurrent gc must respect). 0: off.
+    #[arg(long, hide = true, default_value_t = 0)]
+    pub fault_publish_pause_ms: u64,
 }
 
 impl ServeConfig {
@@ -188,6 +193,7 @@ impl ServeConfig {
             min_body_rate: 1024,
             slow_body_grace_secs: 10,
             render_queue_timeout_secs: 10,
+            fault_publish_pause_ms: 0,
         }
     }
 

@@ -20,6 +20,9 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 
 /// `packyard serve`: open the registry, listen, and serve until SIGTERM or SIGINT.
 pub async fn run(config: ServeConfig) -> Result<(), StartupError> {
+    crate::registry::faults::set_publish_pause(Duration::from_millis(
+        config.fault_publish_pause_ms,
+    ));
     let state = app::open(&config).await?;
     app::load_packs_dir(&state, &config.packs_dir).await;
     let db = state.db.clone();

@@ -19,6 +19,7 @@ const ENV: [(&str, &str); 3] = [
 struct SharedStorage {
     dir: tempfile::TempDir,
     database_url: String,
+    bucket: String,
     location: String,
     endpoint: String,
 }
@@ -32,6 +33,7 @@ impl SharedStorage {
             dir: tempfile::tempdir().unwrap(),
             database_url,
             location: format!("s3://{bucket}/registry"),
+            bucket,
             endpoint: s3.endpoint.clone(),
         }
     }
@@ -48,6 +50,10 @@ impl SharedStorage {
 
     /// A replica named `name` (its own staging directory and log).
     async fn start(&self, name: &str) -> ServerProcess {
+        self.start_with(name, &[]).await
+    }
+
+    async fn start_with(&self, name: &str, extra_args: &[&str]) -> ServerProcess {
         let mut args = vec![
             "--admin-token",
             ADMIN_TOKEN,
@@ -55,6 +61,7 @@ impl SharedStorage {
             "shared-registry",
         ];
         args.extend(self.storage_args());
+        args.extend(extra_args);
         let data = self.dir.path().join(name);
         let log = self.dir.path().join(format!("{name}.log"));
         ServerProcess::start_with_env(&data, Some(&self.database_url), &args, &log, &ENV).await
@@ -72,6 +79,19 @@ impl SharedStorage {
             .output()
             .await
             .unwrap()
+    }
+
+    /// Whether the object holding `content` is in the bucket, asked of the S3 server directly (no
+    /// replica, no cache in between).
+    async fn holds_object(&self, content: &[u8]) -> bool {
+        let hex = common::sha256_hex(content);
+        let key = object_store::path::Path::from(format!("registry/sha256/{}/{hex}", &hex[..2]));
+        let store = common::s3::server().await.store(&self.bucket);
+        match object_store::ObjectStoreExt::head(&store, &key).await {
+            Ok(_) => true,
+            Err(object_store::Error::NotFound { .. }) => false,
+            Err(error) => panic!("HEAD {key}: {error}"),
+        }
     }
 
     /// `packyard verify` passes.
@@ -383,12 +403,12 @@ async fn replicas_start_together_and_survive_a_killed_peer() {
     );
 }
 
-/// The blobs a churn round's pack holds: a logo that alternates between two contents, so blobs
-/// keep losing their last reference and being taken again; every third round a unique README
-/// (so a unique archive), which the next replace leaves for gc.
-/// Returns the pack and its logo.
+/// A churn round's pack and its logo. Each version has its own pair of logos and uses them in turn,
+/// so each logo loses its last reference and is wanted again two rounds later; every third round
+/// adds a unique README (so a unique archive), which the next replace leaves to gc.
 fn churn_pack(version: &str, round: usize) -> (TestPack, Vec<u8>) {
     let mut logo = common::packs::TINY_PNG.to_vec();
+    logo.extend(version.as_bytes());
     logo.push(if round % 2 == 0 { b'x' } else { b'y' });
     let pack = TestPack::new("churn", version).file("logo.png", &logo);
     let pack = if round % 3 == 0 {
@@ -402,15 +422,26 @@ fn churn_pack(version: &str, round: usize) -> (TestPack, Vec<u8>) {
     (pack, logo)
 }
 
-/// `packyard gc` runs over and over (3 s grace) while both replicas force-replace versions whose
-/// blobs keep becoming unreferenced, collectable, and wanted again: every acknowledged publish stays
-/// whole (its logo downloads and it renders through the other replica at once), gc does remove
-/// garbage meanwhile, and `verify` passes at the end.
+/// `packyard gc` (3 s grace) runs over and over while both replicas force-replace versions. Each
+/// publish pauses 1.5 s between storing its blobs and recording its version (a fault-injection
+/// flag), and the rounds are timed so that a logo last referenced two rounds ago turns collectable
+/// inside that pause: exactly when gc would remove it from under the publish if the publish had not
+/// claimed it first. Every acknowledged publish must stay whole: its logo is in the bucket (read
+/// from S3 directly, past every cache), it downloads and renders through the other replica. gc
+/// must remove garbage meanwhile (the unique archives), and `verify` passes at the end.
 #[tokio::test]
 async fn gc_is_safe_while_replicas_publish() {
     const GRACE_SECS: &str = "3";
+    const PAUSE: &str = "1500";
+    // Y's round takes the pause plus a little; two dwells of 0.3 s put X's next claim about 2.3 s
+    // after its last reference, so the logo turns collectable (at 3 s) during the pause.
+    const DWELL: std::time::Duration = std::time::Duration::from_millis(300);
     let storage = std::sync::Arc::new(SharedStorage::new().await);
-    let (a, b) = tokio::join!(storage.start("a"), storage.start("b"));
+    let pause = ["--fault-publish-pause-ms", PAUSE];
+    let (a, b) = tokio::join!(
+        storage.start_with("a", &pause),
+        storage.start_with("b", &pause)
+    );
     let publishing = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
 
     let collector = {
@@ -432,47 +463,51 @@ async fn gc_is_safe_while_replicas_publish() {
                     .filter(|l| l.starts_with("removed blob"))
                     .count();
                 runs += 1;
-                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
             }
             (runs, removed)
         })
     };
 
     // Each replica churns its own version; each checks what it published through the other.
-    let churn = |writer: String, reader: String, version: &'static str| async move {
-        let client = reqwest::Client::new();
-        for round in 0..9 {
-            let (pack, logo) = churn_pack(version, round);
-            let published = client
-                .post(format!(
-                    "{writer}/v1/packs?force=true&message=churn%20round%20{round}"
-                ))
-                .bearer_auth(ADMIN_TOKEN)
-                .header("content-type", "application/gzip")
-                .body(pack.archive())
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(published.status(), 201, "{version} round {round}");
-            let downloaded = client
-                .get(format!("{reader}/v1/churn/blobs/{}", digest_of(&logo)))
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(downloaded.status(), 200, "{version} round {round}: logo");
-            assert_eq!(downloaded.bytes().await.unwrap(), logo);
-            let rendered = client
-                .get(format!(
-                    "{reader}/v1/packs/churn/tags/{version}/render?cloudType=aws"
-                ))
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(rendered.status(), 200, "{version} round {round}: render");
-            // Dwell longer than the grace now and then, so the other logo becomes collectable
-            // just before this replica (or the other) wants it again.
-            let dwell = if round % 3 == 2 { 3500 } else { 200 };
-            tokio::time::sleep(std::time::Duration::from_millis(dwell)).await;
+    let churn = |writer: String, reader: String, version: &'static str| {
+        let storage = storage.clone();
+        async move {
+            let client = reqwest::Client::new();
+            for round in 0..8 {
+                let (pack, logo) = churn_pack(version, round);
+                let published = client
+                    .post(format!(
+                        "{writer}/v1/packs?force=true&message=churn%20round%20{round}"
+                    ))
+                    .bearer_auth(ADMIN_TOKEN)
+                    .header("content-type", "application/gzip")
+                    .body(pack.archive())
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(published.status(), 201, "{version} round {round}");
+                assert!(
+                    storage.holds_object(&logo).await,
+                    "{version} round {round}: an acknowledged publish's logo is not in the bucket"
+                );
+                let downloaded = client
+                    .get(format!("{reader}/v1/churn/blobs/{}", digest_of(&logo)))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(downloaded.status(), 200, "{version} round {round}: logo");
+                assert_eq!(downloaded.bytes().await.unwrap(), logo);
+                let rendered = client
+                    .get(format!(
+                        "{reader}/v1/packs/churn/tags/{version}/render?cloudType=aws"
+                    ))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(rendered.status(), 200, "{version} round {round}: render");
+                tokio::time::sleep(DWELL).await;
+            }
         }
     };
     tokio::join!(

@@ -1,6 +1,7 @@
 //! The registry's operations, shared by the HTTP API and the command line: publishing, lifecycle
 //! changes, and tag resolution. Each write is one database transaction after its blobs are stored.
 
+pub mod faults;
 pub mod folders;
 pub mod lifecycle;
 pub mod loader;

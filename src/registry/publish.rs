@@ -167,6 +167,7 @@ pub async fn publish(
         stored_assets.push((asset, stored));
     }
 
+    super::faults::publish_pause().await;
     match commit_version(db, &pack, &archive_blob, &stored_assets, force, actor).await {
         Ok(status) => {
             let uid = version_uid(pack.name.as_str(), pack.version.as_str(), &pack.digest);
