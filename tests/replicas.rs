@@ -422,8 +422,8 @@ fn churn_pack(version: &str, round: usize) -> (TestPack, Vec<u8>) {
     (pack, logo)
 }
 
-/// `packyard gc` (3 s grace) runs over and over while both replicas force-replace versions. Each
-/// publish pauses 1.5 s between storing its blobs and recording its version (a fault-injection
+/// `packyard gc` (5 s grace) runs over and over while both replicas force-replace versions. Each
+/// publish pauses 2 s between storing its blobs and recording its version (a fault-injection
 /// flag), and the rounds are timed so that a logo last referenced two rounds ago turns collectable
 /// inside that pause: exactly when gc would remove it from under the publish if the publish had not
 /// claimed it first. Every acknowledged publish must stay whole: its logo is in the bucket (read
@@ -431,11 +431,13 @@ fn churn_pack(version: &str, round: usize) -> (TestPack, Vec<u8>) {
 /// must remove garbage meanwhile (the unique archives), and `verify` passes at the end.
 #[tokio::test]
 async fn gc_is_safe_while_replicas_publish() {
-    const GRACE_SECS: &str = "3";
-    const PAUSE: &str = "1500";
-    // Y's round takes the pause plus a little; two dwells of 0.3 s put X's next claim about 2.3 s
-    // after its last reference, so the logo turns collectable (at 3 s) during the pause.
-    const DWELL: std::time::Duration = std::time::Duration::from_millis(300);
+    // The grace leaves 3 s of slack over the pause, for slow machines: a publish that took longer
+    // than the grace between claiming a blob and recording its version could lose it by design.
+    const GRACE_SECS: &str = "5";
+    const PAUSE: &str = "2000";
+    // Y's round takes the pause plus a little; two dwells of 0.9 s put X's next claim about 4 s
+    // after its logo's last reference, so the logo turns collectable (at 5 s) during the pause.
+    const DWELL: std::time::Duration = std::time::Duration::from_millis(900);
     let storage = std::sync::Arc::new(SharedStorage::new().await);
     let pause = ["--fault-publish-pause-ms", PAUSE];
     let (a, b) = tokio::join!(
@@ -474,7 +476,7 @@ async fn gc_is_safe_while_replicas_publish() {
         let storage = storage.clone();
         async move {
             let client = reqwest::Client::new();
-            for round in 0..8 {
+            for round in 0..6 {
                 let (pack, logo) = churn_pack(version, round);
                 let published = client
                     .post(format!(
