@@ -232,8 +232,8 @@ async fn two_replicas_are_one_registry() {
     // Back and forth between the replicas, each write read at once through the other: the entity
     // (a cached catalog response) and the tag resolution (cached version rows) follow every time.
     for round in 0..10 {
-        let (writer, reader) = if round % 2 == 0 { (&a, &b) } else { (&b, &a) };
-        let (state, listed) = if round % 2 == 0 {
+        let (writer, reader) = if round.is_multiple_of(2) { (&a, &b) } else { (&b, &a) };
+        let (state, listed) = if round.is_multiple_of(2) {
             ("disabled", 5)
         } else {
             ("active", 6)
@@ -409,9 +409,9 @@ async fn replicas_start_together_and_survive_a_killed_peer() {
 fn churn_pack(version: &str, round: usize) -> (TestPack, Vec<u8>) {
     let mut logo = common::packs::TINY_PNG.to_vec();
     logo.extend(version.as_bytes());
-    logo.push(if round % 2 == 0 { b'x' } else { b'y' });
+    logo.push(if round.is_multiple_of(2) { b'x' } else { b'y' });
     let pack = TestPack::new("churn", version).file("logo.png", &logo);
-    let pack = if round % 3 == 0 {
+    let pack = if round.is_multiple_of(3) {
         pack.file(
             "README.md",
             format!("# churn\n\n{version}, round {round}\n"),
