@@ -231,8 +231,12 @@ async fn two_replicas_are_one_registry() {
 
     // Back and forth between the replicas, each write read at once through the other: the entity
     // (a cached catalog response) and the tag resolution (cached version rows) follow every time.
-    for round in 0..10 {
-        let (writer, reader) = if round.is_multiple_of(2) { (&a, &b) } else { (&b, &a) };
+    for round in 0..10u32 {
+        let (writer, reader) = if round.is_multiple_of(2) {
+            (&a, &b)
+        } else {
+            (&b, &a)
+        };
         let (state, listed) = if round.is_multiple_of(2) {
             ("disabled", 5)
         } else {
