@@ -72,15 +72,22 @@ async fn every_version_write_bumps_the_pack_and_the_registry() {
     );
 }
 
-/// On one thread the reads interleave deterministically: the first caller starts a query, every
-/// caller that arrives while it runs must not take its value (it may predate their callers'
-/// writes) and shares the next query instead. 200 callers, two queries.
+/// On one thread the reads interleave deterministically: each of 200 callers is polled once before
+/// the query task can run, so the first starts a query and every other arrives while it runs. Those
+/// must not take its value (it may predate their callers' writes) and share the next query instead:
+/// two queries in all.
 #[tokio::test(flavor = "current_thread")]
 async fn concurrent_reads_share_one_query_that_started_after_them() {
     let registry = TestRegistry::new().await;
     let db = registry.state.db.clone();
     let before = db.registry_generation_queries();
-    let reads = (0..200).map(|_| db.registry_generation());
+    let mut reads: Vec<_> = (0..200)
+        .map(|_| Box::pin(db.registry_generation()))
+        .collect();
+    for read in &mut reads {
+        assert!(futures_util::FutureExt::now_or_never(read).is_none());
+    }
+    assert_eq!(db.registry_generation_queries() - before, 1);
     let values = futures_util::future::join_all(reads).await;
     let values: Vec<i64> = values.into_iter().map(Result::unwrap).collect();
     assert!(values.iter().all(|v| *v == values[0]), "{values:?}");
