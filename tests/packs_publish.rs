@@ -662,3 +662,59 @@ async fn concurrent_publishes_of_one_version_have_exactly_one_winner() {
         "{statuses:?}"
     );
 }
+
+/// Concurrent forced replaces of two versions of one pack leave the pack's latest version pointing at
+/// the newest version that exists. On PostgreSQL (the second `.ci/run` pass) the two writes run on
+/// separate connections at once; a latest computed from a snapshot taken before the other writer
+/// committed used to leave it pointing at a version that writer had just replaced.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_writes_to_one_pack_keep_its_latest_version_current() {
+    let registry = TestRegistry::new().await;
+    registry.publish_ok(&TestPack::new("race", "1.0.0")).await;
+    registry.publish_ok(&TestPack::new("race", "2.0.0")).await;
+    for round in 0..30 {
+        // Nothing shared between the two (no common blob to queue on), so they stay in step.
+        let version = |v: &str| {
+            let mut logo = common::packs::TINY_PNG.to_vec();
+            logo.extend(v.as_bytes());
+            TestPack::new("race", v)
+                .file("README.md", format!("# race\n\n{v}, round {round}\n"))
+                .file("logo.png", logo)
+        };
+        // Two tasks, so the two publishes run in parallel on the two worker threads.
+        let publish = |v: &str| {
+            let router = registry.router.clone();
+            let request = request(
+                axum::http::Method::POST,
+                "/v1/packs?force=true&message=race",
+            )
+            .header("authorization", format!("Bearer {}", common::ADMIN_TOKEN))
+            .header("content-type", "application/gzip")
+            .body(axum::body::Body::from(version(v).archive()))
+            .unwrap();
+            tokio::spawn(async move {
+                use tower::ServiceExt;
+                router.oneshot(request).await.unwrap().status()
+            })
+        };
+        let (older, newer) = (publish("1.0.0"), publish("2.0.0"));
+        assert_eq!(older.await.unwrap(), StatusCode::CREATED, "round {round}");
+        assert_eq!(newer.await.unwrap(), StatusCode::CREATED, "round {round}");
+        let rows = registry.version_rows("race").await;
+        let newest = rows.iter().find(|row| row.version == "2.0.0").unwrap();
+        let latest: Option<String> =
+            sqlx::query_scalar("SELECT latest_uid FROM packs WHERE name = 'race'")
+                .fetch_one(registry.state.db.reader())
+                .await
+                .unwrap();
+        assert_eq!(
+            latest.as_deref(),
+            Some(newest.uid.as_str()),
+            "round {round}"
+        );
+    }
+    let broken = packyard::store::integrity::broken_references(registry.state.db.reader())
+        .await
+        .unwrap();
+    assert!(broken.is_empty(), "{broken:?}");
+}

@@ -11,6 +11,7 @@ pub mod tags;
 use sha2::{Digest as _, Sha256};
 
 use crate::domain::{Digest, TagRef, Version};
+use crate::store::generations;
 use crate::store::versions::{self, VersionRow};
 
 /// Who made a change, for the audit trail.
@@ -41,6 +42,11 @@ pub(crate) async fn record_pack_change(
     transaction: &mut sqlx::Transaction<'_, sqlx::Any>,
     pack: &str,
 ) -> Result<(), sqlx::Error> {
+    // Bumping the pack's counter first takes its row lock, which serialises concurrent writers of
+    // this pack on PostgreSQL (SQLite has one writer anyway). Under READ COMMITTED the listing
+    // below then sees what an earlier writer committed. Listed before the lock, a write could
+    // compute `latest` from versions another writer was replacing, and leave it dangling.
+    generations::bump_pack(transaction, pack).await?;
     let rows = versions::list_for_pack(&mut **transaction, pack).await?;
     let listed: Vec<(Version, &VersionRow)> = rows
         .iter()
@@ -52,5 +58,6 @@ pub(crate) async fn record_pack_change(
         .and_then(|newest| listed.iter().find(|(v, _)| v == newest))
         .map(|(_, row)| row.uid.as_str());
     versions::set_latest(&mut **transaction, pack, latest).await?;
-    crate::store::generations::bump(transaction, pack).await
+    // Last, so the registry-wide row is locked for as short a time as possible.
+    generations::bump_registry(transaction).await
 }

@@ -9,8 +9,9 @@ use sqlx::{Any, Executor, Row};
 
 use super::db::Db;
 
-/// Bumps `pack`'s generation and the registry's (call inside the write's transaction).
-pub async fn bump(
+/// Bumps `pack`'s generation (inside the write's transaction; this locks the pack's row until the
+/// transaction ends).
+pub async fn bump_pack(
     transaction: &mut sqlx::Transaction<'_, sqlx::Any>,
     pack: &str,
 ) -> Result<(), sqlx::Error> {
@@ -18,6 +19,13 @@ pub async fn bump(
         .bind(pack)
         .execute(&mut **transaction)
         .await?;
+    Ok(())
+}
+
+/// Bumps the registry's generation (inside the write's transaction, after `bump_pack`).
+pub async fn bump_registry(
+    transaction: &mut sqlx::Transaction<'_, sqlx::Any>,
+) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE registry_generation SET generation = generation + 1 WHERE id = 1")
         .execute(&mut **transaction)
         .await?;
