@@ -1,7 +1,9 @@
 //! Two `packyard serve` processes on one PostgreSQL database and one S3 bucket behave as one
 //! registry: writes through one are visible through the other at once, cached tag resolutions
-//! move, and concurrent publishes of one version have exactly one winner. Always on PostgreSQL
-//! (the suite's own, or the one ./test starts when the suite runs on SQLite).
+//! move, concurrent publishes of one version have exactly one winner, a killed replica leaves
+//! nothing half-visible, and `gc` running beside publishing replicas never takes a blob from an
+//! acknowledged publish. Always on PostgreSQL (the suite's own, or the one ./test starts when the
+//! suite runs on SQLite).
 
 mod common;
 
