@@ -357,12 +357,7 @@ async fn the_server_keeps_its_blobs_in_s3() {
     assert_eq!(ranged.bytes().await.unwrap(), &bytes[1000..2000]);
 
     let pack = common::packs::TestPack::new("demo", "1.0.0");
-    let published = client
-        .post(server.url("/v1/packs"))
-        .bearer_auth(ADMIN_TOKEN)
-        .header("content-type", "application/gzip")
-        .body(pack.archive())
-        .send()
+    let published = common::remote::publish(&server.base_url, "", pack.archive())
         .await
         .unwrap();
     assert_eq!(published.status(), 201);

@@ -32,11 +32,7 @@ async fn publish_hostile_readme(server: &ServerProcess) {
         "README.md",
         "# XSS demo\n\nsafe text\n\n<script>window.__packyardPwned = 1</script>\n\n<a href=\"javascript:window.__packyardPwned=2\" onclick=\"window.__packyardPwned=3\" id=\"evil\">click</a>\n",
     );
-    let response = reqwest::Client::new()
-        .post(server.url("/v1/packs"))
-        .bearer_auth(ADMIN_TOKEN)
-        .body(pack.archive())
-        .send()
+    let response = common::remote::publish(&server.base_url, "", pack.archive())
         .await
         .unwrap();
     assert_eq!(response.status(), 201);
@@ -60,11 +56,8 @@ async fn the_catalog_works_in_a_real_browser() {
     publish_hostile_readme(&server).await;
     // Enough packs for a second page (24 per page).
     for index in 0..25 {
-        let response = reqwest::Client::new()
-            .post(server.url("/v1/packs"))
-            .bearer_auth(ADMIN_TOKEN)
-            .body(TestPack::new(&format!("demo-{index:02}"), "1.0.0").archive())
-            .send()
+        let pack = TestPack::new(&format!("demo-{index:02}"), "1.0.0");
+        let response = common::remote::publish(&server.base_url, "", pack.archive())
             .await
             .unwrap();
         assert_eq!(response.status(), 201);

@@ -9,7 +9,7 @@ mod common;
 
 use common::packs::TestPack;
 use common::process::ServerProcess;
-use common::{ADMIN_TOKEN, digest_of, postgres_database_url};
+use common::{ADMIN_TOKEN, digest_of, postgres_database_url, remote};
 
 const ENV: [(&str, &str); 3] = [
     ("AWS_ACCESS_KEY_ID", "packyard-test"),
@@ -126,12 +126,7 @@ async fn replicas() -> Replicas {
 }
 
 async fn publish(server: &ServerProcess, pack: &TestPack) -> u16 {
-    reqwest::Client::new()
-        .post(server.url("/v1/packs"))
-        .bearer_auth(ADMIN_TOKEN)
-        .header("content-type", "application/gzip")
-        .body(pack.archive())
-        .send()
+    remote::publish(&server.base_url, "", pack.archive())
         .await
         .unwrap()
         .status()
@@ -164,14 +159,7 @@ async fn two_replicas_are_one_registry() {
     assert_eq!(resolved(&b, "1.x").await, "1.0.0");
     assert_eq!(resolved(&b, "1.x").await, "1.0.0");
     let entity_url = "/v1/packs/demo/registries/shared-registry";
-    let before: serde_json::Value = client
-        .get(b.url(entity_url))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let before: serde_json::Value = remote::get_json(&b.url(entity_url)).await;
     assert_eq!(before["packValues"].as_array().unwrap().len(), 1);
     for round in 1..=5 {
         let version = format!("1.{round}.0");
@@ -188,14 +176,7 @@ async fn two_replicas_are_one_registry() {
             .unwrap();
         assert_eq!(render.headers()["x-pack-version"], version.as_str());
     }
-    let after: serde_json::Value = client
-        .get(b.url(entity_url))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let after: serde_json::Value = remote::get_json(&b.url(entity_url)).await;
     assert_eq!(after["packValues"].as_array().unwrap().len(), 6);
 
     // A lifecycle change through B is seen by A (which rendered 1.5.0 before, so has it cached).
@@ -252,14 +233,7 @@ async fn two_replicas_are_one_registry() {
             .await
             .unwrap();
         assert_eq!(changed.status(), 200, "round {round}");
-        let entity: serde_json::Value = client
-            .get(reader.url(entity_url))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let entity: serde_json::Value = remote::get_json(&reader.url(entity_url)).await;
         assert_eq!(
             entity["packValues"].as_array().unwrap().len(),
             listed,
@@ -322,23 +296,13 @@ async fn replicas_start_together_and_survive_a_killed_peer() {
     let first_acknowledged = std::sync::Arc::new(tokio::sync::Notify::new());
     let signal = first_acknowledged.clone();
     let publisher = tokio::spawn(async move {
-        let client = reqwest::Client::new();
         let mut acknowledged = Vec::new();
         for n in 0.. {
             let version = format!("1.0.{n}");
-            let filler: Vec<u8> = (0..200_000u32)
-                .map(|i| (i.wrapping_mul(2_654_435_761) >> (n % 5 + 20)) as u8)
-                .collect();
             let archive = TestPack::new("crashy", &version)
-                .file("files/data.bin", filler)
+                .file("files/data.bin", remote::noise(n, 200_000))
                 .archive();
-            let sent = client
-                .post(format!("{base}/v1/packs"))
-                .bearer_auth(ADMIN_TOKEN)
-                .header("content-type", "application/gzip")
-                .body(archive)
-                .send()
-                .await;
+            let sent = remote::publish(&base, "", archive).await;
             match sent {
                 Ok(response) if response.status() == 201 => {
                     acknowledged.push(version);
@@ -366,14 +330,8 @@ async fn replicas_start_together_and_survive_a_killed_peer() {
 
     // Through A: every acknowledged version is there and renders; every visible one is whole.
     let client = reqwest::Client::new();
-    let entity: serde_json::Value = client
-        .get(a.url("/v1/packs/crashy/registries/shared-registry"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let entity: serde_json::Value =
+        remote::get_json(&a.url("/v1/packs/crashy/registries/shared-registry")).await;
     let visible: Vec<String> = entity["tags"]
         .as_array()
         .into_iter()
@@ -484,14 +442,8 @@ async fn gc_is_safe_while_replicas_publish() {
             let client = reqwest::Client::new();
             for round in 0..6 {
                 let (pack, logo) = churn_pack(version, round);
-                let published = client
-                    .post(format!(
-                        "{writer}/v1/packs?force=true&message=churn%20round%20{round}"
-                    ))
-                    .bearer_auth(ADMIN_TOKEN)
-                    .header("content-type", "application/gzip")
-                    .body(pack.archive())
-                    .send()
+                let query = format!("force=true&message=churn%20round%20{round}");
+                let published = remote::publish(&writer, &query, pack.archive())
                     .await
                     .unwrap();
                 assert_eq!(published.status(), 201, "{version} round {round}");

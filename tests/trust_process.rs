@@ -14,7 +14,7 @@ use axum::http::StatusCode;
 use base64::Engine;
 use common::packs::TestPack;
 use common::process::ServerProcess;
-use common::{ADMIN_TOKEN, TestRegistry, digest_of, files_under, fresh_database_url};
+use common::{ADMIN_TOKEN, TestRegistry, digest_of, files_under, fresh_database_url, remote};
 
 struct Setup {
     dir: tempfile::TempDir,
@@ -324,23 +324,13 @@ async fn publish_until_killed(
     worker: usize,
     acked: Arc<Mutex<Vec<Acknowledged>>>,
 ) {
-    let client = reqwest::Client::new();
     for n in 0.. {
         let name = format!("crash-{round}-{worker}-{n}");
         // A few hundred KB each, so a kill often lands mid-publish.
-        let filler: Vec<u8> = (0..300_000u32)
-            .map(|i| (i.wrapping_mul(2_654_435_761) >> (n % 7 + 20)) as u8)
-            .collect();
         let archive = TestPack::new(&name, "1.0.0")
-            .file("files/data.bin", filler)
+            .file("files/data.bin", remote::noise(n, 300_000))
             .archive();
-        let sent = client
-            .post(format!("{base}/v1/packs"))
-            .bearer_auth(ADMIN_TOKEN)
-            .header("content-type", "application/gzip")
-            .body(archive.clone())
-            .send()
-            .await;
+        let sent = remote::publish(&base, "", archive.clone()).await;
         match sent {
             Ok(response) if response.status().is_success() => {
                 acked
@@ -459,14 +449,9 @@ async fn sigkill_mid_publish_loses_nothing_acknowledged_and_leaves_nothing_half_
             }
             Acknowledged::Publish { name, archive } => {
                 // The stored archive is the one the client sent.
-                let overview: serde_json::Value = client
-                    .get(server.url(&format!("/v1/packs/{name}/tags/1.0.0/overview")))
-                    .send()
-                    .await
-                    .unwrap()
-                    .json()
-                    .await
-                    .unwrap();
+                let overview: serde_json::Value =
+                    remote::get_json(&server.url(&format!("/v1/packs/{name}/tags/1.0.0/overview")))
+                        .await;
                 let digests: Vec<&str> = overview["blobs"]
                     .as_array()
                     .unwrap()
@@ -491,14 +476,7 @@ async fn sigkill_mid_publish_loses_nothing_acknowledged_and_leaves_nothing_half_
         }
     }
     // Whatever is visible is complete: every listed pack's version renders and its blobs download.
-    let catalog: serde_json::Value = client
-        .get(server.url("/v1/_catalog?n=1000"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let catalog: serde_json::Value = remote::get_json(&server.url("/v1/_catalog?n=1000")).await;
     let mut visible_packs = 0;
     for name in catalog["repositories"].as_array().unwrap() {
         let name = name.as_str().unwrap();

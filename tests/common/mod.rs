@@ -8,6 +8,7 @@ pub mod calico;
 pub mod packs;
 pub mod palette;
 pub mod process;
+pub mod remote;
 pub mod s3;
 
 use std::sync::atomic::{AtomicU64, Ordering};
