@@ -35,19 +35,6 @@ fn digest_of(bytes: &[u8]) -> Digest {
     Digest::from_bytes(sha2::Sha256::digest(bytes).into())
 }
 
-/// Deterministic incompressible bytes.
-fn content(len: usize, seed: u64) -> Vec<u8> {
-    let mut state = seed | 1;
-    (0..len)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state >> 32) as u8
-        })
-        .collect()
-}
-
 /// `bytes` as a stream of `chunk`-sized pieces, the way request bodies arrive.
 fn chunked(
     bytes: &[u8],
@@ -83,7 +70,7 @@ fn expect(digest: Digest, size: u64) -> Expectation {
 #[tokio::test]
 async fn a_blob_round_trips_with_ranges_size_listing_and_removal() {
     for (kind, store, _dir) in stores().await {
-        let bytes = content(300_000, 7);
+        let bytes = common::remote::noise(7, 300_000);
         let digest = digest_of(&bytes);
         let stored = store
             .put(chunked(&bytes, 10_000), expect(digest, bytes.len() as u64))
@@ -157,7 +144,7 @@ async fn a_blob_round_trips_with_ranges_size_listing_and_removal() {
 #[tokio::test]
 async fn a_wrong_digest_or_size_leaves_nothing_visible() {
     for (kind, store, _dir) in stores().await {
-        let bytes = content(50_000, 11);
+        let bytes = common::remote::noise(11, 50_000);
         let claimed = digest_of(b"something else");
         let wrong_digest = store
             .put(chunked(&bytes, 4096), expect(claimed, 50_000))
@@ -199,7 +186,7 @@ async fn a_wrong_digest_or_size_leaves_nothing_visible() {
 async fn identical_blobs_are_stored_once_even_concurrently() {
     for (kind, store, _dir) in stores().await {
         let store = Arc::new(store);
-        let bytes = content(200_000, 13);
+        let bytes = common::remote::noise(13, 200_000);
         let digest = digest_of(&bytes);
         let uploads: Vec<_> = (0..4)
             .map(|_| {
@@ -247,7 +234,7 @@ async fn identical_blobs_are_stored_once_even_concurrently() {
 async fn a_large_blob_streams_in_parts() {
     // 21 MiB: three parts of a multipart upload on S3; streamed in 64 KiB request-sized pieces.
     for (kind, store, _dir) in stores().await {
-        let bytes = content(21 << 20, 17);
+        let bytes = common::remote::noise(17, 21 << 20);
         let digest = digest_of(&bytes);
         store
             .put(
@@ -333,7 +320,7 @@ async fn the_server_keeps_its_blobs_in_s3() {
     .await;
     let client = reqwest::Client::new();
 
-    let bytes = content(3 << 20, 23);
+    let bytes = common::remote::noise(23, 3 << 20);
     let digest = digest_of(&bytes);
     let url = server.url(&format!("/v1/demo/blobs/{digest}"));
     let put = client

@@ -549,16 +549,7 @@ async fn gc_removes_only_what_nothing_references() {
     let registry = TestRegistry::new().await;
     // Incompressible filler: the archives are larger than the in-memory content cache takes, so
     // a removed one can only be served from disk.
-    let mut state = 0x9e37_79b9_7f4a_7c15u64;
-    let filler: Vec<u8> = (0..1_200_000)
-        .map(|_| {
-            // xorshift64: cheap bytes gzip cannot shrink.
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state >> 32) as u8
-        })
-        .collect();
+    let filler = remote::noise(1, 1_200_000);
     let first = TestPack::new("demo", "1.0.0").file("files/big.bin", &filler);
     registry.publish_ok(&first).await;
     let first_archive = format!("/v1/demo/blobs/{}", digest_of(&first.archive()));
