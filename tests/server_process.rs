@@ -7,33 +7,9 @@ use std::io::Write;
 use std::time::Duration;
 
 use bytes::Bytes;
-use common::process::ServerProcess;
-use common::{ADMIN_TOKEN, digest_of, fresh_database_url};
+use common::process::{ServerProcess, Setup};
+use common::{ADMIN_TOKEN, digest_of};
 use futures_util::StreamExt;
-
-struct Setup {
-    dir: tempfile::TempDir,
-    database_url: Option<String>,
-}
-
-impl Setup {
-    async fn new() -> Setup {
-        Setup {
-            dir: tempfile::tempdir().unwrap(),
-            database_url: fresh_database_url().await,
-        }
-    }
-
-    async fn start(&self, log_name: &str) -> ServerProcess {
-        ServerProcess::start(
-            &self.dir.path().join("data"),
-            self.database_url.as_deref(),
-            &["--admin-token", ADMIN_TOKEN],
-            &self.dir.path().join(log_name),
-        )
-        .await
-    }
-}
 
 async fn upload(server: &ServerProcess, pack: &str, content: Vec<u8>) -> reqwest::Response {
     reqwest::Client::new()
@@ -50,7 +26,7 @@ async fn data_survives_a_restart() {
     let setup = Setup::new().await;
     let content = b"kept across restarts".to_vec();
     let digest = digest_of(&content);
-    let mut first = setup.start("first.log").await;
+    let mut first = setup.start("first.log", &[]).await;
     assert_eq!(
         upload(&first, "cni-calico", content.clone()).await.status(),
         201
@@ -58,7 +34,7 @@ async fn data_survives_a_restart() {
     first.terminate();
     assert!(first.wait(Duration::from_secs(30)).await.success());
 
-    let second = setup.start("second.log").await;
+    let second = setup.start("second.log", &[]).await;
     let response = reqwest::get(second.url(&format!("/v1/cni-calico/blobs/{digest}")))
         .await
         .unwrap();
@@ -76,7 +52,7 @@ async fn data_survives_a_restart() {
 #[tokio::test]
 async fn sigterm_lets_an_in_flight_upload_finish() {
     let setup = Setup::new().await;
-    let mut server = setup.start("server.log").await;
+    let mut server = setup.start("server.log", &[]).await;
     let content: Vec<u8> = (0..200_000u32).map(|i| (i % 253) as u8).collect();
     let digest = digest_of(&content);
 
@@ -102,7 +78,7 @@ async fn sigterm_lets_an_in_flight_upload_finish() {
     assert!(server.wait(Duration::from_secs(30)).await.success());
     assert!(server.log().contains("SIGTERM received"));
 
-    let restarted = setup.start("restarted.log").await;
+    let restarted = setup.start("restarted.log", &[]).await;
     let stored = reqwest::get(restarted.url(&format!("/v1/cni-calico/blobs/{digest}")))
         .await
         .unwrap();
@@ -112,7 +88,7 @@ async fn sigterm_lets_an_in_flight_upload_finish() {
 #[tokio::test]
 async fn each_request_is_logged_once_without_secrets() {
     let setup = Setup::new().await;
-    let mut server = setup.start("server.log").await;
+    let mut server = setup.start("server.log", &[]).await;
     let content = b"logged".to_vec();
     assert_eq!(
         upload(&server, "cni-calico", content.clone())
@@ -159,7 +135,7 @@ async fn each_request_is_logged_once_without_secrets() {
 #[tokio::test]
 async fn an_aborted_upload_leaves_nothing_behind() {
     let setup = Setup::new().await;
-    let server = setup.start("server.log").await;
+    let server = setup.start("server.log", &[]).await;
     let address = server.base_url.trim_start_matches("http://").to_owned();
     let digest = digest_of(b"never completes");
     let mut stream = std::net::TcpStream::connect(&address).unwrap();
@@ -218,7 +194,7 @@ fn large_body(
 #[tokio::test]
 async fn a_one_gib_blob_streams_through_in_bounded_memory() {
     let setup = Setup::new().await;
-    let server = setup.start("server.log").await;
+    let server = setup.start("server.log", &[]).await;
     tokio::time::sleep(Duration::from_millis(200)).await;
     let (idle_kib, _) = server.memory_kib();
     server.reset_peak_memory();

@@ -6,63 +6,14 @@ mod common;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::http::StatusCode;
 use base64::Engine;
 use common::packs::TestPack;
-use common::process::ServerProcess;
-use common::{ADMIN_TOKEN, TestRegistry, digest_of, files_under, fresh_database_url, remote};
-
-struct Setup {
-    dir: tempfile::TempDir,
-    database_url: Option<String>,
-}
-
-impl Setup {
-    async fn new() -> Setup {
-        Setup {
-            dir: tempfile::tempdir().unwrap(),
-            database_url: fresh_database_url().await,
-        }
-    }
-
-    fn data_dir(&self) -> PathBuf {
-        self.dir.path().join("data")
-    }
-
-    async fn start(&self, log_name: &str, extra: &[&str]) -> ServerProcess {
-        let mut args = vec!["--admin-token", ADMIN_TOKEN];
-        args.extend_from_slice(extra);
-        ServerProcess::start(
-            &self.data_dir(),
-            self.database_url.as_deref(),
-            &args,
-            &self.dir.path().join(log_name),
-        )
-        .await
-    }
-
-    /// Runs `packyard <args> --data-dir D [--database-url U]`.
-    fn command(&self, args: &[&str]) -> Output {
-        run_packyard(args, &self.data_dir(), self.database_url.as_deref())
-    }
-}
-
-fn run_packyard(args: &[&str], data_dir: &Path, database_url: Option<&str>) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_packyard"));
-    command
-        .args(args)
-        .arg("--data-dir")
-        .arg(data_dir)
-        .env_remove("PACKYARD_DATABASE_URL");
-    if let Some(url) = database_url {
-        command.arg("--database-url").arg(url);
-    }
-    command.output().expect("run packyard")
-}
+use common::process::{Setup, run_packyard};
+use common::{ADMIN_TOKEN, TestRegistry, digest_of, files_under, remote};
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()

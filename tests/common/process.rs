@@ -2,7 +2,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::time::{Duration, Instant};
 
 pub struct ServerProcess {
@@ -171,4 +171,54 @@ impl Drop for ServerProcess {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// A data directory and a fresh database (the suite's backend) for servers and commands run as
+/// processes, one after another, on the same storage.
+pub struct Setup {
+    pub dir: tempfile::TempDir,
+    pub database_url: Option<String>,
+}
+
+impl Setup {
+    pub async fn new() -> Setup {
+        Setup {
+            dir: tempfile::tempdir().unwrap(),
+            database_url: super::fresh_database_url().await,
+        }
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    pub async fn start(&self, log_name: &str, extra: &[&str]) -> ServerProcess {
+        let mut args = vec!["--admin-token", super::ADMIN_TOKEN];
+        args.extend_from_slice(extra);
+        ServerProcess::start(
+            &self.data_dir(),
+            self.database_url.as_deref(),
+            &args,
+            &self.dir.path().join(log_name),
+        )
+        .await
+    }
+
+    /// Runs `packyard <args> --data-dir D [--database-url U]`.
+    pub fn command(&self, args: &[&str]) -> Output {
+        run_packyard(args, &self.data_dir(), self.database_url.as_deref())
+    }
+}
+
+pub fn run_packyard(args: &[&str], data_dir: &Path, database_url: Option<&str>) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_packyard"));
+    command
+        .args(args)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .env_remove("PACKYARD_DATABASE_URL");
+    if let Some(url) = database_url {
+        command.arg("--database-url").arg(url);
+    }
+    command.output().expect("run packyard")
 }
