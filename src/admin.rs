@@ -6,7 +6,9 @@ use clap::{Args, Subcommand};
 use crate::app::{StartupError, open_storage};
 use crate::auth::{Scope, generate_token, token_hash};
 use crate::config::StorageConfig;
-use crate::store::tokens;
+use crate::store::blobs::BlobStore;
+use crate::store::db::{Db, DbError};
+use crate::store::{blob_records, integrity, tokens};
 
 #[derive(Debug, Clone, Args)]
 pub struct TokenArgs {
@@ -41,6 +43,8 @@ pub enum AdminError {
     Startup(#[from] StartupError),
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
+    #[error(transparent)]
+    Db(#[from] DbError),
     #[error("a token named {0:?} already exists")]
     NameTaken(String),
     #[error("no active token is named {0:?}")]
@@ -111,18 +115,14 @@ pub struct VerifyArgs {
 pub async fn verify(args: VerifyArgs) -> Result<(), AdminError> {
     let (db, blobs) = open_storage(&args.storage).await?;
     let mut problems = Vec::new();
-    let records = crate::store::blob_records::all_blobs(db.reader()).await?;
+    let records = blob_records::all_blobs(db.reader()).await?;
     let mut claimed_only = 0;
     for record in &records {
         match blobs.rehash(&record.digest).await {
             // Claimed by an upload that never finished (blob_records::reserve) and referenced by
             // nothing: not a problem, gc removes the row.
             Ok(None)
-                if !crate::store::integrity::is_referenced(
-                    db.reader(),
-                    &record.digest.to_string(),
-                )
-                .await? =>
+                if !integrity::is_referenced(db.reader(), &record.digest.to_string()).await? =>
             {
                 claimed_only += 1;
             }
@@ -142,8 +142,8 @@ pub async fn verify(args: VerifyArgs) -> Result<(), AdminError> {
             Err(e) => problems.push(format!("blob {} cannot be read: {e}", record.digest)),
         }
     }
-    problems.extend(crate::store::integrity::broken_references(db.reader()).await?);
-    problems.extend(crate::store::integrity::unreadable_documents(db.reader()).await?);
+    problems.extend(integrity::broken_references(db.reader()).await?);
+    problems.extend(integrity::unreadable_documents(db.reader()).await?);
     let recorded: std::collections::BTreeSet<_> = records.iter().map(|r| r.digest).collect();
     let files = blobs
         .list()
@@ -196,87 +196,107 @@ pub struct GcArgs {
 pub async fn gc(args: GcArgs) -> Result<(), AdminError> {
     let (db, blobs) = open_storage(&args.storage).await?;
     let grace = std::time::Duration::from_secs(args.grace_secs);
-    let cutoff_ms =
-        crate::store::now_millis() - i64::try_from(grace.as_millis()).unwrap_or(i64::MAX);
-    let cutoff_time = std::time::SystemTime::now() - grace;
-    let io = |e: std::io::Error| AdminError::Io(e.to_string());
-
-    let mut removed_blobs = 0;
-    for digest in crate::store::integrity::collectable_blobs(db.reader(), cutoff_ms).await? {
-        if args.dry_run {
-            println!("would remove blob {digest}");
-            continue;
-        }
-        // Under the digest lock writers take to claim a blob (blob_records::reserve): re-check,
-        // delete the rows, delete the content, then commit. A crash before the commit leaves the
-        // rows (the next gc finds them again, content or not).
-        let mut transaction = db
-            .begin()
-            .await
-            .map_err(|e| AdminError::Io(e.to_string()))?;
-        crate::store::blob_records::lock_digest(&mut transaction, db.backend(), &digest).await?;
-        let deleted =
-            crate::store::integrity::delete_if_collectable(&mut transaction, &digest, cutoff_ms)
-                .await;
-        match deleted {
-            Ok(true) => {
-                if let Ok(parsed) = digest.parse() {
-                    blobs.remove(&parsed).await.map_err(io)?;
-                }
-                transaction.commit().await?;
-                println!("removed blob {digest}");
-                removed_blobs += 1;
-            }
-            Ok(false) => {}
-            // A concurrent publish took a reference (PostgreSQL's foreign key): keep the blob.
-            Err(e) => tracing::info!(%digest, error = %e, "blob kept: referenced meanwhile"),
-        }
-    }
-
-    let recorded: std::collections::BTreeSet<_> =
-        crate::store::blob_records::all_blobs(db.reader())
-            .await?
-            .into_iter()
-            .map(|r| r.digest)
-            .collect();
-    let mut removed_files = 0;
-    for (digest, modified) in blobs.list().await.map_err(io)? {
-        if recorded.contains(&digest) || modified >= cutoff_time {
-            continue;
-        }
-        if args.dry_run {
-            println!("would remove unreferenced file {digest}");
-            continue;
-        }
-        // A writer may claim this content right now: re-check for a row under the digest lock.
-        let key = digest.to_string();
-        let mut transaction = db
-            .begin()
-            .await
-            .map_err(|e| AdminError::Io(e.to_string()))?;
-        crate::store::blob_records::lock_digest(&mut transaction, db.backend(), &key).await?;
-        let claimed = sqlx::query("SELECT 1 FROM blobs WHERE digest = $1")
-            .bind(&key)
-            .fetch_optional(&mut *transaction)
-            .await?
-            .is_some();
-        if !claimed && blobs.remove(&digest).await.map_err(io)? {
-            println!("removed unreferenced file {digest}");
-            removed_files += 1;
-        }
-        transaction.commit().await?;
-    }
+    let cutoff = Cutoff {
+        millis: crate::store::now_millis() - i64::try_from(grace.as_millis()).unwrap_or(i64::MAX),
+        time: std::time::SystemTime::now() - grace,
+    };
+    let removed_blobs = remove_collectable_blobs(&db, &blobs, cutoff, args.dry_run).await?;
+    let removed_files = remove_orphan_files(&db, &blobs, cutoff, args.dry_run).await?;
     let removed_uploads = if args.dry_run {
         0
     } else {
         blobs
-            .remove_uploads_older_than(cutoff_time)
+            .remove_uploads_older_than(cutoff.time)
             .await
-            .map_err(io)?
+            .map_err(io_error)?
     };
     db.close().await;
     eprintln!(
         "gc: removed {removed_blobs} blob(s), {removed_files} unreferenced file(s), {removed_uploads} abandoned upload(s)"
     );
     Ok(())
+}
+
+/// What gc may touch: written or referenced before this moment (the same instant, two clocks).
+#[derive(Debug, Clone, Copy)]
+struct Cutoff {
+    /// Epoch milliseconds, compared with `blobs.touched_at`.
+    millis: i64,
+    /// Compared with blob files' modification times.
+    time: std::time::SystemTime,
+}
+
+fn io_error(error: std::io::Error) -> AdminError {
+    AdminError::Io(error.to_string())
+}
+
+/// Blob rows (and their content) that nothing references and nobody touched since the cutoff.
+async fn remove_collectable_blobs(
+    db: &Db,
+    blobs: &BlobStore,
+    cutoff: Cutoff,
+    dry_run: bool,
+) -> Result<usize, AdminError> {
+    let mut removed = 0;
+    for digest in integrity::collectable_blobs(db.reader(), cutoff.millis).await? {
+        if dry_run {
+            println!("would remove blob {digest}");
+            continue;
+        }
+        // Under the digest lock writers take to claim a blob (blob_records::reserve): re-check,
+        // delete the rows, delete the content, then commit. A crash before the commit leaves the
+        // rows (the next gc finds them again, content or not).
+        let mut transaction = db.begin().await?;
+        blob_records::lock_digest(&mut transaction, db.backend(), &digest).await?;
+        match integrity::delete_if_collectable(&mut transaction, &digest, cutoff.millis).await {
+            Ok(true) => {
+                if let Ok(parsed) = digest.parse() {
+                    blobs.remove(&parsed).await.map_err(io_error)?;
+                }
+                transaction.commit().await?;
+                println!("removed blob {digest}");
+                removed += 1;
+            }
+            Ok(false) => {}
+            // A concurrent publish took a reference (PostgreSQL's foreign key): keep the blob.
+            Err(e) => tracing::info!(%digest, error = %e, "blob kept: referenced meanwhile"),
+        }
+    }
+    Ok(removed)
+}
+
+/// Blob files (or objects) without a database row, older than the cutoff: left by an interrupted
+/// upload or publish.
+async fn remove_orphan_files(
+    db: &Db,
+    blobs: &BlobStore,
+    cutoff: Cutoff,
+    dry_run: bool,
+) -> Result<usize, AdminError> {
+    let recorded: std::collections::BTreeSet<_> = blob_records::all_blobs(db.reader())
+        .await?
+        .into_iter()
+        .map(|r| r.digest)
+        .collect();
+    let mut removed = 0;
+    for (digest, modified) in blobs.list().await.map_err(io_error)? {
+        if recorded.contains(&digest) || modified >= cutoff.time {
+            continue;
+        }
+        if dry_run {
+            println!("would remove unreferenced file {digest}");
+            continue;
+        }
+        // A writer may claim this content right now: re-check for a row under the digest lock.
+        let key = digest.to_string();
+        let mut transaction = db.begin().await?;
+        blob_records::lock_digest(&mut transaction, db.backend(), &key).await?;
+        let claimed = integrity::is_recorded(&mut *transaction, &key).await?;
+        if !claimed && blobs.remove(&digest).await.map_err(io_error)? {
+            println!("removed unreferenced file {digest}");
+            removed += 1;
+        }
+        transaction.commit().await?;
+    }
+    Ok(removed)
 }

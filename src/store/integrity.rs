@@ -105,6 +105,18 @@ pub async fn is_referenced<'e>(
     Ok(row.is_some())
 }
 
+/// Whether the blob has a row (claimed or stored), whatever references it.
+pub async fn is_recorded<'e>(
+    executor: impl Executor<'e, Database = Any>,
+    digest: &str,
+) -> Result<bool, sqlx::Error> {
+    let row = sqlx::query("SELECT 1 FROM blobs WHERE digest = $1")
+        .bind(digest)
+        .fetch_optional(executor)
+        .await?;
+    Ok(row.is_some())
+}
+
 /// Blobs no version references and nobody uploaded directly, untouched since `cutoff` (epoch ms).
 pub async fn collectable_blobs<'e>(
     executor: impl Executor<'e, Database = Any>,
