@@ -35,7 +35,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         cloud_type: cloud.clone(),
         ..MacroContext::default()
     };
-    let values = Renderer::new(0).resolve_values(&loaded, &PackRequest::default(), &context)?;
+    let renderer = Renderer::new(0);
+    let values = renderer.resolve_values(
+        &loaded,
+        &PackRequest::default(),
+        &context,
+        &renderer.budget(None),
+    )?;
     let manifest_values = values["manifests"][&manifest.name].clone();
     let data = to_template(&json!({ "Values": manifest_values }));
 
@@ -76,8 +82,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let renderer = Renderer::new(0);
     let started = Instant::now();
     for _ in 0..iterations {
-        let values = renderer.resolve_values(&loaded, &PackRequest::default(), &context)?;
-        let (documents, _) = renderer.render(&loaded, &values, false)?;
+        let budget = renderer.budget(None);
+        let values =
+            renderer.resolve_values(&loaded, &PackRequest::default(), &context, &budget)?;
+        let (documents, _) = renderer.render(&loaded, &values, false, &budget)?;
         output = packyard::render::output::to_yaml_stream(&documents);
     }
     let pipeline = f64::from(iterations) / started.elapsed().as_secs_f64();

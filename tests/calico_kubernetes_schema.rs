@@ -83,10 +83,11 @@ fn every_calico_render_validates_against_its_kubernetes_versions() {
                         cloud_type: "aws".into(),
                         ..MacroContext::default()
                     };
+                    let budget = renderer.budget(None);
                     let values = renderer
-                        .resolve_values(&loaded, &request, &context)
+                        .resolve_values(&loaded, &request, &context, &budget)
                         .unwrap();
-                    let (documents, _) = renderer.render(&loaded, &values, false).unwrap();
+                    let (documents, _) = renderer.render(&loaded, &values, false, &budget).unwrap();
                     for object in packyard::render::output::objects(&documents).unwrap() {
                         distinct.insert(
                             serde_json::to_string(&without_null_creation_timestamp(object))

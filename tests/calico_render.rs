@@ -27,8 +27,9 @@ fn render(
         values,
         presets: Vec::new(),
     };
-    let values = renderer.resolve_values(version, &request, &context(cloud))?;
-    let (documents, _) = renderer.render(version, &values, false)?;
+    let budget = renderer.budget(None);
+    let values = renderer.resolve_values(version, &request, &context(cloud), &budget)?;
+    let (documents, _) = renderer.render(version, &values, false, &budget)?;
     Ok(packyard::render::output::to_yaml_stream(&documents))
 }
 

@@ -181,11 +181,12 @@ async fn render_local(
         variables,
         ..MacroContext::default()
     };
+    let budget = renderer.budget(None);
     let resolved = renderer
-        .resolve_values(&loaded, &request, &context)
+        .resolve_values(&loaded, &request, &context, &budget)
         .map_err(|e| failed(&e))?;
     let (documents, _) = renderer
-        .render(&loaded, &resolved, args.strict)
+        .render(&loaded, &resolved, args.strict, &budget)
         .map_err(|e| failed(&e))?;
     match args.output {
         OutputFormat::Yaml => Ok(output::to_yaml_stream(&documents)),

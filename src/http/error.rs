@@ -64,6 +64,12 @@ pub enum ApiError {
         message: String,
         file: Option<String>,
     },
+    /// A render budget was exceeded; `limit` names the flag that sets it.
+    #[error("{message}")]
+    RenderLimit {
+        message: String,
+        limit: &'static str,
+    },
     #[error("method {0} is not allowed on this resource")]
     MethodNotAllowed(String),
     #[error("{0}")]
@@ -110,7 +116,8 @@ impl ApiError {
             ApiError::CloudUnsupported(_)
             | ApiError::ValuesInvalid { .. }
             | ApiError::TemplateInvalid(_)
-            | ApiError::RenderFailed { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            | ApiError::RenderFailed { .. }
+            | ApiError::RenderLimit { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::BodyTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::BodyTooSlow(_) => StatusCode::REQUEST_TIMEOUT,
@@ -150,6 +157,7 @@ impl ApiError {
             ApiError::ValuesInvalid { .. } => "VALUES_INVALID",
             ApiError::TemplateInvalid(_) => "TEMPLATE_INVALID",
             ApiError::RenderFailed { .. } => "RENDER_FAILED",
+            ApiError::RenderLimit { .. } => "RENDER_LIMIT",
             ApiError::MethodNotAllowed(_) => "METHOD_NOT_ALLOWED",
             ApiError::Unauthorized(_) => "UNAUTHORIZED",
             ApiError::BodyTooLarge(_) => "BODY_TOO_LARGE",
@@ -173,6 +181,9 @@ struct ErrorBody<'a> {
     /// The pack file a render failed in.
     #[serde(skip_serializing_if = "Option::is_none")]
     file: Option<&'a str>,
+    /// The budget a render exceeded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    limit: Option<&'a str>,
 }
 
 /// The hidden detail of a 5xx, carried to the request log through the response extensions.
@@ -190,6 +201,10 @@ impl IntoResponse for ApiError {
             },
             file: match &self {
                 ApiError::RenderFailed { file, .. } => file.as_deref(),
+                _ => None,
+            },
+            limit: match &self {
+                ApiError::RenderLimit { limit, .. } => Some(limit),
                 _ => None,
             },
         };
@@ -327,6 +342,22 @@ impl From<crate::render::pipeline::RenderError> for ApiError {
                 message: e.to_string(),
                 file: Some(e.source_name),
             },
+            RenderError::Limit(limit) => ApiError::from(limit),
+        }
+    }
+}
+
+impl From<crate::render::gotemplate::Limit> for ApiError {
+    fn from(limit: crate::render::gotemplate::Limit) -> ApiError {
+        use crate::render::gotemplate::Limit;
+        let flag = match limit {
+            Limit::Output(_) => "render-max-output-bytes",
+            Limit::Nesting => "max-nesting-depth",
+            Limit::Time(_) | Limit::Cancelled => "render-timeout-secs",
+        };
+        ApiError::RenderLimit {
+            message: limit.to_string(),
+            limit: flag,
         }
     }
 }

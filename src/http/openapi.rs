@@ -19,6 +19,9 @@ pub struct ErrorResponse {
     pub errors: Option<Vec<crate::render::validate::Violation>>,
     /// The pack file a render failed in.
     pub file: Option<String>,
+    /// The budget a render exceeded (`RENDER_LIMIT`): the flag that sets it, such as
+    /// `render-max-output-bytes` or `render-timeout-secs`.
+    pub limit: Option<String>,
 }
 
 /// The errors any operation may answer with, added to every operation.

@@ -194,7 +194,7 @@ pub async fn overview(
             }
         })
         .collect();
-    let computed = on_render_pool(&state, move |renderer: &Renderer| {
+    let computed = on_render_pool(&state, move |renderer: &Renderer, budget| {
         let defaults: Vec<(String, Value)> = clouds_shown(&loaded)
             .into_iter()
             .filter_map(|cloud| {
@@ -203,7 +203,7 @@ pub async fn overview(
                     ..MacroContext::default()
                 };
                 renderer
-                    .default_values(&loaded, &context)
+                    .default_values(&loaded, &context, budget)
                     .ok()
                     .map(|v| (cloud, v))
             })

@@ -112,7 +112,7 @@ pub async fn render_profile(
     state.metrics.render("profile");
     let documents = on_render_pool(
         &state,
-        move |renderer| -> Result<Vec<_>, (String, RenderError)> {
+        move |renderer, budget| -> Result<Vec<_>, (String, RenderError)> {
             let versions: Vec<&LoadedVersion> = loaded.iter().map(Arc::as_ref).collect();
             let mut context = profile::base_context(&cloud, &versions, &variables);
             context.cluster_name = cluster_name.unwrap_or_default();
@@ -122,7 +122,7 @@ pub async fn render_profile(
                 .zip(requests)
                 .map(|(version, request)| Layered { version, request })
                 .collect();
-            let resolved = profile::resolve_all(renderer, &layers, &context);
+            let resolved = profile::resolve_all(renderer, &layers, &context, budget);
             let order =
                 profile::layer_order(&versions.iter().map(|v| v.pack.layer).collect::<Vec<_>>());
             let mut documents = Vec::new();
@@ -133,7 +133,7 @@ pub async fn render_profile(
                     .as_ref()
                     .map_err(|e| (label.clone(), e.clone()))?;
                 let (rendered, _) = renderer
-                    .render(version, values, strict)
+                    .render(version, values, strict, budget)
                     .map_err(|e| (label, e))?;
                 documents.extend(rendered.iter().cloned());
             }
@@ -212,7 +212,10 @@ fn constraint_errors(error: &RenderError) -> Vec<ConstraintError> {
             vec![constraint("InvalidValues", error.to_string())]
         }
         RenderError::TemplateInvalid(_) => vec![constraint("TemplateInvalid", error.to_string())],
-        RenderError::Failed { .. } | RenderError::Template { .. } | RenderError::Output(_) => {
+        RenderError::Failed { .. }
+        | RenderError::Template { .. }
+        | RenderError::Output(_)
+        | RenderError::Limit(_) => {
             vec![constraint("RenderFailed", error.to_string())]
         }
     }
@@ -261,7 +264,7 @@ pub async fn validate_profile(
         .iter()
         .map(|l| l.as_ref().map(|(_, v)| v.clone()))
         .collect();
-    let found_errors = on_render_pool(&state, move |renderer| {
+    let found_errors = on_render_pool(&state, move |renderer, budget| {
         // Checks run over the packs that exist; indices map back to the request.
         let present: Vec<usize> = (0..versions.len())
             .filter(|i| versions[*i].is_some())
@@ -279,15 +282,20 @@ pub async fn validate_profile(
                 request: requests[*i].clone(),
             })
             .collect();
-        let resolved = profile::resolve_all(renderer, &layers, &context);
+        let resolved = profile::resolve_all(renderer, &layers, &context, budget);
         let mut errors: BTreeMap<usize, Vec<ConstraintError>> = BTreeMap::new();
         for (position, result) in resolved.iter().enumerate() {
             let index = present[position];
             let found = match result {
-                Ok(values) => match renderer.render(present_versions[position], values, false) {
-                    Ok(_) => Vec::new(),
-                    Err(e) => constraint_errors(&e),
-                },
+                Ok(values) => {
+                    match renderer.render(present_versions[position], values, false, budget) {
+                        Ok(_) => Vec::new(),
+                        // A spent budget stops the whole validation.
+                        Err(RenderError::Limit(limit)) => return Err(limit),
+                        Err(e) => constraint_errors(&e),
+                    }
+                }
+                Err(RenderError::Limit(limit)) => return Err(*limit),
                 Err(e) => constraint_errors(e),
             };
             errors.entry(index).or_default().extend(found);
@@ -299,9 +307,10 @@ pub async fn validate_profile(
         {
             errors.entry(present[position]).or_default().extend(found);
         }
-        errors
+        Ok(errors)
     })
-    .await?;
+    .await?
+    .map_err(|limit| ApiError::from(RenderError::Limit(limit)))?;
     for (index, found) in found_errors {
         results[index].errors.extend(found);
     }

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use bytes::Bytes;
 
@@ -19,6 +20,7 @@ use super::render_cache::{CachedBody, request_key};
 use super::{ApiError, AppState};
 use crate::domain::PackState;
 use crate::registry::tags;
+use crate::render::gotemplate::Budget;
 use crate::render::macros::MacroContext;
 use crate::render::output::{self, Document};
 use crate::render::pipeline::{CacheOutcome, LoadedVersion, PackRequest, Renderer};
@@ -96,19 +98,34 @@ pub async fn load_tag(
     Ok((row, loaded))
 }
 
-/// Runs CPU-bound render work on the blocking pool, at most `--render-concurrency` at once.
+/// Sets its flag when dropped: a request that is abandoned (the client left, or the request
+/// time limit answered first) stops its render at the next budget check.
+struct CancelOnDrop(Arc<AtomicBool>);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Runs CPU-bound render work on the blocking pool, at most `--render-concurrency` at once, with
+/// a fresh budget that is cancelled if the request goes away.
 pub async fn on_render_pool<T: Send + 'static>(
     state: &AppState,
-    work: impl FnOnce(&Renderer) -> T + Send + 'static,
+    work: impl FnOnce(&Renderer, &Budget) -> T + Send + 'static,
 ) -> Result<T, ApiError> {
     let permit = super::limits::render_slot(state).await?;
     let renderer = state.renderer.clone();
+    let cancel = CancelOnDrop(Arc::new(AtomicBool::new(false)));
+    let flag = cancel.0.clone();
     let result = tokio::task::spawn_blocking(move || {
         let _permit = permit;
-        work(&renderer)
+        let budget = renderer.budget(Some(flag));
+        work(&renderer, &budget)
     })
     .await
     .map_err(ApiError::internal)?;
+    drop(cancel);
     Ok(result)
 }
 
@@ -275,12 +292,13 @@ async fn render_tag(
         values: body.values,
         presets: body.presets,
     };
-    let (encoded, outcome) = on_render_pool(state, move |renderer| -> Result<_, ApiError> {
-        let values = renderer.resolve_values(&loaded, &pack_request, &context)?;
-        let (documents, outcome) = renderer.render(&loaded, &values, strict)?;
-        Ok((encode(&documents, format, &key)?, outcome))
-    })
-    .await??;
+    let (encoded, outcome) =
+        on_render_pool(state, move |renderer, budget| -> Result<_, ApiError> {
+            let values = renderer.resolve_values(&loaded, &pack_request, &context, budget)?;
+            let (documents, outcome) = renderer.render(&loaded, &values, strict, budget)?;
+            Ok((encode(&documents, format, &key)?, outcome))
+        })
+        .await??;
     state.metrics.render("pack");
     let encoded = Arc::new(encoded);
     state.render_responses.insert(key, encoded.clone());
@@ -335,8 +353,8 @@ pub async fn default_values(
         cloud_type: cloud,
         ..MacroContext::default()
     };
-    let values = on_render_pool(&state, move |renderer| {
-        renderer.default_values(&loaded, &context)
+    let values = on_render_pool(&state, move |renderer, budget| {
+        renderer.default_values(&loaded, &context, budget)
     })
     .await??;
     let mut text = yaml_out::to_yaml(&values);

@@ -1,41 +1,58 @@
-//! Bounded caches in front of rendering. Both are keyed by immutable inputs (a version uid names
-//! fixed content), so they never need invalidation.
+//! Bounded caches in front of rendering, both bounded in bytes. Both are keyed by immutable inputs
+//! (a version uid names fixed content), so they never need invalidation.
 
 use std::sync::Arc;
 
 use quick_cache::Weighter;
 use quick_cache::sync::Cache;
 
-use super::engine::{CompiledTemplate, TemplateFailure, compile};
+use super::engine::{CompiledTemplate, TemplateFailure, compile_named};
 use super::output::Document;
 
-/// Parsed templates per (version uid, manifest path, strict).
+/// The parsed-template cache's bound.
+pub const TEMPLATE_CACHE_BYTES: u64 = 64 << 20;
+
+type Compiled = Arc<Result<CompiledTemplate, TemplateFailure>>;
+
+#[derive(Clone)]
+struct TemplateWeight;
+
+impl Weighter<(String, String, bool), Compiled> for TemplateWeight {
+    fn weight(&self, key: &(String, String, bool), value: &Compiled) -> u64 {
+        let parsed = match value.as_ref() {
+            Ok(template) => template.weight(),
+            Err(failure) => failure.to_string().len() as u64,
+        };
+        (key.0.len() + key.1.len()) as u64 + parsed
+    }
+}
+
+/// Parsed templates per (version uid, manifest path, strict), bounded by their estimated size.
 pub struct TemplateCache {
-    cache: Cache<(String, String, bool), Arc<Result<CompiledTemplate, TemplateFailure>>>,
+    cache: Cache<(String, String, bool), Compiled, TemplateWeight>,
 }
 
 impl TemplateCache {
-    pub fn new(capacity: usize) -> TemplateCache {
+    pub fn new(max_bytes: u64) -> TemplateCache {
+        let items = usize::try_from(max_bytes / 100_000).unwrap_or(1024).max(16);
         TemplateCache {
-            cache: Cache::new(capacity.max(1)),
+            cache: Cache::with_weighter(items, max_bytes.max(1), TemplateWeight),
         }
     }
 
     /// The compiled template, parsing it on first use.
-    pub fn get(
-        &self,
-        uid: &str,
-        path: &str,
-        source: &str,
-        strict: bool,
-    ) -> Arc<Result<CompiledTemplate, TemplateFailure>> {
+    pub fn get(&self, uid: &str, path: &str, source: &str, strict: bool) -> Compiled {
         let key = (uid.to_owned(), path.to_owned(), strict);
         if let Some(found) = self.cache.get(&key) {
             return found;
         }
-        let compiled = Arc::new(compile(source, strict));
+        let compiled = Arc::new(compile_named(path, source, strict));
         self.cache.insert(key, compiled.clone());
         compiled
+    }
+
+    pub fn bytes(&self) -> u64 {
+        self.cache.weight()
     }
 }
 
@@ -75,5 +92,9 @@ impl OutputCache {
         if let Some(cache) = &self.cache {
             cache.insert(key, documents);
         }
+    }
+
+    pub fn bytes(&self) -> u64 {
+        self.cache.as_ref().map_or(0, Cache::weight)
     }
 }

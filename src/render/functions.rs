@@ -1,305 +1,325 @@
-//! The functions a manifest template may call: Go's text/template builtins (from the engine) plus
-//! the Sprig and Helm functions packyard implements, with Sprig's exact behaviours (TEMPLATES.md).
+//! The functions a template may call besides Go's builtins: Sprig's and Helm's, with their exact
+//! behaviours (TEMPLATES.md) and signatures. Every function that builds text or collections
+//! charges the render's budget for its result before allocating it.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, LazyLock};
+use std::sync::LazyLock;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use gotmpl::{FuncMap, TemplateError, Value};
 use sha2::{Digest as _, Sha256};
 
-use super::{data, golang, yaml_out};
+use super::gotemplate::funcs::{FuncError, FuncMap, FuncResult, error};
+use super::gotemplate::value::{ListKind, MapKind, Str, Ty, Value};
+use super::gotemplate::{Exec, builtins, gofmt};
+use super::{go_json, golang, goregex, yaml_out};
 
-/// Go's builtins, as provided by the gotmpl engine.
-pub const GO_BUILTINS: &[&str] = &[
-    "and", "call", "eq", "ge", "gt", "html", "index", "js", "le", "len", "lt", "ne", "not", "or",
-    "print", "printf", "println", "slice", "urlquery",
-];
+/// Go's builtins, as the engine provides them.
+pub const GO_BUILTINS: &[&str] = builtins::NAMES;
 
-/// Marks an error raised by `fail` or `required`: the pack's own message, shown as is.
-pub const FAIL_MARKER: &str = "\u{1}packyard-fail\u{1}";
+const A: Ty = Ty::Any;
+const S: Ty = Ty::String;
+const I: Ty = Ty::Int;
+const B: Ty = Ty::Bool;
+const M: Ty = Ty::Map;
 
-type Result<T> = std::result::Result<T, TemplateError>;
-
-fn exec_error(message: impl Into<String>) -> TemplateError {
-    TemplateError::Exec(message.into())
+/// Sprig's `strval`: strings as they are, bytes as text, everything else as Go's `%v`.
+pub fn strval(value: &Value) -> Result<String, FuncError> {
+    Ok(match value {
+        Value::Str(s) => s.to_string(),
+        Value::Bytes(b) => String::from_utf8_lossy(b).into_owned(),
+        other => gofmt::to_string(other)?,
+    })
 }
 
-fn arity(name: &str, args: &[Value], expected: usize) -> Result<()> {
-    if args.len() == expected {
-        Ok(())
-    } else {
-        Err(TemplateError::ArgCount {
-            name: name.to_owned(),
-            expected,
-            got: args.len(),
-        })
-    }
-}
-
-fn string(text: impl AsRef<str>) -> Value {
-    Value::String(Arc::from(text.as_ref()))
-}
-
-/// Sprig's `strval`: strings as they are, everything else as Go's `%v`.
-pub fn strval(value: &Value) -> String {
-    match value {
-        Value::String(s) => s.to_string(),
-        Value::Float(f) => golang::format_float(*f, false),
-        other => other.to_string(),
-    }
-}
-
-/// Sprig's `empty`: nil, false, 0, "" and empty collections.
+/// Sprig's `empty`: nil, false, 0, "" and empty collections (structs are never empty).
 pub fn is_empty(value: &Value) -> bool {
-    !value.is_truthy()
-}
-
-fn quote(args: &[Value]) -> Result<Value> {
-    let parts: Vec<String> = args
-        .iter()
-        .filter(|v| !matches!(v, Value::Nil))
-        .map(|v| golang::quote(&strval(v)))
-        .collect();
-    Ok(string(parts.join(" ")))
-}
-
-fn squote(args: &[Value]) -> Result<Value> {
-    let parts: Vec<String> = args
-        .iter()
-        .filter(|v| !matches!(v, Value::Nil))
-        .map(|v| format!("'{}'", strval(v)))
-        .collect();
-    Ok(string(parts.join(" ")))
-}
-
-fn default(args: &[Value]) -> Result<Value> {
-    match args {
-        [fallback] => Ok(fallback.clone()),
-        [fallback, given] => Ok(if is_empty(given) {
-            fallback.clone()
-        } else {
-            given.clone()
-        }),
-        _ => Err(exec_error(format!(
-            "default takes 1 or 2 arguments, got {}",
-            args.len()
-        ))),
+    match value {
+        Value::Object(_) => false,
+        other => !other.truth(),
     }
 }
 
-fn required(args: &[Value]) -> Result<Value> {
-    arity("required", args, 2)?;
+fn arg_str(args: &[Value], i: usize) -> &str {
+    args[i].as_str().unwrap_or_default()
+}
+
+fn arg_int(args: &[Value], i: usize) -> i64 {
+    args[i].as_int().unwrap_or_default()
+}
+
+/// Charges `bytes` and builds the string.
+fn charged(exec: &Exec<'_>, text: String) -> FuncResult {
+    exec.budget.charge(text.len() as u64)?;
+    Ok(Value::string(text))
+}
+
+fn quote(exec: &mut Exec<'_>, args: Vec<Value>) -> FuncResult {
+    let mut parts = Vec::with_capacity(args.len());
+    for arg in args.iter().filter(|v| !v.is_nil()) {
+        parts.push(golang::quote(&strval(arg)?));
+    }
+    charged(exec, parts.join(" "))
+}
+
+fn squote(exec: &mut Exec<'_>, args: Vec<Value>) -> FuncResult {
+    let mut parts = Vec::with_capacity(args.len());
+    for arg in args.iter().filter(|v| !v.is_nil()) {
+        parts.push(format!("'{}'", strval(arg)?));
+    }
+    charged(exec, parts.join(" "))
+}
+
+fn default(_: &mut Exec<'_>, args: Vec<Value>) -> FuncResult {
+    match args.get(1) {
+        Some(given) if !is_empty(given) => Ok(given.clone()),
+        _ => Ok(args[0].clone()),
+    }
+}
+
+fn required(_: &mut Exec<'_>, args: Vec<Value>) -> FuncResult {
     let missing = match &args[1] {
         Value::Nil => true,
-        Value::String(s) => s.is_empty(),
+        Value::Str(s) => s.is_empty(),
         _ => false,
     };
     if missing {
-        return Err(exec_error(format!("{FAIL_MARKER}{}", strval(&args[0]))));
+        return Err(FuncError::Fail(arg_str(&args, 0).to_owned()));
     }
     Ok(args[1].clone())
 }
 
-fn fail(args: &[Value]) -> Result<Value> {
-    arity("fail", args, 1)?;
-    Err(exec_error(format!("{FAIL_MARKER}{}", strval(&args[0]))))
+fn fail(_: &mut Exec<'_>, args: Vec<Value>) -> FuncResult {
+    Err(FuncError::Fail(arg_str(&args, 0).to_owned()))
 }
 
-fn to_yaml(args: &[Value]) -> Result<Value> {
-    arity("toYaml", args, 1)?;
-    Ok(string(yaml_out::to_yaml(&data::to_json(&args[0]))))
+fn to_yaml(exec: &mut Exec<'_>, args: Vec<Value>) -> FuncResult {
+    let json = super::gotemplate::value::to_json(&args[0], 0)?;
+    charged(exec, yaml_out::to_yaml(&json))
 }
 
-fn to_json(args: &[Value]) -> Result<Value> {
-    arity("toJson", args, 1)?;
-    // serde_json's maps are sorted (BTreeMap), as Go's encoding/json sorts keys.
-    let text =
-        serde_json::to_string(&data::to_json(&args[0])).map_err(|e| exec_error(e.to_string()))?;
-    Ok(string(golang::html_safe_json(&text)))
-}
-
-fn from_yaml(args: &[Value]) -> Result<Value> {
-    arity("fromYaml", args, 1)?;
-    // Like Helm: a document that does not parse yields a map with an Error key.
-    match serde_saphyr::from_str::<serde_json::Value>(&strval(&args[0])) {
-        Ok(serde_json::Value::Object(map)) => {
-            Ok(data::to_template(&serde_json::Value::Object(map)))
-        }
-        Ok(serde_json::Value::Null) => Ok(Value::Map(Arc::new(BTreeMap::new()))),
-        Ok(_) => Ok(error_map("the document is not a mapping")),
-        Err(e) => Ok(error_map(&e.without_snippet().to_string())),
+fn to_json(exec: &mut Exec<'_>, args: Vec<Value>) -> FuncResult {
+    match go_json::encode(&args[0]) {
+        Ok(text) => charged(exec, text),
+        Err(go_json::EncodeError::Limit(limit)) => Err(limit.into()),
+        // Helm's toJson answers "" when the value cannot be encoded.
+        Err(go_json::EncodeError::Unsupported(_)) => Ok(Value::str("")),
     }
+}
+
+fn from_yaml(exec: &mut Exec<'_>, args: Vec<Value>) -> FuncResult {
+    let text = arg_str(&args, 0);
+    exec.budget.charge(text.len() as u64 * 4)?;
+    let mut ignored = Vec::new();
+    let numbers = exec.numbers;
+    // Like Helm: a document that does not parse yields a map with an Error key.
+    Ok(
+        match crate::pack::yaml::parse(text, "fromYaml", &mut ignored) {
+            Ok(json @ serde_json::Value::Object(_)) => {
+                super::gotemplate::value::from_json(&json, numbers)
+            }
+            Ok(serde_json::Value::Null) => Value::empty_map(),
+            Ok(_) => error_map(
+                "error unmarshaling JSON: json: cannot unmarshal into Go value of type map[string]interface {}",
+            ),
+            Err(e) => error_map(&e.message),
+        },
+    )
 }
 
 fn error_map(message: &str) -> Value {
-    Value::Map(Arc::new(BTreeMap::from([(
-        Arc::from("Error"),
-        string(message),
-    )])))
+    Value::map(BTreeMap::from([(Str::from("Error"), Value::str(message))]))
 }
 
-fn indent_text(spaces: &Value, text: &Value) -> Result<String> {
-    let count = spaces
-        .as_int()
-        .ok_or_else(|| exec_error("indent: the width must be an integer"))?;
-    let pad = " ".repeat(usize::try_from(count).unwrap_or(0));
-    Ok(format!(
-        "{pad}{}",
-        strval(text).replace('\n', &format!("\n{pad}"))
-    ))
-}
-
-fn indent(args: &[Value]) -> Result<Value> {
-    arity("indent", args, 2)?;
-    Ok(string(indent_text(&args[0], &args[1])?))
-}
-
-fn nindent(args: &[Value]) -> Result<Value> {
-    arity("nindent", args, 2)?;
-    Ok(string(format!("\n{}", indent_text(&args[0], &args[1])?)))
-}
-
-fn one_string(name: &'static str, f: fn(&str) -> String) -> impl Fn(&[Value]) -> Result<Value> {
-    move |args: &[Value]| {
-        arity(name, args, 1)?;
-        Ok(string(f(&strval(&args[0]))))
+fn indent_text(exec: &Exec<'_>, spaces: i64, text: &str) -> Result<String, FuncError> {
+    let spaces = usize::try_from(spaces).map_err(|_| error("strings: negative Repeat count"))?;
+    let lines = text.bytes().filter(|b| *b == b'\n').count() as u64 + 1;
+    exec.budget.charge(
+        (spaces as u64)
+            .saturating_mul(lines)
+            .saturating_add(text.len() as u64),
+    )?;
+    let pad = " ".repeat(spaces);
+    let mut out = String::with_capacity(text.len() + spaces * lines as usize);
+    out.push_str(&pad);
+    for (i, line) in text.split('\n').enumerate() {
+        if i > 0 {
+            out.push('\n');
+            out.push_str(&pad);
+        }
+        out.push_str(line);
     }
+    Ok(out)
 }
 
+fn indent(exec: &mut Exec<'_>, args: Vec<Value>) -> FuncResult {
+    Ok(Value::string(indent_text(
+        exec,
+        arg_int(&args, 0),
+        arg_str(&args, 1),
+    )?))
+}
+
+fn nindent(exec: &mut Exec<'_>, args: Vec<Value>) -> FuncResult {
+    let text = indent_text(exec, arg_int(&args, 0), arg_str(&args, 1))?;
+    Ok(Value::string(format!("\n{text}")))
+}
+
+/// Go's deprecated `strings.Title`: upper-case the first letter of every word; words are
+/// separated by anything but letters, digits and `_`.
 fn title(text: &str) -> String {
+    let is_separator = |c: char| {
+        if c.is_ascii() {
+            !(c.is_ascii_alphanumeric() || c == '_')
+        } else {
+            !(c.is_alphabetic() || c.is_numeric()) && c.is_whitespace()
+        }
+    };
     let mut out = String::with_capacity(text.len());
-    let mut at_word_start = true;
+    let mut previous_separates = true;
     for c in text.chars() {
-        if at_word_start && c.is_alphanumeric() {
+        if previous_separates {
             out.extend(c.to_uppercase());
         } else {
             out.push(c);
         }
-        at_word_start = !c.is_alphanumeric();
+        previous_separates = is_separator(c);
     }
     out
 }
 
-fn two_strings(
-    name: &'static str,
-    f: fn(&str, &str) -> Value,
-) -> impl Fn(&[Value]) -> Result<Value> {
-    move |args: &[Value]| {
-        arity(name, args, 2)?;
-        Ok(f(&strval(&args[0]), &strval(&args[1])))
-    }
+fn one_string(exec: &mut Exec<'_>, args: &[Value], f: fn(&str) -> String) -> FuncResult {
+    let text = arg_str(args, 0);
+    exec.budget.charge(text.len() as u64)?;
+    Ok(Value::string(f(text)))
 }
 
-fn replace(args: &[Value]) -> Result<Value> {
-    arity("replace", args, 3)?;
-    Ok(string(
-        strval(&args[2]).replace(&strval(&args[0]), &strval(&args[1])),
-    ))
+fn replace(exec: &mut Exec<'_>, args: Vec<Value>) -> FuncResult {
+    let (old, new, src) = (arg_str(&args, 0), arg_str(&args, 1), arg_str(&args, 2));
+    let count = if old.is_empty() {
+        src.chars().count() + 1
+    } else {
+        src.matches(old).count()
+    };
+    let size = src.len() as u64 + (count as u64).saturating_mul(new.len() as u64);
+    exec.budget.charge(size)?;
+    Ok(Value::string(src.replace(old, new)))
 }
 
 /// Sprig's `split` returns a map `_0`, `_1`, ... (use `splitList` for a list).
-fn split(args: &[Value]) -> Result<Value> {
-    arity("split", args, 2)?;
-    let separator = strval(&args[0]);
-    let text = strval(&args[1]);
-    let map: BTreeMap<Arc<str>, Value> = text
-        .split(separator.as_str())
+fn split(exec: &mut Exec<'_>, args: Vec<Value>) -> FuncResult {
+    let (separator, text) = (arg_str(&args, 0), arg_str(&args, 1));
+    let parts = go_split(text, separator);
+    exec.budget
+        .charge(text.len() as u64 + parts.len() as u64 * 64)?;
+    let map: BTreeMap<Str, Value> = parts
+        .into_iter()
         .enumerate()
-        .map(|(i, part)| (Arc::from(format!("_{i}").as_str()), string(part)))
+        .map(|(i, part)| (Str::from(format!("_{i}").as_str()), Value::str(part)))
         .collect();
-    Ok(Value::Map(Arc::new(map)))
+    Ok(Value::typed_map(MapKind::String, map))
 }
 
-fn split_list(args: &[Value]) -> Result<Value> {
-    arity("splitList", args, 2)?;
-    let separator = strval(&args[0]);
-    let parts: Vec<Value> = strval(&args[1])
-        .split(separator.as_str())
-        .map(string)
-        .collect();
-    Ok(Value::List(parts.into()))
-}
-
-fn join(args: &[Value]) -> Result<Value> {
-    arity("join", args, 2)?;
-    let separator = strval(&args[0]);
-    let parts: Vec<String> = match &args[1] {
-        Value::List(items) => items
-            .iter()
-            .filter(|v| !matches!(v, Value::Nil))
-            .map(strval)
-            .collect(),
-        Value::Nil => Vec::new(),
-        other => vec![strval(other)],
-    };
-    Ok(string(parts.join(&separator)))
-}
-
-fn list(args: &[Value]) -> Result<Value> {
-    Ok(Value::List(args.to_vec().into()))
-}
-
-fn dict(args: &[Value]) -> Result<Value> {
-    let mut map = BTreeMap::new();
-    for pair in args.chunks(2) {
-        let value = pair.get(1).cloned().unwrap_or(Value::String(Arc::from("")));
-        map.insert(Arc::from(strval(&pair[0]).as_str()), value);
+/// Go's `strings.Split`: an empty separator splits after each character.
+fn go_split<'t>(text: &'t str, separator: &str) -> Vec<&'t str> {
+    if separator.is_empty() {
+        return text
+            .char_indices()
+            .map(|(i, c)| &text[i..i + c.len_utf8()])
+            .collect();
     }
-    Ok(Value::Map(Arc::new(map)))
+    text.split(separator).collect()
 }
 
-fn has_key(args: &[Value]) -> Result<Value> {
-    arity("hasKey", args, 2)?;
-    match &args[0] {
-        Value::Map(map) => Ok(Value::Bool(map.contains_key(strval(&args[1]).as_str()))),
-        Value::Nil => Ok(Value::Bool(false)),
-        other => Err(exec_error(format!(
-            "hasKey: expected a map, got {}",
-            other.type_name()
-        ))),
-    }
-}
-
-/// The keys of one or more maps, sorted (Sprig's order is random; sorted is the stable choice).
-fn keys(args: &[Value]) -> Result<Value> {
-    let mut found: Vec<String> = Vec::new();
-    for arg in args {
-        match arg {
-            Value::Map(map) => found.extend(map.keys().map(|k| k.to_string())),
-            other => {
-                return Err(exec_error(format!(
-                    "keys: expected a map, got {}",
-                    other.type_name()
-                )));
-            }
-        }
-    }
-    found.sort();
-    Ok(Value::List(
-        found.into_iter().map(string).collect::<Vec<_>>().into(),
+fn split_list(exec: &mut Exec<'_>, args: Vec<Value>) -> FuncResult {
+    let (separator, text) = (arg_str(&args, 0), arg_str(&args, 1));
+    let parts = go_split(text, separator);
+    exec.budget
+        .charge(text.len() as u64 + parts.len() as u64 * 32)?;
+    Ok(Value::typed_list(
+        ListKind::String,
+        parts.into_iter().map(Value::str).collect(),
     ))
 }
 
-fn b64enc(args: &[Value]) -> Result<Value> {
-    arity("b64enc", args, 1)?;
-    Ok(string(BASE64.encode(strval(&args[0]))))
+/// Sprig's `strslice`: the strings of a list (nils skipped), or the value as one string.
+fn strslice(value: &Value) -> Result<Vec<String>, FuncError> {
+    match value {
+        Value::List(list) => list
+            .items
+            .iter()
+            .filter(|v| !v.is_nil())
+            .map(strval)
+            .collect(),
+        Value::Nil => Ok(Vec::new()),
+        other => Ok(vec![strval(other)?]),
+    }
 }
 
-fn b64dec(args: &[Value]) -> Result<Value> {
-    arity("b64dec", args, 1)?;
+fn join(exec: &mut Exec<'_>, args: Vec<Value>) -> FuncResult {
+    let parts = strslice(&args[1])?;
+    charged(exec, parts.join(arg_str(&args, 0)))
+}
+
+fn list(exec: &mut Exec<'_>, args: Vec<Value>) -> FuncResult {
+    exec.budget.charge(args.len() as u64 * 32 + 32)?;
+    Ok(Value::list(args))
+}
+
+fn dict(exec: &mut Exec<'_>, args: Vec<Value>) -> FuncResult {
+    exec.budget.charge(args.len() as u64 * 32 + 32)?;
+    let mut map = BTreeMap::new();
+    for pair in args.chunks(2) {
+        let key = strval(&pair[0])?;
+        let value = pair.get(1).cloned().unwrap_or_else(|| Value::str(""));
+        map.insert(Str::from(key.as_str()), value);
+    }
+    Ok(Value::map(map))
+}
+
+fn has_key(_: &mut Exec<'_>, args: Vec<Value>) -> FuncResult {
+    Ok(Value::Bool(match &args[0] {
+        Value::Map(map) => map.entries.borrow().contains_key(arg_str(&args, 1)),
+        _ => false,
+    }))
+}
+
+/// The keys of one or more maps, sorted (Sprig's order is Go's random map order; sorted is the
+/// stable choice).
+fn keys(exec: &mut Exec<'_>, args: Vec<Value>) -> FuncResult {
+    let mut found: Vec<Str> = Vec::new();
+    for arg in &args {
+        if let Value::Map(map) = arg {
+            found.extend(map.entries.borrow().keys().cloned());
+        }
+    }
+    exec.budget.charge(found.len() as u64 * 32)?;
+    found.sort();
+    Ok(Value::typed_list(
+        ListKind::String,
+        found.into_iter().map(Value::Str).collect(),
+    ))
+}
+
+fn b64enc(exec: &mut Exec<'_>, args: Vec<Value>) -> FuncResult {
+    let text = arg_str(&args, 0);
+    exec.budget.charge(text.len() as u64 * 4 / 3 + 4)?;
+    Ok(Value::string(BASE64.encode(text)))
+}
+
+fn b64dec(exec: &mut Exec<'_>, args: Vec<Value>) -> FuncResult {
+    let text = arg_str(&args, 0);
+    exec.budget.charge(text.len() as u64)?;
     // Like Sprig: a decoding error becomes the result text.
-    Ok(match BASE64.decode(strval(&args[0])) {
-        Ok(bytes) => string(String::from_utf8_lossy(&bytes)),
-        Err(e) => string(e.to_string()),
+    Ok(match BASE64.decode(text) {
+        Ok(bytes) => Value::string(String::from_utf8_lossy(&bytes).into_owned()),
+        Err(e) => Value::string(e.to_string()),
     })
 }
 
-fn sha256sum(args: &[Value]) -> Result<Value> {
-    arity("sha256sum", args, 1)?;
-    Ok(string(hex::encode(Sha256::digest(
-        strval(&args[0]).as_bytes(),
+fn sha256sum(_: &mut Exec<'_>, args: Vec<Value>) -> FuncResult {
+    Ok(Value::string(hex::encode(Sha256::digest(
+        arg_str(&args, 0).as_bytes(),
     ))))
 }
 
@@ -369,87 +389,124 @@ pub fn semver_matches(constraint: &str, version: &str) -> std::result::Result<bo
     Ok(false)
 }
 
-fn semver_compare(args: &[Value]) -> Result<Value> {
-    arity("semverCompare", args, 2)?;
-    semver_matches(&strval(&args[0]), &strval(&args[1]))
+fn semver_compare(_: &mut Exec<'_>, args: Vec<Value>) -> FuncResult {
+    semver_matches(arg_str(&args, 0), arg_str(&args, 1))
         .map(Value::Bool)
-        .map_err(exec_error)
+        .map_err(error)
 }
 
-/// Sprig's `substr start end s`: a negative start means 0, a negative or too large end means the end.
-fn substr(args: &[Value]) -> Result<Value> {
-    arity("substr", args, 3)?;
-    let text = strval(&args[2]);
-    let chars: Vec<char> = text.chars().collect();
-    let start = args[0].as_int().unwrap_or(0);
-    let end = args[1].as_int().unwrap_or(-1);
-    let start = usize::try_from(start.max(0)).unwrap_or(0).min(chars.len());
-    let end = if end < 0 {
-        chars.len()
-    } else {
-        usize::try_from(end).unwrap_or(usize::MAX).min(chars.len())
-    };
-    Ok(string(
-        chars[start..end.max(start)].iter().collect::<String>(),
-    ))
-}
-
-fn trunc(args: &[Value]) -> Result<Value> {
-    arity("trunc", args, 2)?;
-    let text: Vec<char> = strval(&args[1]).chars().collect();
-    let n = args[0].as_int().unwrap_or(0);
-    let kept: String = if n >= 0 {
-        text.iter().take(usize::try_from(n).unwrap_or(0)).collect()
-    } else {
-        let skip = text.len().saturating_sub(usize::try_from(-n).unwrap_or(0));
-        text.iter().skip(skip).collect()
-    };
-    Ok(string(kept))
-}
-
-fn repeat(args: &[Value]) -> Result<Value> {
-    arity("repeat", args, 2)?;
-    let count = usize::try_from(args[0].as_int().unwrap_or(0)).unwrap_or(0);
-    const MAX_OUTPUT: usize = 1 << 20;
-    let text = strval(&args[1]);
-    if text.len().saturating_mul(count) > MAX_OUTPUT {
-        return Err(exec_error("repeat: the result would exceed 1 MiB"));
+/// Byte slicing as Go does it: a cut inside a character keeps the valid part.
+fn byte_slice(text: &str, start: usize, end: usize) -> String {
+    match text.get(start..end) {
+        Some(part) => part.to_owned(),
+        None => String::from_utf8_lossy(&text.as_bytes()[start..end]).into_owned(),
     }
-    Ok(string(text.repeat(count)))
 }
 
-/// Sprig's `int` (cast.ToInt): numbers truncate, numeric strings parse, anything else is 0.
-fn to_int(args: &[Value]) -> Result<Value> {
-    arity("int", args, 1)?;
-    Ok(Value::Int(match &args[0] {
-        Value::Int(i) => *i,
-        Value::Uint(u) => i64::try_from(*u).unwrap_or(i64::MAX),
-        Value::Float(f) => *f as i64,
-        Value::Bool(b) => i64::from(*b),
-        Value::String(s) => s
-            .trim()
-            .parse::<i64>()
-            .or_else(|_| s.trim().parse::<f64>().map(|f| f as i64))
-            .unwrap_or(0),
-        _ => 0,
+/// Sprig's `substr start end s` (byte offsets): a negative start means from 0 to end, a negative
+/// or too large end means to the end.
+fn substr(_: &mut Exec<'_>, args: Vec<Value>) -> FuncResult {
+    let (start, end, text) = (arg_int(&args, 0), arg_int(&args, 1), arg_str(&args, 2));
+    let len = text.len() as i64;
+    let out_of_range = || {
+        error(format!(
+            "runtime error: slice bounds out of range [{start}:{end}]"
+        ))
+    };
+    let result = if start < 0 {
+        if end < 0 || end > len {
+            return Err(out_of_range());
+        }
+        byte_slice(text, 0, end as usize)
+    } else if end < 0 || end > len {
+        if start > len {
+            return Err(out_of_range());
+        }
+        byte_slice(text, start as usize, len as usize)
+    } else {
+        if start > end {
+            return Err(out_of_range());
+        }
+        byte_slice(text, start as usize, end as usize)
+    };
+    Ok(Value::string(result))
+}
+
+/// Sprig's `trunc c s` (bytes): the first c, or with a negative c the last -c.
+fn trunc(_: &mut Exec<'_>, args: Vec<Value>) -> FuncResult {
+    let (c, text) = (arg_int(&args, 0), arg_str(&args, 1));
+    let len = text.len() as i64;
+    Ok(Value::string(if c < 0 && len + c > 0 {
+        byte_slice(text, (len + c) as usize, len as usize)
+    } else if c >= 0 && len > c {
+        byte_slice(text, 0, c as usize)
+    } else {
+        text.to_owned()
     }))
 }
 
-fn to_string(args: &[Value]) -> Result<Value> {
-    arity("toString", args, 1)?;
-    Ok(string(strval(&args[0])))
+fn repeat(exec: &mut Exec<'_>, args: Vec<Value>) -> FuncResult {
+    let (count, text) = (arg_int(&args, 0), arg_str(&args, 1));
+    let count = usize::try_from(count).map_err(|_| error("strings: negative Repeat count"))?;
+    exec.budget
+        .charge((text.len() as u64).saturating_mul(count as u64))?;
+    Ok(Value::string(text.repeat(count)))
 }
 
-fn ternary(args: &[Value]) -> Result<Value> {
-    arity("ternary", args, 3)?;
-    Ok(if args[2].is_truthy() {
+/// spf13/cast's `ToInt` (Sprig's `int`): numbers truncate, numeric strings parse (with base
+/// prefixes), booleans are 0 or 1, anything else is 0.
+pub fn to_int(value: &Value) -> i64 {
+    match value {
+        Value::Int(i) | Value::Int64(i) => *i,
+        Value::Float(f) => *f as i64,
+        Value::Bool(b) => i64::from(*b),
+        Value::Str(s) => {
+            let text = s.trim();
+            let text = text
+                .strip_suffix(".0")
+                .or_else(|| text.strip_suffix('.'))
+                .unwrap_or(text);
+            parse_go_int(text).unwrap_or(0)
+        }
+        _ => 0,
+    }
+}
+
+/// `strconv.ParseInt(s, 0, 64)`.
+fn parse_go_int(text: &str) -> Option<i64> {
+    let (negative, body) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text.strip_prefix('+').unwrap_or(text)),
+    };
+    let body = body.replace('_', "");
+    let magnitude = if let Some(hex) = body.strip_prefix("0x").or(body.strip_prefix("0X")) {
+        i64::from_str_radix(hex, 16).ok()?
+    } else if let Some(oct) = body.strip_prefix("0o").or(body.strip_prefix("0O")) {
+        i64::from_str_radix(oct, 8).ok()?
+    } else if let Some(bin) = body.strip_prefix("0b").or(body.strip_prefix("0B")) {
+        i64::from_str_radix(bin, 2).ok()?
+    } else if body.len() > 1 && body.starts_with('0') {
+        i64::from_str_radix(&body[1..], 8).ok()?
+    } else {
+        body.parse::<i64>().ok()?
+    };
+    Some(if negative { -magnitude } else { magnitude })
+}
+
+fn to_string(exec: &mut Exec<'_>, args: Vec<Value>) -> FuncResult {
+    let text = strval(&args[0])?;
+    charged(exec, text)
+}
+
+fn ternary(_: &mut Exec<'_>, args: Vec<Value>) -> FuncResult {
+    Ok(if matches!(args[2], Value::Bool(true)) {
         args[0].clone()
     } else {
         args[1].clone()
     })
 }
 
-fn coalesce(args: &[Value]) -> Result<Value> {
+fn coalesce(_: &mut Exec<'_>, args: Vec<Value>) -> FuncResult {
     Ok(args
         .iter()
         .find(|v| !is_empty(v))
@@ -457,104 +514,91 @@ fn coalesce(args: &[Value]) -> Result<Value> {
         .unwrap_or(Value::Nil))
 }
 
-fn regex_match(args: &[Value]) -> Result<Value> {
-    arity("regexMatch", args, 2)?;
-    let pattern =
-        regex::Regex::new(&strval(&args[0])).map_err(|e| exec_error(format!("regexMatch: {e}")))?;
-    Ok(Value::Bool(pattern.is_match(&strval(&args[1]))))
+fn regex_match(_: &mut Exec<'_>, args: Vec<Value>) -> FuncResult {
+    // Sprig's regexMatch answers false for a pattern that does not compile.
+    Ok(Value::Bool(match goregex::compile(arg_str(&args, 0)) {
+        Ok(pattern) => pattern.is_match(arg_str(&args, 1)),
+        Err(_) => false,
+    }))
 }
 
-fn func(f: impl Fn(&[Value]) -> Result<Value> + Send + Sync + 'static) -> gotmpl::ValueFunc {
-    Arc::new(f)
+fn register(map: &mut FuncMap) {
+    map.add_variadic("quote", &[], A, quote);
+    map.add_variadic("squote", &[], A, squote);
+    map.add_variadic("default", &[A], A, default);
+    map.add("empty", &[A], |_, args| Ok(Value::Bool(is_empty(&args[0]))));
+    map.add("required", &[S, A], required);
+    map.add("fail", &[S], fail);
+    map.add("toYaml", &[A], to_yaml);
+    map.add("toJson", &[A], to_json);
+    map.add("fromYaml", &[S], from_yaml);
+    map.add("indent", &[I, S], indent);
+    map.add("nindent", &[I, S], nindent);
+    map.add("trim", &[S], |exec, args| {
+        one_string(exec, &args, |s| s.trim().to_owned())
+    });
+    map.add("upper", &[S], |exec, args| {
+        one_string(exec, &args, str::to_uppercase)
+    });
+    map.add("lower", &[S], |exec, args| {
+        one_string(exec, &args, str::to_lowercase)
+    });
+    map.add("title", &[S], |exec, args| one_string(exec, &args, title));
+    map.add("trimPrefix", &[S, S], |_, args| {
+        let (prefix, text) = (arg_str(&args, 0), arg_str(&args, 1));
+        Ok(Value::str(text.strip_prefix(prefix).unwrap_or(text)))
+    });
+    map.add("trimSuffix", &[S, S], |_, args| {
+        let (suffix, text) = (arg_str(&args, 0), arg_str(&args, 1));
+        Ok(Value::str(text.strip_suffix(suffix).unwrap_or(text)))
+    });
+    map.add("contains", &[S, S], |_, args| {
+        Ok(Value::Bool(arg_str(&args, 1).contains(arg_str(&args, 0))))
+    });
+    map.add("hasPrefix", &[S, S], |_, args| {
+        Ok(Value::Bool(
+            arg_str(&args, 1).starts_with(arg_str(&args, 0)),
+        ))
+    });
+    map.add("hasSuffix", &[S, S], |_, args| {
+        Ok(Value::Bool(arg_str(&args, 1).ends_with(arg_str(&args, 0))))
+    });
+    map.add("replace", &[S, S, S], replace);
+    map.add("split", &[S, S], split);
+    map.add("splitList", &[S, S], split_list);
+    map.add("join", &[S, A], join);
+    map.add_variadic("list", &[], A, list);
+    map.add_variadic("dict", &[], A, dict);
+    map.add("hasKey", &[M, S], has_key);
+    map.add_variadic("keys", &[], M, keys);
+    map.add("b64enc", &[S], b64enc);
+    map.add("b64dec", &[S], b64dec);
+    map.add("sha256sum", &[S], sha256sum);
+    map.add("semverCompare", &[S, S], semver_compare);
+    map.add("substr", &[I, I, S], substr);
+    map.add("trunc", &[I, S], trunc);
+    map.add("repeat", &[I, S], repeat);
+    map.add("int", &[A], |_, args| Ok(Value::Int(to_int(&args[0]))));
+    map.add("toString", &[A], to_string);
+    map.add("ternary", &[A, A, B], ternary);
+    map.add_variadic("coalesce", &[], A, coalesce);
+    map.add("regexMatch", &[S, S], regex_match);
 }
 
-static SPRIG: LazyLock<FuncMap> = LazyLock::new(|| {
-    let mut map = FuncMap::new();
-    map.insert("quote".into(), func(quote));
-    map.insert("squote".into(), func(squote));
-    map.insert("default".into(), func(default));
-    map.insert(
-        "empty".into(),
-        func(|args: &[Value]| {
-            arity("empty", args, 1)?;
-            Ok(Value::Bool(is_empty(&args[0])))
-        }),
-    );
-    map.insert("required".into(), func(required));
-    map.insert("fail".into(), func(fail));
-    map.insert("toYaml".into(), func(to_yaml));
-    map.insert("toJson".into(), func(to_json));
-    map.insert("fromYaml".into(), func(from_yaml));
-    map.insert("indent".into(), func(indent));
-    map.insert("nindent".into(), func(nindent));
-    map.insert(
-        "trim".into(),
-        func(one_string("trim", |s| s.trim().to_owned())),
-    );
-    map.insert("upper".into(), func(one_string("upper", str::to_uppercase)));
-    map.insert("lower".into(), func(one_string("lower", str::to_lowercase)));
-    map.insert("title".into(), func(one_string("title", title)));
-    map.insert(
-        "trimPrefix".into(),
-        func(two_strings("trimPrefix", |prefix, s| {
-            string(s.strip_prefix(prefix).unwrap_or(s))
-        })),
-    );
-    map.insert(
-        "trimSuffix".into(),
-        func(two_strings("trimSuffix", |suffix, s| {
-            string(s.strip_suffix(suffix).unwrap_or(s))
-        })),
-    );
-    map.insert(
-        "contains".into(),
-        func(two_strings("contains", |needle, s| {
-            Value::Bool(s.contains(needle))
-        })),
-    );
-    map.insert(
-        "hasPrefix".into(),
-        func(two_strings("hasPrefix", |prefix, s| {
-            Value::Bool(s.starts_with(prefix))
-        })),
-    );
-    map.insert(
-        "hasSuffix".into(),
-        func(two_strings("hasSuffix", |suffix, s| {
-            Value::Bool(s.ends_with(suffix))
-        })),
-    );
-    map.insert("replace".into(), func(replace));
-    map.insert("split".into(), func(split));
-    map.insert("splitList".into(), func(split_list));
-    map.insert("join".into(), func(join));
-    map.insert("list".into(), func(list));
-    map.insert("dict".into(), func(dict));
-    map.insert("hasKey".into(), func(has_key));
-    map.insert("keys".into(), func(keys));
-    map.insert("b64enc".into(), func(b64enc));
-    map.insert("b64dec".into(), func(b64dec));
-    map.insert("sha256sum".into(), func(sha256sum));
-    map.insert("semverCompare".into(), func(semver_compare));
-    map.insert("substr".into(), func(substr));
-    map.insert("trunc".into(), func(trunc));
-    map.insert("repeat".into(), func(repeat));
-    map.insert("int".into(), func(to_int));
-    map.insert("toString".into(), func(to_string));
-    map.insert("ternary".into(), func(ternary));
-    map.insert("coalesce".into(), func(coalesce));
-    map.insert("regexMatch".into(), func(regex_match));
+static MANIFEST_FUNCS: LazyLock<FuncMap> = LazyLock::new(|| {
+    let mut map = builtins::builtins();
+    register(&mut map);
     map
 });
 
-/// The Sprig functions, to register on every template.
-pub fn sprig() -> &'static FuncMap {
-    &SPRIG
+/// Go's builtins plus every function above: what manifest templates and values macros may call.
+pub fn manifest_funcs() -> &'static FuncMap {
+    &MANIFEST_FUNCS
 }
 
 /// Whether a template may call `name`.
 pub fn is_known(name: &str) -> bool {
-    GO_BUILTINS.contains(&name) || SPRIG.contains_key(name)
+    MANIFEST_FUNCS.contains(name)
 }
 
 #[cfg(test)]
@@ -640,20 +684,12 @@ mod tests {
     }
 
     #[test]
-    fn substr_and_title_follow_sprig() {
-        let s = |v: &str| Value::String(Arc::from(v));
-        assert_eq!(
-            strval(&substr(&[Value::Int(0), Value::Int(4), s("1.29.4")]).unwrap()),
-            "1.29"
-        );
-        assert_eq!(
-            strval(&substr(&[Value::Int(2), Value::Int(-1), s("abcdef")]).unwrap()),
-            "cdef"
-        );
-        assert_eq!(
-            strval(&substr(&[Value::Int(-3), Value::Int(2), s("abcdef")]).unwrap()),
-            "ab"
-        );
+    fn title_and_int_follow_go() {
         assert_eq!(title("hello big-world"), "Hello Big-World");
+        assert_eq!(title("hello_world"), "Hello_world");
+        assert_eq!(to_int(&Value::str("0x1F")), 31);
+        assert_eq!(to_int(&Value::str("12.0")), 12);
+        assert_eq!(to_int(&Value::Float(3.9)), 3);
+        assert_eq!(to_int(&Value::str("abc")), 0);
     }
 }

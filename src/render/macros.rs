@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 
 use super::data::to_template;
-use super::engine::render_lenient;
+use super::engine::{TemplateFailure, render_lenient};
+use super::gotemplate::{Budget, Limit};
 
 /// What `.spectro` offers.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -23,7 +24,7 @@ pub struct MacroContext {
 }
 
 impl MacroContext {
-    fn data(&self) -> gotmpl::Value {
+    fn data(&self) -> super::gotemplate::Value {
         to_template(&json!({
             "spectro": {
                 "system": {
@@ -39,10 +40,11 @@ impl MacroContext {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{path}: the macro cannot be resolved: {message}")]
-pub struct MacroError {
-    pub path: String,
-    pub message: String,
+pub enum MacroError {
+    #[error("{path}: the macro cannot be resolved: {message}")]
+    Invalid { path: String, message: String },
+    #[error(transparent)]
+    Limit(#[from] Limit),
 }
 
 /// Whether a values string holds an action that refers to `.spectro`.
@@ -61,22 +63,30 @@ pub fn refers_to_spectro(text: &str) -> bool {
     false
 }
 
-/// Resolves every macro string in `values`, in place.
-pub fn resolve(values: &mut Value, context: &MacroContext) -> Result<(), MacroError> {
+/// Resolves every macro string in `values`, in place, charging `budget`.
+pub fn resolve(
+    values: &mut Value,
+    context: &MacroContext,
+    budget: &Budget,
+) -> Result<(), MacroError> {
     let data = context.data();
-    resolve_at(values, &data, &mut String::new())
+    resolve_at(values, &data, &mut String::new(), budget)
 }
 
 fn resolve_at(
     value: &mut Value,
-    data: &gotmpl::Value,
+    data: &super::gotemplate::Value,
     path: &mut String,
+    budget: &Budget,
 ) -> Result<(), MacroError> {
     match value {
         Value::String(text) if refers_to_spectro(text) => {
-            let rendered = render_lenient(text, data).map_err(|e| MacroError {
-                path: path.clone(),
-                message: e.to_string(),
+            let rendered = render_lenient(text, data, budget).map_err(|e| match e {
+                TemplateFailure::Limit(limit) => MacroError::Limit(limit),
+                other => MacroError::Invalid {
+                    path: path.clone(),
+                    message: other.to_string(),
+                },
             })?;
             *text = rendered;
             Ok(())
@@ -88,7 +98,7 @@ fn resolve_at(
                     path.push('.');
                 }
                 path.push_str(key);
-                resolve_at(child, data, path)?;
+                resolve_at(child, data, path, budget)?;
                 path.truncate(length);
             }
             Ok(())
@@ -97,7 +107,7 @@ fn resolve_at(
             for (index, child) in items.iter_mut().enumerate() {
                 let length = path.len();
                 path.push_str(&format!("[{index}]"));
-                resolve_at(child, data, path)?;
+                resolve_at(child, data, path, budget)?;
                 path.truncate(length);
             }
             Ok(())
@@ -134,7 +144,7 @@ mod tests {
             "helm": "{{ .Release.Name }}-{{ .Values.x }}",
             "number": 3,
         });
-        resolve(&mut values, &context("azure")).unwrap();
+        resolve(&mut values, &context("azure"), &Budget::unlimited()).unwrap();
         assert_eq!(
             values,
             json!({
@@ -153,7 +163,7 @@ mod tests {
     #[test]
     fn a_broken_macro_names_its_path() {
         let mut values = json!({"a": {"b": "{{ .spectro.system.cloud.type | nope }}"}});
-        let error = resolve(&mut values, &context("aws")).unwrap_err();
-        assert_eq!(error.path, "a.b");
+        let error = resolve(&mut values, &context("aws"), &Budget::unlimited()).unwrap_err();
+        assert!(matches!(error, MacroError::Invalid { path, .. } if path == "a.b"));
     }
 }

@@ -1,12 +1,16 @@
-//! Rendering: values resolution (presets, caller values, macros), schema validation, and the
-//! template engine (Go text/template via gotmpl plus our Sprig functions) with Helm's conventions.
-//! Pure and CPU-bound: no async, no database.
+//! Rendering: values resolution (presets, caller values, macros), schema validation, and Go's
+//! text/template (packyard's own engine, [`gotemplate`]) with Sprig's functions and Helm's
+//! conventions, under budgets enforced inside execution. Pure and CPU-bound: no async, no
+//! database.
 
 pub mod cache;
 pub mod data;
 pub mod engine;
 pub mod functions;
+pub mod go_json;
 pub mod golang;
+pub mod goregex;
+pub mod gotemplate;
 pub mod macros;
 pub mod output;
 pub mod pipeline;

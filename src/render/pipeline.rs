@@ -7,9 +7,10 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
 
-use super::cache::{OutputCache, TemplateCache};
+use super::cache::{OutputCache, TEMPLATE_CACHE_BYTES, TemplateCache};
 use super::data::to_template;
 use super::engine::TemplateFailure;
+use super::gotemplate::{Budget, Limit, Limits};
 use super::macros::{self, MacroContext, MacroError};
 use super::output::{self, Document};
 use super::validate::{self, Violation};
@@ -35,7 +36,7 @@ pub enum RenderError {
     #[error(transparent)]
     Values(#[from] ValuesError),
     #[error(transparent)]
-    Macro(#[from] MacroError),
+    Macro(MacroError),
     #[error("{} value(s) do not fit the pack's schema: {}", .0.len(), summarize(.0))]
     Invalid(Vec<Violation>),
     #[error("{0}")]
@@ -46,6 +47,18 @@ pub enum RenderError {
     Template { file: String, message: String },
     #[error(transparent)]
     Output(#[from] output::OutputError),
+    /// A render budget was exceeded.
+    #[error(transparent)]
+    Limit(#[from] Limit),
+}
+
+impl From<MacroError> for RenderError {
+    fn from(error: MacroError) -> RenderError {
+        match error {
+            MacroError::Limit(limit) => RenderError::Limit(limit),
+            other => RenderError::Macro(other),
+        }
+    }
 }
 
 fn summarize(violations: &[Violation]) -> String {
@@ -63,10 +76,11 @@ pub struct PackRequest {
     pub presets: Vec<String>,
 }
 
-/// The renderer and its caches; shared by every request.
+/// The renderer, its caches and the budget every render gets; shared by every request.
 pub struct Renderer {
     templates: TemplateCache,
     outputs: OutputCache,
+    limits: Limits,
 }
 
 impl std::fmt::Debug for Renderer {
@@ -85,10 +99,30 @@ pub enum CacheOutcome {
 impl Renderer {
     /// `output_cache_bytes` 0 disables the output cache.
     pub fn new(output_cache_bytes: u64) -> Renderer {
+        Renderer::with_limits(output_cache_bytes, Limits::default())
+    }
+
+    /// A renderer whose renders get `limits`.
+    pub fn with_limits(output_cache_bytes: u64, limits: Limits) -> Renderer {
         Renderer {
-            templates: TemplateCache::new(1024),
+            templates: TemplateCache::new(TEMPLATE_CACHE_BYTES),
             outputs: OutputCache::new(output_cache_bytes),
+            limits,
         }
+    }
+
+    /// A fresh budget for one request (a pack or a whole profile), stopping early when `cancel`
+    /// is set.
+    pub fn budget(&self, cancel: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>) -> Budget {
+        match cancel {
+            Some(flag) => Budget::with_cancel(self.limits, flag),
+            None => Budget::new(self.limits),
+        }
+    }
+
+    /// Bytes held by the parsed-template cache and the rendered-output cache.
+    pub fn cache_bytes(&self) -> (u64, u64) {
+        (self.templates.bytes(), self.outputs.bytes())
     }
 
     /// Refuses a cloud the pack does not list (and no `all`).
@@ -110,6 +144,7 @@ impl Renderer {
         version: &LoadedVersion,
         request: &PackRequest,
         context: &MacroContext,
+        budget: &Budget,
     ) -> Result<Value, RenderError> {
         let pack = &version.pack;
         let mut values = match &pack.values {
@@ -126,8 +161,8 @@ impl Renderer {
         if let Some(text) = &request.values {
             values::deep_merge(&mut values, values::parse_mapping(text)?);
         }
-        macros::resolve(&mut values, context)?;
-        macros::resolve(&mut defaults, context)?;
+        macros::resolve(&mut values, context, budget)?;
+        macros::resolve(&mut defaults, context, budget)?;
         let violations = validate::validate(&values, &defaults, &pack.schema);
         if !violations.is_empty() {
             return Err(RenderError::Invalid(violations));
@@ -140,12 +175,13 @@ impl Renderer {
         &self,
         version: &LoadedVersion,
         context: &MacroContext,
+        budget: &Budget,
     ) -> Result<Value, RenderError> {
         let mut values = match &version.pack.values {
             Value::Object(_) => version.pack.values.clone(),
             _ => json!({}),
         };
-        macros::resolve(&mut values, context)?;
+        macros::resolve(&mut values, context, budget)?;
         Ok(values)
     }
 
@@ -163,6 +199,7 @@ impl Renderer {
         version: &LoadedVersion,
         values: &Value,
         strict: bool,
+        budget: &Budget,
     ) -> Result<(Arc<Vec<Document>>, CacheOutcome), RenderError> {
         let key = Self::output_key(version, values, strict);
         if let Some(found) = self.outputs.get(&key) {
@@ -173,8 +210,9 @@ impl Renderer {
         for manifest in &version.manifests {
             let source = format!("{}@{}/{}", pack.name, pack.version, manifest.path);
             let text = if manifest.templated {
-                self.render_manifest(version, manifest, values, strict)?
+                self.render_manifest(version, manifest, values, strict, budget)?
             } else {
+                budget.charge(manifest.text.len() as u64)?;
                 manifest.text.clone()
             };
             documents.extend(output::split_documents(&source, &text));
@@ -190,6 +228,7 @@ impl Renderer {
         manifest: &Manifest,
         values: &Value,
         strict: bool,
+        budget: &Budget,
     ) -> Result<String, RenderError> {
         // A template that failed its publish-time checks is never rendered: same message as the finding.
         if let Some(finding) = version
@@ -216,15 +255,18 @@ impl Renderer {
             .cloned()
             .unwrap_or(Value::Null);
         let data = to_template(&json!({ "Values": manifest_values }));
-        template.execute(&data).map_err(|failure| match failure {
-            TemplateFailure::Fail(message) => RenderError::Failed {
-                file: manifest.path.clone(),
-                message,
-            },
-            TemplateFailure::Error(message) => RenderError::Template {
-                file: manifest.path.clone(),
-                message,
-            },
-        })
+        template
+            .execute_with(&data, budget)
+            .map_err(|failure| match failure {
+                TemplateFailure::Fail(message) => RenderError::Failed {
+                    file: manifest.path.clone(),
+                    message,
+                },
+                TemplateFailure::Error(message) => RenderError::Template {
+                    file: manifest.path.clone(),
+                    message,
+                },
+                TemplateFailure::Limit(limit) => RenderError::Limit(limit),
+            })
     }
 }

@@ -1,10 +1,11 @@
-//! Checks every template before it is accepted for rendering, closing gaps in the engine: it parses
-//! an unclosed `{{ if }}` at the end of a file and a stray `{{ end }}` without complaint, and it
-//! reports an unknown function only when that function runs. Each problem is located by line.
-
-use gotmpl::parse::{Expr, ListNode, Node, Parser, PipeNode};
+//! Checks every template at publish time, so a pack's mistakes are findings with a line rather
+//! than render errors: block balance first (naming the line where an unclosed block opens, which
+//! Go's "unexpected EOF" does not), then Go's parser, reporting every unknown function rather than
+//! the first.
 
 use super::functions;
+use super::gotemplate::ast::{Arg, ListNode, Node, Pipe, Tree};
+use super::gotemplate::parse;
 
 /// One problem with a template.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,23 +20,18 @@ pub fn check(source: &str) -> Vec<TemplateProblem> {
     if !problems.is_empty() {
         return problems;
     }
-    match Parser::with_name(None, source, "{{", "}}").and_then(|parser| parser.parse()) {
-        Ok((tree, defines)) => {
-            check_list(&tree, &mut problems);
-            for define in &defines {
-                check_list(&define.body, &mut problems);
+    // Parsed with every function allowed, so that each unknown one is reported (Go stops at the
+    // first).
+    match parse::parse("template", source, &|_| true) {
+        Ok(parsed) => {
+            for tree in &parsed.trees {
+                check_list(tree, &tree.root, &mut problems);
             }
         }
-        Err(error) => {
-            let (line, message) = match &error {
-                gotmpl::TemplateError::Parse { line, message, .. }
-                | gotmpl::TemplateError::Lex { line, message, .. } => {
-                    (*line as u64, message.clone())
-                }
-                other => (1, other.to_string()),
-            };
-            problems.push(TemplateProblem { line, message });
-        }
+        Err(error) => problems.push(TemplateProblem {
+            line: u64::from(error.line),
+            message: error.message,
+        }),
     }
     problems.sort_by_key(|p| p.line);
     problems
@@ -166,47 +162,51 @@ fn check_blocks(source: &str) -> Vec<TemplateProblem> {
     problems
 }
 
-fn check_list(list: &ListNode, problems: &mut Vec<TemplateProblem>) {
+fn check_list(tree: &Tree, list: &ListNode, problems: &mut Vec<TemplateProblem>) {
     for node in &list.nodes {
         match node {
-            Node::List(inner) => check_list(inner, problems),
-            Node::Action(action) => check_pipe(&action.pipe, problems),
+            Node::Action { pipe, .. } => check_pipe(tree, pipe, problems),
             Node::If(branch) | Node::Range(branch) | Node::With(branch) => {
-                check_pipe(&branch.pipe, problems);
-                check_list(&branch.body, problems);
-                if let Some(else_body) = &branch.else_body {
-                    check_list(else_body, problems);
+                check_pipe(tree, &branch.pipe, problems);
+                check_list(tree, &branch.list, problems);
+                if let Some(else_list) = &branch.else_list {
+                    check_list(tree, else_list, problems);
                 }
             }
-            Node::Template(template) => {
-                if let Some(pipe) = &template.pipe {
-                    check_pipe(pipe, problems);
-                }
-            }
-            Node::Define(define) => check_list(&define.body, problems),
-            Node::Text(_) | Node::Break(_) | Node::Continue(_) => {}
+            Node::Template {
+                pipe: Some(pipe), ..
+            } => check_pipe(tree, pipe, problems),
+            Node::Template { .. }
+            | Node::Text { .. }
+            | Node::Break { .. }
+            | Node::Continue { .. } => {}
         }
     }
 }
 
-fn check_pipe(pipe: &PipeNode, problems: &mut Vec<TemplateProblem>) {
-    for command in &pipe.commands {
+fn check_pipe(tree: &Tree, pipe: &Pipe, problems: &mut Vec<TemplateProblem>) {
+    for command in &pipe.cmds {
         for arg in &command.args {
-            check_expr(arg, problems);
+            check_arg(tree, arg, problems);
         }
     }
 }
 
-fn check_expr(expr: &Expr, problems: &mut Vec<TemplateProblem>) {
-    match expr {
-        Expr::Identifier(pos, name) if !functions::is_known(name) => {
+fn line_of(tree: &Tree, pos: u32) -> u64 {
+    let end = (pos as usize).min(tree.text.len());
+    1 + tree.text[..end].bytes().filter(|b| *b == b'\n').count() as u64
+}
+
+fn check_arg(tree: &Tree, arg: &Arg, problems: &mut Vec<TemplateProblem>) {
+    match arg {
+        Arg::Identifier { pos, name } if !functions::is_known(name) => {
             problems.push(TemplateProblem {
-                line: pos.line as u64,
+                line: line_of(tree, *pos),
                 message: format!("function {name:?} is not defined"),
             })
         }
-        Expr::Pipe(_, pipe) => check_pipe(pipe, problems),
-        Expr::Chain(_, inner, _) => check_expr(inner, problems),
+        Arg::Pipe(pipe) => check_pipe(tree, pipe, problems),
+        Arg::Chain { node, .. } => check_arg(tree, node, problems),
         _ => {}
     }
 }
@@ -260,7 +260,8 @@ mod tests {
 
     #[test]
     fn reports_syntax_errors_with_a_line() {
-        let found = lines("a: 1\nb: {{ .Values.b | }}\n");
+        // (Go accepts a trailing `|`, so two are needed for a syntax error.)
+        let found = lines("a: 1\nb: {{ .Values.b | | }}\n");
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].0, 2);
     }

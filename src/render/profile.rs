@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
+use super::gotemplate::Budget;
 use super::macros::MacroContext;
 use super::pipeline::{LoadedVersion, PackRequest, RenderError, Renderer};
 use super::values::get_path;
@@ -53,6 +54,7 @@ pub fn resolve_all(
     renderer: &Renderer,
     layers: &[Layered<'_>],
     base: &MacroContext,
+    budget: &Budget,
 ) -> Vec<Result<Value, RenderError>> {
     let order = layer_order(
         &layers
@@ -65,8 +67,9 @@ pub fn resolve_all(
         layers.iter().map(|_| None).collect();
     for index in order {
         let layer = &layers[index];
-        let result = Renderer::check_cloud(layer.version, &context.cloud_type)
-            .and_then(|()| renderer.resolve_values(layer.version, &layer.request, &context));
+        let result = Renderer::check_cloud(layer.version, &context.cloud_type).and_then(|()| {
+            renderer.resolve_values(layer.version, &layer.request, &context, budget)
+        });
         if let Ok(values) = &result {
             context
                 .packs

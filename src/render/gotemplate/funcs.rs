@@ -1,0 +1,108 @@
+//! Template functions: each declares its Go signature (so arguments are checked and converted as
+//! Go's templates do) and gets the executor, for budgets and for functions that run templates
+//! (`include`, `tpl`).
+
+use std::collections::HashMap;
+
+use super::budget::Limit;
+use super::exec::{Exec, ExecError};
+use super::value::{Signature, Ty, Value};
+
+/// Why a function call failed.
+#[derive(Debug)]
+pub enum FuncError {
+    /// An ordinary error: the call fails with `error calling <name>: <message>`.
+    Message(String),
+    /// `fail` or `required`: the template's own message, reported as such.
+    Fail(String),
+    /// A budget was exceeded: the render stops.
+    Limit(Limit),
+    /// A template run by the function (`include`, `tpl`) failed: passed on as is.
+    Exec(Box<ExecError>),
+}
+
+impl From<Limit> for FuncError {
+    fn from(limit: Limit) -> FuncError {
+        FuncError::Limit(limit)
+    }
+}
+
+pub type FuncResult = Result<Value, FuncError>;
+
+/// A function body: the executor and the checked arguments.
+pub type Body = fn(&mut Exec<'_>, Vec<Value>) -> FuncResult;
+
+#[derive(Clone, Copy)]
+pub struct Func {
+    pub signature: Signature,
+    pub body: Body,
+}
+
+/// The functions a template set may call, by name.
+#[derive(Clone, Default)]
+pub struct FuncMap {
+    funcs: HashMap<&'static str, Func>,
+}
+
+impl FuncMap {
+    pub fn new() -> FuncMap {
+        FuncMap::default()
+    }
+
+    /// Registers `name` with fixed parameters `params`.
+    pub fn add(&mut self, name: &'static str, params: &'static [Ty], body: Body) {
+        self.funcs.insert(
+            name,
+            Func {
+                signature: Signature {
+                    params,
+                    variadic: None,
+                },
+                body,
+            },
+        );
+    }
+
+    /// Registers `name` with fixed parameters and a variadic tail of `rest`.
+    pub fn add_variadic(
+        &mut self,
+        name: &'static str,
+        params: &'static [Ty],
+        rest: Ty,
+        body: Body,
+    ) {
+        self.funcs.insert(
+            name,
+            Func {
+                signature: Signature {
+                    params,
+                    variadic: Some(rest),
+                },
+                body,
+            },
+        );
+    }
+
+    pub fn get(&self, name: &str) -> Option<&Func> {
+        self.funcs.get(name)
+    }
+
+    pub fn contains(&self, name: &str) -> bool {
+        self.funcs.contains_key(name)
+    }
+
+    pub fn names(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.funcs.keys().copied()
+    }
+
+    /// Adds every function of `other`, replacing same-named ones.
+    pub fn extend(&mut self, other: &FuncMap) {
+        self.funcs
+            .extend(other.funcs.iter().map(|(name, func)| (*name, *func)));
+    }
+}
+
+/// An error message for a function (`error calling <name>: ...`).
+pub fn error(message: impl Into<String>) -> FuncError {
+    FuncError::Message(message.into())
+}
