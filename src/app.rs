@@ -110,15 +110,22 @@ pub async fn open(config: &ServeConfig) -> Result<AppState, StartupError> {
         blob_cache: Arc::new(crate::store::blob_cache::BlobCache::new()),
         settings: Arc::new(settings),
         // The cache budget is split between rendered documents and finished responses.
-        renderer: Arc::new(Renderer::new(config.render_cache_bytes / 2)),
+        renderer: Arc::new(Renderer::with_limits(
+            config.render_cache_bytes / 2,
+            config.render_limits(),
+        )),
         catalog: Arc::new(crate::http::catalog_cache::CatalogCache::new(
             config.catalog_cache_bytes,
         )),
         render_responses: Arc::new(crate::http::render_cache::RenderResponseCache::new(
             config.render_cache_bytes / 2,
         )),
-        versions: Arc::new(VersionCache::new(512)),
-        pack_rows: Arc::new(crate::registry::loader::PackRowsCache::new(16_384)),
+        versions: Arc::new(VersionCache::new(
+            crate::registry::loader::VERSION_CACHE_BYTES,
+        )),
+        pack_rows: Arc::new(crate::registry::loader::PackRowsCache::new(
+            crate::registry::loader::PACK_ROWS_CACHE_BYTES,
+        )),
         render_permits: Arc::new(tokio::sync::Semaphore::new(config.render_permits())),
         request_permits: Arc::new(tokio::sync::Semaphore::new(
             config.max_concurrent_requests.max(1),

@@ -16,6 +16,8 @@ pub const DEFAULT_CATALOG_CACHE_BYTES: u64 = 128 << 20;
 pub const DEFAULT_RENDER_CACHE_BYTES: u64 = 256 << 20;
 /// Default largest pack archive a publish may upload: 128 MiB.
 pub const DEFAULT_MAX_PACK_SIZE: u64 = 128 << 20;
+/// Default budget of one render, in bytes: 32 MiB.
+pub const DEFAULT_RENDER_MAX_OUTPUT_BYTES: u64 = 32 << 20;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
@@ -163,6 +165,16 @@ pub struct ServeConfig {
     #[arg(long, env = "PACKYARD_RENDER_QUEUE_TIMEOUT_SECS", default_value_t = 10)]
     pub render_queue_timeout_secs: u64,
 
+    /// Bytes one render may produce: its output and every value its functions build (each
+    /// charged before it is allocated). Beyond it, 422 RENDER_LIMIT.
+    #[arg(long, env = "PACKYARD_RENDER_MAX_OUTPUT_BYTES", default_value_t = DEFAULT_RENDER_MAX_OUTPUT_BYTES)]
+    pub render_max_output_bytes: u64,
+
+    /// Seconds one render may run (checked inside execution); beyond it, 422 RENDER_LIMIT and the
+    /// work stops.
+    #[arg(long, env = "PACKYARD_RENDER_TIMEOUT_SECS", default_value_t = 10)]
+    pub render_timeout_secs: u64,
+
     /// Fault injection for tests: every publish pauses this long between storing its blobs and
     /// recording its version (the window a concurrent gc must respect). 0: off.
     #[arg(long, hide = true, default_value_t = 0)]
@@ -193,6 +205,8 @@ impl ServeConfig {
             min_body_rate: 1024,
             slow_body_grace_secs: 10,
             render_queue_timeout_secs: 10,
+            render_max_output_bytes: DEFAULT_RENDER_MAX_OUTPUT_BYTES,
+            render_timeout_secs: 10,
             fault_publish_pause_ms: 0,
         }
     }
@@ -205,6 +219,14 @@ impl ServeConfig {
             min_body_rate: self.min_body_rate,
             slow_body_grace: Duration::from_secs(self.slow_body_grace_secs.max(1)),
             render_queue_timeout: Duration::from_secs(self.render_queue_timeout_secs),
+        }
+    }
+
+    /// The budget of one render.
+    pub fn render_limits(&self) -> crate::render::gotemplate::Limits {
+        crate::render::gotemplate::Limits {
+            max_bytes: self.render_max_output_bytes.max(1),
+            timeout: std::time::Duration::from_secs(self.render_timeout_secs.max(1)),
         }
     }
 

@@ -165,7 +165,7 @@ async fn render_local(
         .await
         .map_err(|e| failed(&e))?;
     let row = tags::resolve(&args.name, &rows, &args.tag).map_err(|e| failed(&e))?;
-    let loaded = VersionCache::new(1)
+    let loaded = VersionCache::new(8 << 20)
         .load(&db, row)
         .await
         .map_err(|e| failed(&e))?;

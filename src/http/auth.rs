@@ -10,6 +10,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use quick_cache::Weighter;
 use quick_cache::sync::Cache;
 use sha2::{Digest as _, Sha256};
 
@@ -29,9 +30,21 @@ pub struct Caller {
     pub scope: Scope,
 }
 
+/// The credential cache's bound.
+pub const CREDENTIAL_CACHE_BYTES: u64 = 4 << 20;
+
+#[derive(Clone)]
+struct CheckWeight;
+
+impl Weighter<[u8; 32], (Option<Caller>, Instant)> for CheckWeight {
+    fn weight(&self, _key: &[u8; 32], value: &(Option<Caller>, Instant)) -> u64 {
+        value.0.as_ref().map_or(0, |c| c.name.len()) as u64 + 96
+    }
+}
+
 /// Remembered credential checks, keyed by a digest of the credentials (never the secret itself).
 pub struct CredentialCache {
-    checks: Cache<[u8; 32], (Option<Caller>, Instant)>,
+    checks: Cache<[u8; 32], (Option<Caller>, Instant), CheckWeight>,
 }
 
 impl std::fmt::Debug for CredentialCache {
@@ -43,12 +56,16 @@ impl std::fmt::Debug for CredentialCache {
 impl Default for CredentialCache {
     fn default() -> Self {
         CredentialCache {
-            checks: Cache::new(10_000),
+            checks: Cache::with_weighter(10_000, CREDENTIAL_CACHE_BYTES, CheckWeight),
         }
     }
 }
 
 impl CredentialCache {
+    pub fn bytes(&self) -> u64 {
+        self.checks.weight()
+    }
+
     fn get(&self, key: &[u8; 32]) -> Option<Option<Caller>> {
         self.checks
             .get(key)

@@ -62,6 +62,10 @@ impl CatalogCache {
         }
     }
 
+    pub fn bytes(&self) -> u64 {
+        self.cache.as_ref().map_or(0, Cache::weight)
+    }
+
     /// Every cached response is stale from now on.
     pub fn invalidate(&self) {
         self.generation.fetch_add(1, Ordering::SeqCst);

@@ -39,6 +39,11 @@ pub struct RenderLabels {
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct CacheLabels {
+    pub cache: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct PoolLabels {
     pub pool: &'static str,
     pub state: &'static str,
@@ -62,6 +67,7 @@ pub struct Metrics {
     pub render_cache: Family<OutcomeLabels, Counter>,
     pool_connections: Family<PoolLabels, Gauge>,
     generation_reads: Counter,
+    cache_bytes: Family<CacheLabels, Gauge>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -81,6 +87,7 @@ impl Default for Metrics {
         let render_cache = Family::<OutcomeLabels, Counter>::default();
         let pool_connections = Family::<PoolLabels, Gauge>::default();
         let generation_reads = Counter::default();
+        let cache_bytes = Family::<CacheLabels, Gauge>::default();
         registry.register(
             "http_requests",
             "HTTP requests by method, route and status",
@@ -122,6 +129,11 @@ impl Default for Metrics {
              serves every request that arrived while the previous one ran)",
             generation_reads.clone(),
         );
+        registry.register(
+            "cache_bytes",
+            "Bytes held by each in-memory cache (each is bounded; see the README's Limits)",
+            cache_bytes.clone(),
+        );
         Metrics {
             registry,
             requests,
@@ -132,6 +144,7 @@ impl Default for Metrics {
             render_cache,
             pool_connections,
             generation_reads,
+            cache_bytes,
         }
     }
 }
@@ -157,6 +170,34 @@ impl Metrics {
         self.render_cache
             .get_or_create(&OutcomeLabels { outcome })
             .inc();
+    }
+
+    fn set_cache(&self, cache: &'static str, bytes: u64) {
+        self.cache_bytes
+            .get_or_create(&CacheLabels { cache })
+            .set(i64::try_from(bytes).unwrap_or(i64::MAX));
+    }
+
+    /// Reads every cache's size into the `cache_bytes` gauges.
+    fn record_caches(&self, state: &AppState) {
+        let (templates, outputs) = state.renderer.cache_bytes();
+        let (records, contents) = state.blob_cache.bytes();
+        for (name, bytes) in [
+            ("catalog", state.catalog.bytes()),
+            ("render_responses", state.render_responses.bytes()),
+            ("render_output", outputs),
+            ("templates", templates),
+            ("macros", crate::render::engine::macro_cache_bytes()),
+            ("template_regexes", crate::render::goregex::cache_bytes()),
+            ("schema_regexes", crate::render::validate::cache_bytes()),
+            ("versions", state.versions.bytes()),
+            ("pack_rows", state.pack_rows.bytes()),
+            ("blob_records", records),
+            ("blob_contents", contents),
+            ("credentials", state.credentials.bytes()),
+        ] {
+            self.set_cache(name, bytes);
+        }
     }
 
     fn set_pool(&self, pool: &'static str, size: u32, idle: usize) {
@@ -194,6 +235,7 @@ pub async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError
         .generation_reads
         .inner()
         .store(state.db.registry_generation_queries(), Ordering::Relaxed);
+    metrics.record_caches(&state);
     let mut text = String::new();
     prometheus_client::encoding::text::encode(&mut text, &metrics.registry)
         .map_err(ApiError::internal)?;

@@ -46,8 +46,8 @@ struct BodyWeight;
 
 impl Weighter<[u8; 32], Arc<CachedBody>> for BodyWeight {
     fn weight(&self, _key: &[u8; 32], value: &Arc<CachedBody>) -> u64 {
-        // The gzip form is usually a tenth of the body; count it up front.
-        (value.body.len() as u64 * 11 / 10).max(1)
+        // The gzip form, made later, is at most the body's size: count it up front.
+        value.body.len() as u64 * 2 + 64
     }
 }
 
@@ -73,6 +73,10 @@ impl RenderResponseCache {
 
     pub fn get(&self, key: &[u8; 32]) -> Option<Arc<CachedBody>> {
         self.cache.as_ref()?.get(key)
+    }
+
+    pub fn bytes(&self) -> u64 {
+        self.cache.as_ref().map_or(0, Cache::weight)
     }
 
     pub fn insert(&self, key: [u8; 32], body: Arc<CachedBody>) {

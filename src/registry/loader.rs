@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use quick_cache::Weighter;
 use quick_cache::sync::Cache;
 
 use crate::render::pipeline::LoadedVersion;
@@ -11,8 +12,29 @@ use crate::store::db::{Backend, Db};
 use crate::store::generations;
 use crate::store::versions::{self, VersionRow};
 
+/// The loaded-version cache's bound.
+pub const VERSION_CACHE_BYTES: u64 = 64 << 20;
+/// The pack-rows cache's bound.
+pub const PACK_ROWS_CACHE_BYTES: u64 = 32 << 20;
+
+#[derive(Clone)]
+struct VersionWeight;
+
+impl Weighter<String, Arc<LoadedVersion>> for VersionWeight {
+    fn weight(&self, key: &String, version: &Arc<LoadedVersion>) -> u64 {
+        // Text held twice over (the manifests, values as text and parsed), plus the rest.
+        let manifests: usize = version.manifests.iter().map(|m| m.text.len() * 2).sum();
+        let pack = &version.pack;
+        let text = pack.values_text.len() * 4
+            + pack.readme.as_ref().map_or(0, String::len)
+            + pack.findings.len() * 256
+            + pack.schema.len() * 256;
+        (key.len() + manifests + text + 4096) as u64
+    }
+}
+
 pub struct VersionCache {
-    cache: Cache<String, Arc<LoadedVersion>>,
+    cache: Cache<String, Arc<LoadedVersion>, VersionWeight>,
 }
 
 impl std::fmt::Debug for VersionCache {
@@ -30,10 +52,16 @@ pub enum LoadError {
 }
 
 impl VersionCache {
-    pub fn new(capacity: usize) -> VersionCache {
+    /// A cache bounded by `max_bytes` (estimated from the versions' text).
+    pub fn new(max_bytes: u64) -> VersionCache {
+        let items = usize::try_from(max_bytes / 200_000).unwrap_or(512).max(16);
         VersionCache {
-            cache: Cache::new(capacity.max(1)),
+            cache: Cache::with_weighter(items, max_bytes.max(1), VersionWeight),
         }
+    }
+
+    pub fn bytes(&self) -> u64 {
+        self.cache.weight()
     }
 
     /// The version with its manifests, from the cache or the database.
@@ -63,7 +91,7 @@ impl VersionCache {
 /// pack's own: while the registry's is unchanged (one coalesced read per request) no write has
 /// happened anywhere; when it has moved, the pack's generation says whether this pack was written.
 pub struct PackRowsCache {
-    cache: Cache<String, CachedRows>,
+    cache: Cache<String, CachedRows, RowsWeight>,
     /// Bumped by every invalidation: rows read before a bump are not cached after it.
     local_generation: AtomicU64,
 }
@@ -76,6 +104,24 @@ struct CachedRows {
     rows: Arc<Vec<VersionRow>>,
 }
 
+#[derive(Clone)]
+struct RowsWeight;
+
+impl Weighter<String, CachedRows> for RowsWeight {
+    fn weight(&self, key: &String, entry: &CachedRows) -> u64 {
+        let rows: usize = entry
+            .rows
+            .iter()
+            .map(|row| {
+                512 + row.display_name.len()
+                    + row.annotations.iter().map(|(k, v)| k.len() + v.len() + 48).sum::<usize>()
+                    + row.cloud_types.iter().map(|c| c.len() + 24).sum::<usize>()
+            })
+            .sum();
+        (key.len() + rows + 64) as u64
+    }
+}
+
 impl std::fmt::Debug for PackRowsCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("PackRowsCache")
@@ -83,11 +129,17 @@ impl std::fmt::Debug for PackRowsCache {
 }
 
 impl PackRowsCache {
-    pub fn new(capacity: usize) -> PackRowsCache {
+    /// A cache bounded by `max_bytes` (estimated from the rows).
+    pub fn new(max_bytes: u64) -> PackRowsCache {
+        let items = usize::try_from(max_bytes / 4096).unwrap_or(4096).max(16);
         PackRowsCache {
-            cache: Cache::new(capacity.max(1)),
+            cache: Cache::with_weighter(items, max_bytes.max(1), RowsWeight),
             local_generation: AtomicU64::new(0),
         }
+    }
+
+    pub fn bytes(&self) -> u64 {
+        self.cache.weight()
     }
 
     /// The pack's versions, oldest first (empty when the pack is not published).

@@ -51,14 +51,38 @@ fn values_at<'v>(root: &'v Value, name: &str) -> Vec<(String, Option<&'v Value>)
     found
 }
 
-/// Schema regexes are the same in every request: compile each once.
+/// The schema-regex cache's bound.
+pub const REGEX_CACHE_BYTES: u64 = 4 << 20;
+
+#[derive(Clone)]
+struct PatternWeight;
+
+impl quick_cache::Weighter<String, Arc<regex::Regex>> for PatternWeight {
+    fn weight(&self, key: &String, _value: &Arc<regex::Regex>) -> u64 {
+        key.len() as u64 * 64 + 4096
+    }
+}
+
+static COMPILED: LazyLock<Cache<String, Arc<regex::Regex>, PatternWeight>> =
+    LazyLock::new(|| Cache::with_weighter(1024, REGEX_CACHE_BYTES, PatternWeight));
+
+/// Bytes the schema-regex cache holds now (for `/metrics`).
+pub fn cache_bytes() -> u64 {
+    COMPILED.weight()
+}
+
+/// Schema regexes are the same in every request: compile each once (bounded in compiled size, so a
+/// hostile schema pattern is refused rather than built).
 fn compiled(pattern: &str) -> Option<Arc<regex::Regex>> {
-    static COMPILED: LazyLock<Cache<String, Arc<regex::Regex>>> =
-        LazyLock::new(|| Cache::new(4096));
     if let Some(found) = COMPILED.get(pattern) {
         return Some(found);
     }
-    let regex = Arc::new(regex::Regex::new(pattern).ok()?);
+    let regex = regex::RegexBuilder::new(pattern)
+        .size_limit(2 << 20)
+        .dfa_size_limit(2 << 20)
+        .build()
+        .ok()?;
+    let regex = Arc::new(regex);
     COMPILED.insert(pattern.to_owned(), regex.clone());
     Some(regex)
 }

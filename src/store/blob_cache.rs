@@ -16,7 +16,10 @@ use crate::domain::{Digest, PackName};
 
 /// Blobs up to this size are kept in memory once read.
 pub const SMALL_BLOB: u64 = 1 << 20;
-const CONTENT_CACHE_BYTES: u64 = 48 << 20;
+/// The small-blob content cache's bound.
+pub const CONTENT_CACHE_BYTES: u64 = 48 << 20;
+/// The blob-record cache's bound.
+pub const RECORD_CACHE_BYTES: u64 = 16 << 20;
 /// How long a found reference is trusted before the database is asked again (how long a blob `gc`
 /// removed may still be served from memory).
 const RECORD_TTL: Duration = Duration::from_secs(30);
@@ -30,8 +33,20 @@ impl Weighter<Digest, Bytes> for ContentWeight {
     }
 }
 
+type RecordKey = (PackName, Digest);
+
+#[derive(Clone)]
+struct RecordWeight;
+
+impl Weighter<RecordKey, (BlobRecord, Instant)> for RecordWeight {
+    fn weight(&self, key: &RecordKey, value: &(BlobRecord, Instant)) -> u64 {
+        let media = value.0.media_type.as_ref().map_or(0, |m| m.as_str().len());
+        (key.0.as_str().len() + media + 160) as u64
+    }
+}
+
 pub struct BlobCache {
-    records: Cache<(PackName, Digest), (BlobRecord, Instant)>,
+    records: Cache<RecordKey, (BlobRecord, Instant), RecordWeight>,
     contents: Cache<Digest, Bytes, ContentWeight>,
 }
 
@@ -50,7 +65,7 @@ impl Default for BlobCache {
 impl BlobCache {
     pub fn new() -> BlobCache {
         BlobCache {
-            records: Cache::new(100_000),
+            records: Cache::with_weighter(100_000, RECORD_CACHE_BYTES, RecordWeight),
             contents: Cache::with_weighter(4096, CONTENT_CACHE_BYTES, ContentWeight),
         }
     }
@@ -75,6 +90,11 @@ impl BlobCache {
             None => self.forget(pack, digest),
         }
         Ok(found)
+    }
+
+    /// Bytes held by the record cache and the content cache.
+    pub fn bytes(&self) -> (u64, u64) {
+        (self.records.weight(), self.contents.weight())
     }
 
     /// Drops what is cached for `pack`'s blob `digest` (its file has gone).
