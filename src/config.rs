@@ -149,6 +149,11 @@ pub struct ServeConfig {
     #[arg(long, env = "PACKYARD_HEADER_TIMEOUT_SECS", default_value_t = 10)]
     pub header_timeout_secs: u64,
 
+    /// Seconds a response may make no progress (the client reads nothing) before the connection is
+    /// dropped and its request slot released.
+    #[arg(long, env = "PACKYARD_SEND_TIMEOUT_SECS", default_value_t = 30)]
+    pub send_timeout_secs: u64,
+
     /// Seconds a request may take, uploads excepted (they are bounded by --min-body-rate).
     #[arg(long, env = "PACKYARD_REQUEST_TIMEOUT_SECS", default_value_t = 60)]
     pub request_timeout_secs: u64,
@@ -201,6 +206,7 @@ impl ServeConfig {
             private: false,
             max_concurrent_requests: 1024,
             header_timeout_secs: 10,
+            send_timeout_secs: 30,
             request_timeout_secs: 60,
             min_body_rate: 1024,
             slow_body_grace_secs: 10,

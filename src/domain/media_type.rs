@@ -20,6 +20,77 @@ impl MediaType {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The type without parameters, lower-cased: `text/plain`.
+    pub fn essence(&self) -> String {
+        self.0
+            .split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase()
+    }
+
+    /// Whether a browser treats content of this type as passive data (never a document that runs
+    /// script): raster images, archives, JSON, YAML, plain text and the OCI, Docker and Helm
+    /// artifact types. Only these are ever served under their own type.
+    pub fn is_passive(&self) -> bool {
+        let essence = self.essence();
+        matches!(
+            essence.as_str(),
+            "image/png"
+                | "image/jpeg"
+                | "image/gif"
+                | "image/webp"
+                | "image/bmp"
+                | "image/avif"
+                | "image/x-icon"
+                | "image/vnd.microsoft.icon"
+                | "application/octet-stream"
+                | "application/gzip"
+                | "application/x-gzip"
+                | "application/x-tar"
+                | "application/json"
+                | "application/yaml"
+                | "application/x-yaml"
+                | "text/plain"
+        ) || (essence.starts_with("application/vnd.oci.")
+            || essence.starts_with("application/vnd.docker.")
+            || essence.starts_with("application/vnd.cncf.helm."))
+            && !essence.contains("html")
+            && !essence.contains("svg")
+    }
+
+    /// SVG images can carry script: served as images only to `<img>` loads.
+    pub fn is_svg(&self) -> bool {
+        self.essence() == "image/svg+xml"
+    }
+
+    /// The type of an image's bytes, from their signature (what publish records for a logo).
+    pub fn of_image(bytes: &[u8]) -> MediaType {
+        let essence = if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+            "image/png"
+        } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+            "image/jpeg"
+        } else if bytes.starts_with(b"GIF87a") || bytes.starts_with(b"GIF89a") {
+            "image/gif"
+        } else if bytes.len() >= 12 && bytes.starts_with(b"RIFF") && &bytes[8..12] == b"WEBP" {
+            "image/webp"
+        } else if looks_like_svg(bytes) {
+            "image/svg+xml"
+        } else {
+            "application/octet-stream"
+        };
+        MediaType(essence.to_owned())
+    }
+}
+
+fn looks_like_svg(bytes: &[u8]) -> bool {
+    let head = &bytes[..bytes.len().min(4096)];
+    let text = String::from_utf8_lossy(head);
+    let text = text.trim_start_matches('\u{feff}').trim_start();
+    (text.starts_with("<?xml") || text.starts_with("<svg") || text.starts_with("<!--"))
+        && text.contains("<svg")
 }
 
 /// RFC 9110 `tchar`.
@@ -101,6 +172,52 @@ mod tests {
         ] {
             assert!(good.parse::<MediaType>().is_ok(), "{good:?} was refused");
         }
+    }
+
+    #[test]
+    fn only_passive_types_are_passive() {
+        for passive in [
+            "image/png",
+            "text/plain; charset=utf-8",
+            "application/json",
+            "application/vnd.oci.image.manifest.v1+json",
+            "application/vnd.cncf.helm.chart.content.v1.tar+gzip",
+        ] {
+            assert!(
+                passive.parse::<MediaType>().unwrap().is_passive(),
+                "{passive}"
+            );
+        }
+        for active in [
+            "text/html",
+            "image/svg+xml",
+            "application/javascript",
+            "text/xml",
+            "application/xhtml+xml",
+            "application/pdf",
+            "application/vnd.oci.evil+html",
+        ] {
+            assert!(
+                !active.parse::<MediaType>().unwrap().is_passive(),
+                "{active}"
+            );
+        }
+    }
+
+    #[test]
+    fn image_types_come_from_signatures() {
+        assert_eq!(
+            MediaType::of_image(b"\x89PNG\r\n\x1a\nrest").as_str(),
+            "image/png"
+        );
+        assert_eq!(
+            MediaType::of_image(b"<?xml version=\"1.0\"?><svg/>").as_str(),
+            "image/svg+xml"
+        );
+        assert_eq!(
+            MediaType::of_image(b"<html>").as_str(),
+            "application/octet-stream"
+        );
     }
 
     #[test]

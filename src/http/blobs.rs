@@ -24,6 +24,8 @@ const READ_CHUNK: usize = 512 * 1024;
 /// Spans up to this size are read in one call instead of streamed (bounded memory per request).
 const WHOLE_READ: u64 = 2 << 20;
 const IMMUTABLE: HeaderValue = HeaderValue::from_static("public, max-age=31536000, immutable");
+/// Blobs are data, never pages: no sniffing, and no script or subresource if one is opened.
+const BLOB_CSP: HeaderValue = HeaderValue::from_static("sandbox; default-src 'none'");
 pub const DOCKER_CONTENT_DIGEST: HeaderName = HeaderName::from_static("docker-content-digest");
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -99,6 +101,11 @@ fn plan(
     );
     headers.insert(header::CACHE_CONTROL, IMMUTABLE);
     headers.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(header::CONTENT_SECURITY_POLICY, BLOB_CSP);
     if ranges::none_match(request, &etag) {
         return Ok(Plan {
             headers,
@@ -110,7 +117,14 @@ fn plan(
         .and_then(|requested| requested.parse::<MediaType>().ok())
         .or_else(|| blob.media_type.clone())
         .unwrap_or_else(MediaType::octet_stream);
+    let (media_type, attachment) = passive(media_type, request, &mut headers);
     headers.insert(header::CONTENT_TYPE, header_value(media_type.as_str())?);
+    if attachment {
+        headers.insert(
+            header::CONTENT_DISPOSITION,
+            HeaderValue::from_static("attachment"),
+        );
+    }
     let (status, span) = match ranges::decide(request, &etag, blob.size) {
         RangeDecision::Full => (
             StatusCode::OK,
@@ -135,6 +149,25 @@ fn plan(
         status,
         span: Some(span),
     })
+}
+
+/// The type a blob is served as, and whether it must be a download: passive types as they are,
+/// SVG only to an `<img>` load (`Sec-Fetch-Dest: image`), anything else as an
+/// `application/octet-stream` attachment, so no blob can act as a page on this origin.
+fn passive(wanted: MediaType, request: &HeaderMap, headers: &mut HeaderMap) -> (MediaType, bool) {
+    if wanted.is_passive() {
+        return (wanted, false);
+    }
+    if wanted.is_svg() {
+        headers.insert(header::VARY, HeaderValue::from_static("Sec-Fetch-Dest"));
+        let image_load = request
+            .get("sec-fetch-dest")
+            .is_some_and(|dest| dest.as_bytes().eq_ignore_ascii_case(b"image"));
+        if image_load {
+            return (wanted, false);
+        }
+    }
+    (MediaType::octet_stream(), true)
 }
 
 /// Answers a request for `blob`: conditional, ranged, streamed. `media_type` is a requested

@@ -43,7 +43,7 @@ const RENDER_BODY: usize = 1 << 20;
 
 /// The complete router, used by the server and by the tests alike.
 pub fn router(state: AppState) -> Router {
-    Router::new()
+    let api = Router::new()
         .route("/", get(ui::page))
         .route("/packs/{name}", get(ui::pack_page))
         .route("/openapi.json", get(openapi::document))
@@ -93,7 +93,6 @@ pub fn router(state: AppState) -> Router {
             post(profiles::validate_profile).layer(DefaultBodyLimit::max(RENDER_BODY)),
         )
         .route("/v1/{pack}/tags/list", get(packs::tag_list))
-        .route("/metrics", get(metrics::metrics))
         .route(
             "/v1/{pack}/blobs/{*digest}",
             get(blobs::get_blob)
@@ -102,10 +101,16 @@ pub fn router(state: AppState) -> Router {
         )
         .fallback(error::route_not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
-        // Innermost first: credentials, upload rate and time limit; the request cap; the log.
+        // Innermost first: credentials, upload rate and time limit; the request cap.
         .layer(from_fn_with_state(state.clone(), limits::guard))
-        .merge(Router::new().route("/health", get(ops::health)))
-        .layer(from_fn_with_state(state.clone(), limits::concurrency))
+        .layer(from_fn_with_state(state.clone(), limits::concurrency));
+    // Health and metrics are never refused by the request cap: a saturated server must still say
+    // so. /metrics follows the read rule; /health is always open.
+    let operations = Router::new()
+        .route("/metrics", get(metrics::metrics))
+        .layer(from_fn_with_state(state.clone(), limits::guard))
+        .route("/health", get(ops::health));
+    api.merge(operations)
         .layer(from_fn_with_state(state.clone(), logging::log_request))
         .with_state(state)
 }

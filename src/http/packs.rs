@@ -236,12 +236,19 @@ pub async fn logo(
     let size = state.blobs.size_of(&digest).await?.ok_or_else(|| {
         ApiError::internal(format!("logo {digest} is missing from the blob store"))
     })?;
+    // The type recorded at publish (from the image's signature); served like any blob.
+    let pack: crate::domain::PackName = row.pack_name.parse()?;
+    let media_type = state
+        .blob_cache
+        .find(&state.db, &pack, &digest)
+        .await?
+        .and_then(|found| found.media_type);
     let record = BlobRecord {
         digest,
         size,
-        media_type: None,
+        media_type,
     };
-    blobs::serve(&state, &record, Some("image/png"), &request, true).await
+    blobs::serve(&state, &record, None, &request, true).await
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]

@@ -114,7 +114,11 @@ impl Weighter<String, CachedRows> for RowsWeight {
             .iter()
             .map(|row| {
                 512 + row.display_name.len()
-                    + row.annotations.iter().map(|(k, v)| k.len() + v.len() + 48).sum::<usize>()
+                    + row
+                        .annotations
+                        .iter()
+                        .map(|(k, v)| k.len() + v.len() + 48)
+                        .sum::<usize>()
                     + row.cloud_types.iter().map(|c| c.len() + 24).sum::<usize>()
             })
             .sum();

@@ -13,7 +13,6 @@ use crate::store::versions::{self, Event, NewVersion, VersionRow};
 use super::{record_pack_change, version_uid};
 
 pub const ARCHIVE_MEDIA_TYPE: &str = "application/gzip";
-const LOGO_MEDIA_TYPE: &str = "image/png";
 
 /// The pack archive: uploaded (already staged in the blob store) or generated from a folder.
 pub enum Archive {
@@ -239,18 +238,19 @@ async fn commit_version(
     let archive_type: MediaType = ARCHIVE_MEDIA_TYPE
         .parse()
         .map_err(|_| PublishError::Database("media type".into()))?;
-    let logo_type: MediaType = LOGO_MEDIA_TYPE
-        .parse()
-        .map_err(|_| PublishError::Database("media type".into()))?;
     let mut references: Vec<(&str, &str, &Stored, &MediaType)> =
         vec![("archive", "archive", archive_blob, &archive_type)];
-    for (asset, stored) in assets {
+    let logo_types: Vec<MediaType> = assets
+        .iter()
+        .map(|(asset, _)| MediaType::of_image(&asset.bytes))
+        .collect();
+    for ((asset, stored), logo_type) in assets.iter().zip(&logo_types) {
         let role = match asset.role {
             AssetRole::Logo => "logo",
             AssetRole::Chart => "chart",
         };
         let media = if asset.role == AssetRole::Logo {
-            &logo_type
+            logo_type
         } else {
             &archive_type
         };
