@@ -64,6 +64,24 @@ pub enum PackError {
     InvalidName(#[from] PackNameError),
     #[error("pack.json: field version: {0}")]
     InvalidVersion(#[from] VersionError),
+    /// A file the pack needs (values.yaml, presets.yaml, a chart's Chart.yaml) does not parse:
+    /// publishing it would serve substitute values.
+    #[error("{file}{}: {message}", line.map(|l| format!(":{l}")).unwrap_or_default())]
+    Unparsable {
+        file: String,
+        line: Option<u64>,
+        message: String,
+    },
+}
+
+impl From<yaml::YamlError> for PackError {
+    fn from(error: yaml::YamlError) -> PackError {
+        PackError::Unparsable {
+            file: error.file,
+            line: error.line,
+            message: error.message,
+        }
+    }
 }
 
 /// Palette's `v1PackType`.
@@ -348,7 +366,7 @@ fn read_charts(
     values: &Value,
     findings: &mut Vec<Finding>,
     assets: &mut Vec<Asset>,
-) -> Vec<ChartInfo> {
+) -> Result<Vec<ChartInfo>, PackError> {
     let mut charts = Vec::new();
     for path in &pack_json.charts {
         let normalised = path.trim_start_matches("./").to_owned();
@@ -365,7 +383,16 @@ fn read_charts(
         };
         match charts::read_chart(&normalised, bytes) {
             Ok(chart) => charts.push(chart),
-            Err(reason) => findings.push(Finding::error("chart-invalid", &normalised, reason)),
+            Err(charts::ChartProblem::Invalid(reason)) => {
+                findings.push(Finding::error("chart-invalid", &normalised, reason))
+            }
+            Err(charts::ChartProblem::Unparsable { line, message }) => {
+                return Err(PackError::Unparsable {
+                    file: format!("{normalised}:Chart.yaml"),
+                    line,
+                    message,
+                });
+            }
         }
         assets.push(Asset {
             role: AssetRole::Chart,
@@ -403,7 +430,7 @@ fn read_charts(
             }
         }
     }
-    charts
+    Ok(charts)
 }
 
 /// Reads and validates a pack. Returns the pack and its binary assets (logo, charts).
@@ -459,32 +486,32 @@ pub fn read(files: &PackFiles) -> Result<(Pack, Vec<Asset>), PackError> {
     let cloud_types = read_cloud_types(&pack_json, &mut findings);
     let initial_state = state_from_annotations(&pack_json, &mut findings);
 
-    let values_text = match utf8_text(files, VALUES_FILE, &mut findings) {
-        Some(text) => text,
+    let values_text = match files.text(VALUES_FILE) {
+        Some(Ok(text)) => text.to_owned(),
+        Some(Err(e)) => {
+            return Err(PackError::Unparsable {
+                file: VALUES_FILE.to_owned(),
+                line: None,
+                message: format!("not UTF-8 text: {e}"),
+            });
+        }
         None => {
-            if files.get(VALUES_FILE).is_none() {
-                findings.push(Finding::warning(
-                    "values-missing",
-                    VALUES_FILE,
-                    "the pack has no values.yaml",
-                ));
-            }
+            findings.push(Finding::warning(
+                "values-missing",
+                VALUES_FILE,
+                "the pack has no values.yaml",
+            ));
             String::new()
         }
     };
-    let values = match yaml::parse(&values_text, VALUES_FILE, &mut findings) {
-        Ok(value @ (Value::Object(_) | Value::Null)) => value,
-        Ok(_) => {
-            findings.push(Finding::error(
-                "values-invalid",
-                VALUES_FILE,
-                "values.yaml must be a mapping",
-            ));
-            Value::Null
-        }
-        Err(e) => {
-            findings.push(e.into_finding("values-invalid"));
-            Value::Null
+    let values = match yaml::parse(&values_text, VALUES_FILE, &mut findings)? {
+        value @ (Value::Object(_) | Value::Null) => value,
+        _ => {
+            return Err(PackError::Unparsable {
+                file: VALUES_FILE.to_owned(),
+                line: None,
+                message: "values.yaml must be a mapping".to_owned(),
+            });
         }
     };
 
@@ -495,9 +522,9 @@ pub fn read(files: &PackFiles) -> Result<(Pack, Vec<Asset>), PackError> {
         ),
         None => Vec::new(),
     };
-    let presets = match files.get(presets::FILE) {
-        Some(_) => presets::read(
-            &parse_yaml_file(files, presets::FILE, &mut findings),
+    let presets = match utf8_text(files, presets::FILE, &mut findings) {
+        Some(text) => presets::read(
+            &yaml::parse(&text, presets::FILE, &mut findings)?,
             &mut findings,
         ),
         None => Vec::new(),
@@ -512,7 +539,7 @@ pub fn read(files: &PackFiles) -> Result<(Pack, Vec<Asset>), PackError> {
     }
     let manifests = read_manifests(files, &pack_json, &values, &mut findings);
     let mut assets = Vec::new();
-    let charts = read_charts(files, &pack_json, &values, &mut findings, &mut assets);
+    let charts = read_charts(files, &pack_json, &values, &mut findings, &mut assets)?;
     match files.get(LOGO_FILE) {
         Some(bytes) => {
             if !bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
@@ -558,7 +585,7 @@ pub fn read(files: &PackFiles) -> Result<(Pack, Vec<Asset>), PackError> {
         manifests,
         charts,
         digest: content_digest::content_digest(files),
-        findings,
+        findings: lint::bound(findings),
     };
     Ok((pack, assets))
 }

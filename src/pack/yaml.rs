@@ -10,9 +10,18 @@ use serde_json::Value;
 use super::lint::Finding;
 
 fn options(duplicates: serde_saphyr::DuplicateKeyPolicy) -> serde_saphyr::Options {
-    // The default budget (events, aliases, anchors) already bounds hostile input.
+    // Comments are not needed, and buffering them made long comment runs a parse error
+    // ("too many buffered comments while looking ahead") where go-yaml reads the file. The budget
+    // still bounds hostile input (aliases, anchors, events), with room for the largest real values
+    // files.
     serde_saphyr::options! {
         duplicate_keys: duplicates,
+        emit_comments: false,
+        budget: serde_saphyr::budget! {
+            max_depth: 200,
+            max_nodes: 1_000_000,
+            max_events: 4_000_000,
+        },
     }
 }
 
@@ -81,8 +90,10 @@ fn yaml_error(file: &str, error: &serde_saphyr::Error) -> YamlError {
 const YAML11_BOOLEANS: [&str; 6] = ["yes", "no", "on", "off", "y", "n"];
 
 /// Reports plain (unquoted) `key: yes`-style values line by line. A textual scan is enough: the
-/// finding is advice, and it must point at the line.
+/// finding is advice, and it must point at the line. Past the per-file bound only a count is kept
+/// (a values file of a million `- y` lines must not make a million findings).
 fn report_yaml11_booleans(text: &str, file: &str, findings: &mut Vec<Finding>) {
+    let mut found = 0usize;
     for (index, line) in text.lines().enumerate() {
         let content = line.split(" #").next().unwrap_or_default().trim_end();
         let scalar = content
@@ -95,6 +106,10 @@ fn report_yaml11_booleans(text: &str, file: &str, findings: &mut Vec<Finding>) {
                 .iter()
                 .any(|word| scalar.eq_ignore_ascii_case(word))
         {
+            found += 1;
+            if found > super::lint::MAX_PER_CODE_AND_FILE {
+                continue;
+            }
             findings.push(
                 Finding::warning(
                     "yaml11-boolean",
@@ -106,6 +121,13 @@ fn report_yaml11_booleans(text: &str, file: &str, findings: &mut Vec<Finding>) {
                 .at_line(index as u64 + 1),
             );
         }
+    }
+    if found > super::lint::MAX_PER_CODE_AND_FILE {
+        findings.push(super::lint::omitted(
+            file,
+            Some("yaml11-boolean"),
+            found - super::lint::MAX_PER_CODE_AND_FILE,
+        ));
     }
 }
 
@@ -137,6 +159,18 @@ mod tests {
         assert_eq!(findings.len(), 1);
         assert_eq!(findings[0].code, "duplicate-key");
         assert_eq!(findings[0].line, Some(3));
+    }
+
+    #[test]
+    fn long_runs_of_comments_parse_as_go_yaml_reads_them() {
+        let mut text = String::from("a:\n");
+        for i in 0..500 {
+            text.push_str(&format!("  # comment {i}\n"));
+        }
+        text.push_str("  b: 1\n");
+        let mut findings = Vec::new();
+        let value = parse(&text, "values.yaml", &mut findings).unwrap();
+        assert_eq!(value["a"]["b"], 1);
     }
 
     #[test]
