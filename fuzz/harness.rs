@@ -14,7 +14,7 @@ pub fn pack_archive(data: &[u8]) {
         max_total_size: 4 << 20,
         max_path_len: 512,
     };
-    if let Ok(files) = PackFiles::from_archive(data, &limits) {
+    if let Ok(files) = PackFiles::from_archive(data, &limits, &std::env::temp_dir()) {
         let _ = packyard::pack::read(&files);
     }
 }

@@ -130,6 +130,9 @@ pub async fn open(config: &ServeConfig) -> Result<AppState, StartupError> {
         request_permits: Arc::new(tokio::sync::Semaphore::new(
             config.max_concurrent_requests.max(1),
         )),
+        publish_permits: Arc::new(tokio::sync::Semaphore::new(
+            config.max_concurrent_publishes.max(1),
+        )),
         credentials: Arc::new(crate::http::auth::CredentialCache::default()),
         metrics: Arc::new(crate::http::metrics::Metrics::default()),
     })

@@ -140,6 +140,10 @@ pub struct ServeConfig {
     #[arg(long, env = "PACKYARD_PRIVATE")]
     pub private: bool,
 
+    /// Publishes (`POST /v1/packs`) running at once at most; beyond it, 503 with Retry-After.
+    #[arg(long, env = "PACKYARD_MAX_CONCURRENT_PUBLISHES", default_value_t = 2)]
+    pub max_concurrent_publishes: usize,
+
     /// Requests in flight at most; beyond it, 503 with Retry-After.
     #[arg(long, env = "PACKYARD_MAX_CONCURRENT_REQUESTS", default_value_t = 1024)]
     pub max_concurrent_requests: usize,
@@ -205,6 +209,7 @@ impl ServeConfig {
             htpasswd: None,
             private: false,
             max_concurrent_requests: 1024,
+            max_concurrent_publishes: 2,
             header_timeout_secs: 10,
             send_timeout_secs: 30,
             request_timeout_secs: 60,

@@ -89,7 +89,7 @@ async fn same_content_again_is_200_with_the_same_digest_whatever_the_archive_ord
     let files = pack.files();
     let mut entries: Vec<RawEntry> = files
         .iter()
-        .map(|(path, bytes)| RawEntry::file(&format!("./{path}"), bytes))
+        .map(|(path, entry)| RawEntry::file(&format!("./{path}"), entry.bytes().unwrap()))
         .collect();
     entries.reverse();
     let reordered = registry.publish(raw_tar_gz(&entries)).await;

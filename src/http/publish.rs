@@ -66,6 +66,11 @@ pub async fn publish_pack(
             caller.name, caller.scope
         )));
     }
+    let Ok(_publishing) = state.publish_permits.clone().try_acquire_owned() else {
+        return Err(ApiError::Overloaded(
+            "the registry is at its limit of concurrent publishes (--max-concurrent-publishes); retry shortly".to_owned(),
+        ));
+    };
     let max_size = state.settings.max_pack_size;
     let staged = state
         .blobs
@@ -85,11 +90,13 @@ pub async fn publish_pack(
             other => other.into(),
         })?;
     let file = staged.open()?;
-    let files =
-        tokio::task::spawn_blocking(move || PackFiles::from_archive(file, &Limits::default()))
-            .await
-            .map_err(ApiError::internal)?
-            .map_err(|e| ApiError::from(publish::PublishError::Pack(e.into())))?;
+    let spill = state.blobs.staging_dir();
+    let files = tokio::task::spawn_blocking(move || {
+        PackFiles::from_archive(file, &Limits::default(), &spill)
+    })
+    .await
+    .map_err(ApiError::internal)?
+    .map_err(|e| ApiError::from(publish::PublishError::Pack(e.into())))?;
     let (pack, assets) = publish::read_pack(files).await?;
     let published = publish::publish(
         &state.db,

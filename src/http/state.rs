@@ -58,4 +58,6 @@ pub struct AppState {
     pub metrics: Arc<super::metrics::Metrics>,
     /// Bounds how many requests are in flight.
     pub request_permits: Arc<Semaphore>,
+    /// Bounds how many publishes run at once (each unpacks an archive).
+    pub publish_permits: Arc<Semaphore>,
 }

@@ -51,7 +51,7 @@ pub fn helm_entry_name(raw: &str) -> Option<String> {
 }
 
 /// Reads `Chart.yaml` from a chart archive.
-pub fn read_chart(path: &str, bytes: &[u8]) -> Result<ChartInfo, ChartProblem> {
+pub fn read_chart(path: &str, bytes: impl Read) -> Result<ChartInfo, ChartProblem> {
     const MAX_CHART_YAML: u64 = 1 << 20;
     let invalid =
         |e: std::io::Error| ChartProblem::Invalid(format!("not a readable chart archive: {e}"));

@@ -10,10 +10,10 @@ use crate::domain::Digest;
 
 pub fn content_digest(files: &PackFiles) -> Digest {
     let mut outer = Sha256::new();
-    for (path, bytes) in files.iter() {
+    for (path, entry) in files.iter() {
         outer.update(path.as_bytes());
         outer.update(b"\n");
-        outer.update(hex::encode(Sha256::digest(bytes)).as_bytes());
+        outer.update(hex::encode(entry.sha256).as_bytes());
         outer.update(b"\n");
     }
     Digest::from_bytes(outer.finalize().into())

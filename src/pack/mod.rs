@@ -154,11 +154,12 @@ pub enum AssetRole {
     Chart,
 }
 
+/// A binary file of a pack, where its bytes are (in memory or in a spill file).
 #[derive(Debug, Clone)]
 pub struct Asset {
     pub role: AssetRole,
     pub path: String,
-    pub bytes: Vec<u8>,
+    pub entry: files::Entry,
 }
 
 mod version_text {
@@ -178,15 +179,29 @@ mod version_text {
 
 fn utf8_text(files: &PackFiles, path: &str, findings: &mut Vec<Finding>) -> Option<String> {
     match files.text(path)? {
-        Ok(text) => Some(text.to_owned()),
+        Ok(text) => Some(text.into_owned()),
         Err(e) => {
-            findings.push(Finding::error(
-                "not-utf8",
-                path,
-                format!("not UTF-8 text: {e}"),
-            ));
+            let code = match e {
+                files::TextError::NotUtf8(_) => "not-utf8",
+                files::TextError::TooLarge => "file-too-large",
+                files::TextError::Io(_) => "file-unreadable",
+            };
+            findings.push(Finding::error(code, path, e.to_string()));
             None
         }
+    }
+}
+
+/// A file the pack cannot do without, as text; refused when unreadable.
+fn required_text(files: &PackFiles, path: &str) -> Result<Option<String>, PackError> {
+    match files.text(path) {
+        None => Ok(None),
+        Some(Ok(text)) => Ok(Some(text.into_owned())),
+        Some(Err(e)) => Err(PackError::Unparsable {
+            file: path.to_owned(),
+            line: None,
+            message: e.to_string(),
+        }),
     }
 }
 
@@ -301,7 +316,7 @@ fn read_manifests(
     for path in &pack_json.kube_manifests {
         let normalised = path.trim_start_matches("./").to_owned();
         let Some(text) = utf8_text(files, &normalised, findings) else {
-            if files.get(&normalised).is_none() {
+            if !files.contains(&normalised) {
                 findings.push(
                     Finding::error(
                         "manifest-missing",
@@ -370,7 +385,7 @@ fn read_charts(
     let mut charts = Vec::new();
     for path in &pack_json.charts {
         let normalised = path.trim_start_matches("./").to_owned();
-        let Some(bytes) = files.get(&normalised) else {
+        let Some(entry) = files.get(&normalised) else {
             findings.push(
                 Finding::error(
                     "chart-missing",
@@ -381,7 +396,12 @@ fn read_charts(
             );
             continue;
         };
-        match charts::read_chart(&normalised, bytes) {
+        let reader = entry.content.reader().map_err(|e| PackError::Unparsable {
+            file: normalised.clone(),
+            line: None,
+            message: e.to_string(),
+        })?;
+        match charts::read_chart(&normalised, reader) {
             Ok(chart) => charts.push(chart),
             Err(charts::ChartProblem::Invalid(reason)) => {
                 findings.push(Finding::error("chart-invalid", &normalised, reason))
@@ -397,7 +417,7 @@ fn read_charts(
         assets.push(Asset {
             role: AssetRole::Chart,
             path: normalised,
-            bytes: bytes.to_vec(),
+            entry: entry.clone(),
         });
     }
     let chart_values = values.get("charts").and_then(Value::as_object);
@@ -436,8 +456,16 @@ fn read_charts(
 /// Reads and validates a pack. Returns the pack and its binary assets (logo, charts).
 pub fn read(files: &PackFiles) -> Result<(Pack, Vec<Asset>), PackError> {
     let mut findings = Vec::new();
-    let pack_json_bytes = files.get(metadata::FILE).ok_or(PackError::NoPackJson)?;
-    let pack_json = PackJson::parse(pack_json_bytes, &mut findings)?;
+    let pack_json_bytes = files
+        .get(metadata::FILE)
+        .ok_or(PackError::NoPackJson)?
+        .bytes()
+        .map_err(|e| PackError::Unparsable {
+            file: metadata::FILE.to_owned(),
+            line: None,
+            message: e.to_string(),
+        })?;
+    let pack_json = PackJson::parse(&pack_json_bytes, &mut findings)?;
     let name: PackName = pack_json
         .name
         .as_deref()
@@ -486,15 +514,8 @@ pub fn read(files: &PackFiles) -> Result<(Pack, Vec<Asset>), PackError> {
     let cloud_types = read_cloud_types(&pack_json, &mut findings);
     let initial_state = state_from_annotations(&pack_json, &mut findings);
 
-    let values_text = match files.text(VALUES_FILE) {
-        Some(Ok(text)) => text.to_owned(),
-        Some(Err(e)) => {
-            return Err(PackError::Unparsable {
-                file: VALUES_FILE.to_owned(),
-                line: None,
-                message: format!("not UTF-8 text: {e}"),
-            });
-        }
+    let values_text = match required_text(files, VALUES_FILE)? {
+        Some(text) => text,
         None => {
             findings.push(Finding::warning(
                 "values-missing",
@@ -515,14 +536,14 @@ pub fn read(files: &PackFiles) -> Result<(Pack, Vec<Asset>), PackError> {
         }
     };
 
-    let schema = match files.get(schema::FILE) {
+    let schema = match files.get(schema::FILE).map(|_| ()) {
         Some(_) => schema::read(
             &parse_yaml_file(files, schema::FILE, &mut findings),
             &mut findings,
         ),
         None => Vec::new(),
     };
-    let presets = match utf8_text(files, presets::FILE, &mut findings) {
+    let presets = match required_text(files, presets::FILE)? {
         Some(text) => presets::read(
             &yaml::parse(&text, presets::FILE, &mut findings)?,
             &mut findings,
@@ -530,7 +551,7 @@ pub fn read(files: &PackFiles) -> Result<(Pack, Vec<Asset>), PackError> {
         None => Vec::new(),
     };
     let readme = utf8_text(files, README_FILE, &mut findings);
-    if files.get(README_FILE).is_none() {
+    if !files.contains(README_FILE) {
         findings.push(Finding::warning(
             "readme-missing",
             README_FILE,
@@ -541,8 +562,9 @@ pub fn read(files: &PackFiles) -> Result<(Pack, Vec<Asset>), PackError> {
     let mut assets = Vec::new();
     let charts = read_charts(files, &pack_json, &values, &mut findings, &mut assets)?;
     match files.get(LOGO_FILE) {
-        Some(bytes) => {
-            if !bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some(entry) => {
+            let head = entry.head(8).unwrap_or_default();
+            if !head.starts_with(b"\x89PNG\r\n\x1a\n") {
                 findings.push(Finding::warning(
                     "logo-not-png",
                     LOGO_FILE,
@@ -552,7 +574,7 @@ pub fn read(files: &PackFiles) -> Result<(Pack, Vec<Asset>), PackError> {
             assets.push(Asset {
                 role: AssetRole::Logo,
                 path: LOGO_FILE.to_owned(),
-                bytes: bytes.to_vec(),
+                entry: entry.clone(),
             });
         }
         None => findings.push(Finding::warning(

@@ -68,10 +68,10 @@ pub async fn publish_folder(
 
 async fn already_published(db: &Db, files: &PackFiles) -> Result<Option<Published>, PublishError> {
     let mut ignored = Vec::new();
-    let Some(Ok(pack_json)) = files
-        .get(metadata::FILE)
-        .map(|bytes| metadata::PackJson::parse(bytes, &mut ignored))
-    else {
+    let Some(Ok(bytes)) = files.get(metadata::FILE).map(|entry| entry.bytes()) else {
+        return Ok(None);
+    };
+    let Ok(pack_json) = metadata::PackJson::parse(&bytes, &mut ignored) else {
         return Ok(None);
     };
     let (Some(name), Some(version)) = (pack_json.name, pack_json.version) else {

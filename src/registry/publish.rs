@@ -1,5 +1,7 @@
 //! Publishing a pack version: read and validate, store its blobs, then one transaction.
 
+use std::path::Path;
+
 use crate::domain::{Digest, MediaType};
 use crate::pack::files::PackFiles;
 use crate::pack::lint::Finding;
@@ -162,7 +164,7 @@ pub async fn publish(
     };
     let mut stored_assets: Vec<(pack::Asset, Stored)> = Vec::with_capacity(assets.len());
     for asset in assets {
-        let stored = store_bytes(db, blobs, &asset.bytes).await?;
+        let stored = store_entry(db, blobs, &asset.entry).await?;
         stored_assets.push((asset, stored));
     }
 
@@ -209,6 +211,34 @@ async fn reserve_and_commit(
     Ok(blobs.commit(staged).await?)
 }
 
+/// Stores a pack file (a logo or chart) from memory or from its spill file, claimed like uploads.
+async fn store_entry(
+    db: &Db,
+    blobs: &BlobStore,
+    entry: &pack::files::Entry,
+) -> Result<Stored, PublishError> {
+    match &entry.content {
+        pack::files::Content::Memory(bytes) => store_bytes(db, blobs, bytes).await,
+        pack::files::Content::File(_) => {
+            let path = entry
+                .content
+                .path()
+                .map(Path::to_path_buf)
+                .unwrap_or_default();
+            let digest = Digest::from_bytes(entry.sha256);
+            let staged =
+                blobs
+                    .stage_file(&path, digest, entry.size)
+                    .await
+                    .map_err(|e| match e {
+                        crate::store::blobs::PutError::Io(e) => PublishError::Storage(e),
+                        other => PublishError::Storage(std::io::Error::other(other.to_string())),
+                    })?;
+            reserve_and_commit(db, blobs, staged).await
+        }
+    }
+}
+
 /// Stores bytes already in memory (logos, charts, generated archives), claimed like uploads.
 async fn store_bytes(db: &Db, blobs: &BlobStore, bytes: &[u8]) -> Result<Stored, PublishError> {
     let staged = blobs.stage_bytes(bytes).await?;
@@ -242,7 +272,7 @@ async fn commit_version(
         vec![("archive", "archive", archive_blob, &archive_type)];
     let logo_types: Vec<MediaType> = assets
         .iter()
-        .map(|(asset, _)| MediaType::of_image(&asset.bytes))
+        .map(|(asset, _)| MediaType::of_image(&asset.entry.head(4096).unwrap_or_default()))
         .collect();
     for ((asset, stored), logo_type) in assets.iter().zip(&logo_types) {
         let role = match asset.role {

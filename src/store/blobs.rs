@@ -256,6 +256,33 @@ impl BlobStore {
         })
     }
 
+    /// Stages a file on local disk (a pack entry spilled while its archive was read), streamed and
+    /// checked against the digest and size it had when it was read.
+    pub async fn stage_file(
+        &self,
+        path: &Path,
+        digest: Digest,
+        size: u64,
+    ) -> Result<Staged, PutError> {
+        let file = File::open(path).await?;
+        let chunks = tokio_util::io::ReaderStream::with_capacity(file, 1 << 20);
+        self.stage(
+            chunks,
+            Expectation {
+                digest: Some(digest),
+                size: Some(size),
+                max_size: u64::MAX,
+            },
+        )
+        .await
+    }
+
+    /// The local directory uploads are staged in (also where pack entries spill while an
+    /// archive is read: files there are removed at start-up and by `gc`).
+    pub fn staging_dir(&self) -> PathBuf {
+        self.uploads_dir()
+    }
+
     /// Makes a verified upload visible under its digest without ever replacing an existing blob.
     async fn publish(&self, upload: &Path, digest: &Digest) -> io::Result<bool> {
         self.backend.publish(upload, digest).await
