@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
-"""Builds the packs packyard ships: cni-calico (from Project Calico's manifests in
-tests/fixtures/upstream/calico) and a minimal kubernetes pack (layer k8s, no manifests) for profiles.
+"""Builds the packs packyard ships: cni-calico (from Project Calico's manifests, read in place from
+$PACKYARD_REFERENCE_DIR/upstream/calico, default ../shared) and a minimal kubernetes pack (layer
+k8s, no manifests) for profiles.
 
 Each pack's manifests/calico.yaml is the upstream calico-etcd.yaml (datastore: etcd) and calico.yaml
 (datastore: kubernetes) joined by one if/else, with only the lines that carry a parameter templated: a
-line diff against upstream shows exactly those lines. Run from the repository root:
+line diff against upstream shows exactly those lines. Every value a template writes is quoted, so a
+value can never add YAML of its own. Run from the repository root:
 
     python3 tools/generate-packs.py
 
@@ -17,7 +19,8 @@ import struct
 import zlib
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-UPSTREAM = os.path.join(ROOT, "tests", "fixtures", "upstream", "calico")
+REFERENCE = os.environ.get("PACKYARD_REFERENCE_DIR", os.path.join(ROOT, "..", "shared"))
+UPSTREAM = os.path.join(REFERENCE, "upstream", "calico")
 
 VERSIONS = {
     # version: (state, kubernetes versions the line supports)
@@ -68,12 +71,12 @@ def template_common(lines):
     replace_exactly(lines, '  calico_backend: "bird"', '  calico_backend: "{{ if $vxlan }}vxlan{{ else }}bird{{ end }}"')
     pad = "              "
     replace_value_after(lines, "            - name: CALICO_IPV4POOL_IPIP",
-                        pad + 'value: "{{ if $ipip }}{{ .Values.encapsulationMode }}{{ else }}Never{{ end }}"')
+                        pad + 'value: {{ if $ipip }}{{ .Values.encapsulationMode | quote }}{{ else }}"Never"{{ end }}')
     replace_value_after(lines, "            - name: CALICO_IPV4POOL_VXLAN",
-                        pad + 'value: "{{ if $vxlan }}{{ .Values.encapsulationMode }}{{ else }}Never{{ end }}"')
+                        pad + 'value: {{ if $vxlan }}{{ .Values.encapsulationMode | quote }}{{ else }}"Never"{{ end }}')
     if "            - name: CALICO_IPV6POOL_VXLAN" in lines:
         replace_value_after(lines, "            - name: CALICO_IPV6POOL_VXLAN",
-                            pad + 'value: "{{ if $vxlan }}{{ .Values.encapsulationMode }}{{ else }}Never{{ end }}"')
+                            pad + 'value: {{ if $vxlan }}{{ .Values.encapsulationMode | quote }}{{ else }}"Never"{{ end }}')
     replace_exactly(lines, "            # - name: CALICO_IPV4POOL_CIDR", "            - name: CALICO_IPV4POOL_CIDR")
     replace_exactly(lines, '            #   value: "192.168.0.0/16"', pad + "value: {{ .Values.calicoNetworkCIDR | quote }}")
     # BIRD is not running with VXLAN, so its probes go: the bird line is joined to the felix line.
@@ -87,7 +90,7 @@ def template_etcd(lines):
     template_common(lines)
     for key in ("key", "cert", "ca"):
         replace_exactly(lines, f"  # etcd-{key}: null",
-                        f"  {{{{ if $etcd.{key} }}}}etcd-{key}: {{{{ $etcd.{key} }}}}{{{{ else }}}}# etcd-{key}: null{{{{ end }}}}")
+                        f"  {{{{ if $etcd.{key} }}}}etcd-{key}: {{{{ $etcd.{key} | quote }}}}{{{{ else }}}}# etcd-{key}: null{{{{ end }}}}")
     replace_exactly(lines, '  etcd_endpoints: "http://<ETCD_IP>:<ETCD_PORT>"',
                     '  etcd_endpoints: {{ required "etcd.endpoints is required when datastore is etcd" $etcd.endpoints | quote }}')
     replace_exactly(lines, '  etcd_ca: ""   # "/calico-secrets/etcd-ca"',
@@ -196,11 +199,11 @@ manifests.calico.datastore:
 manifests.calico.etcd.endpoints:
   schema: '{{ format "${string}" | hints "Comma-separated etcd URLs; required when the datastore is etcd" }}'
 manifests.calico.etcd.ca:
-  schema: '{{ format "${string}" | hints "Base64-encoded PEM CA certificate of etcd (optional)" }}'
+  schema: '{{ format "${base64}" | hints "Base64-encoded PEM CA certificate of etcd, on one line (optional)" }}'
 manifests.calico.etcd.cert:
-  schema: '{{ format "${string}" | hints "Base64-encoded PEM client certificate for etcd (optional)" }}'
+  schema: '{{ format "${base64}" | hints "Base64-encoded PEM client certificate for etcd, on one line (optional)" }}'
 manifests.calico.etcd.key:
-  schema: '{{ format "${password}" | hints "Base64-encoded PEM client key for etcd (optional)" }}'
+  schema: '{{ format "${password:/^[A-Za-z0-9+\\/]+={0,2}$/}" | hints "Base64-encoded PEM client key for etcd, on one line (optional)" }}'
 """
 
 PRESETS = """presets:
