@@ -6,6 +6,7 @@ use clap::{Args, Subcommand};
 use crate::app::{StartupError, open_storage};
 use crate::auth::{Scope, generate_token, token_hash};
 use crate::config::StorageConfig;
+use crate::domain::PackPatterns;
 use crate::store::blobs::BlobStore;
 use crate::store::db::{Db, DbError};
 use crate::store::{blob_records, integrity, tokens};
@@ -27,6 +28,9 @@ pub enum TokenCommand {
         /// read, write or admin (each includes the ones before it).
         #[arg(long)]
         scope: Scope,
+        /// The packs it may write: comma-separated globs such as `cni-*,team-*` (default: all).
+        #[arg(long, default_value = "*")]
+        packs: PackPatterns,
     },
     /// List tokens (names, scopes, dates; never the tokens).
     List,
@@ -62,17 +66,19 @@ pub enum AdminError {
 pub async fn token(args: TokenArgs) -> Result<(), AdminError> {
     let (db, _) = open_storage(&args.storage).await?;
     let outcome = match args.command {
-        TokenCommand::Create { name, scope } => {
+        TokenCommand::Create { name, scope, packs } => {
             if name.is_empty() || name.len() > 100 || name.chars().any(char::is_control) {
                 return Err(AdminError::BadName);
             }
             let token = generate_token().map_err(|e| AdminError::Random(e.to_string()))?;
-            if !tokens::create(db.writer(), &name, &token_hash(&token), scope).await? {
+            if !tokens::create(db.writer(), &name, &token_hash(&token), scope, &packs).await? {
                 return Err(AdminError::NameTaken(name));
             }
             // The one time the token is shown.
             println!("{token}");
-            eprintln!("token {name:?} created with scope {scope}; it is not shown again");
+            eprintln!(
+                "token {name:?} created with scope {scope} for packs {packs}; it is not shown again"
+            );
             Ok(())
         }
         TokenCommand::List => {
@@ -82,9 +88,10 @@ pub async fn token(args: TokenArgs) -> Result<(), AdminError> {
                     None => "active".to_owned(),
                 };
                 println!(
-                    "{}\t{}\tcreated {}\t{state}",
+                    "{}\t{}\tpacks {}\tcreated {}\t{state}",
                     record.name,
                     record.scope,
+                    record.packs,
                     crate::http::rfc3339(record.created_at)
                 );
             }

@@ -98,6 +98,10 @@ pub async fn open(config: &ServeConfig) -> Result<AppState, StartupError> {
             )),
             None => None,
         },
+        user_packs: match &config.htpasswd_packs {
+            Some(path) => crate::auth::UserPacks::load(path).map_err(StartupError::Htpasswd)?,
+            None => crate::auth::UserPacks::default(),
+        },
         private: config.private,
         limits: config.limits(),
         max_blob_size: config.max_blob_size,

@@ -108,6 +108,55 @@ pub enum HtpasswdError {
     Malformed { path: String, line: usize },
     #[error("{path}:{line}: only bcrypt hashes ($2a$, $2b$, $2y$) are accepted")]
     NotBcrypt { path: String, line: usize },
+    #[error("{path}:{line}: expected user: pattern,pattern ({reason})")]
+    BadPacks {
+        path: String,
+        line: usize,
+        reason: String,
+    },
+}
+
+/// The packs each htpasswd user may write (`--htpasswd-packs`): lines `user: cni-*,team-*`. Users
+/// without a line may write every pack.
+#[derive(Debug, Clone, Default)]
+pub struct UserPacks(HashMap<String, crate::domain::PackPatterns>);
+
+impl UserPacks {
+    pub fn load(path: &Path) -> Result<UserPacks, HtpasswdError> {
+        let display = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| HtpasswdError::Read {
+            path: display.clone(),
+            source,
+        })?;
+        Self::parse(&text, &display)
+    }
+
+    pub fn parse(text: &str, path: &str) -> Result<UserPacks, HtpasswdError> {
+        let mut users = HashMap::new();
+        for (index, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let bad = |reason: String| HtpasswdError::BadPacks {
+                path: path.to_owned(),
+                line: index + 1,
+                reason,
+            };
+            let (user, patterns) = line
+                .split_once(':')
+                .ok_or_else(|| bad("no ':'".to_owned()))?;
+            let patterns: crate::domain::PackPatterns =
+                patterns.parse().map_err(|e| bad(format!("{e}")))?;
+            users.insert(user.trim().to_owned(), patterns);
+        }
+        Ok(UserPacks(users))
+    }
+
+    /// The user's packs (every pack when the file does not name the user).
+    pub fn of(&self, user: &str) -> crate::domain::PackPatterns {
+        self.0.get(user).cloned().unwrap_or_default()
+    }
 }
 
 /// HTTP Basic users, as an htpasswd file with bcrypt hashes (`htpasswd -B`), the way Palette's own
@@ -204,6 +253,16 @@ mod tests {
         assert_ne!(a, b);
         assert_eq!(token_hash(&a).len(), 64);
         assert_ne!(token_hash(&a), token_hash(&b));
+    }
+
+    #[test]
+    fn user_packs_come_from_their_file() {
+        let packs = UserPacks::parse("# who writes what\nalice: cni-*, team-*\n", "packs").unwrap();
+        assert!(packs.of("alice").allows("cni-calico"));
+        assert!(!packs.of("alice").allows("csi-aws"));
+        assert!(packs.of("bob").allows("csi-aws"));
+        assert!(UserPacks::parse("alice cni-*\n", "packs").is_err());
+        assert!(UserPacks::parse("alice: CNI\n", "packs").is_err());
     }
 
     #[test]

@@ -136,6 +136,11 @@ pub struct ServeConfig {
     #[arg(long, env = "PACKYARD_HTPASSWD")]
     pub htpasswd: Option<PathBuf>,
 
+    /// The packs each htpasswd user may write: lines `user: cni-*,team-*` (comma-separated
+    /// globs). Users without a line may write every pack.
+    #[arg(long, env = "PACKYARD_HTPASSWD_PACKS")]
+    pub htpasswd_packs: Option<PathBuf>,
+
     /// Reads need credentials with the read scope (every route but /health).
     #[arg(long, env = "PACKYARD_PRIVATE")]
     pub private: bool,
@@ -207,6 +212,7 @@ impl ServeConfig {
             render_concurrency: 0,
             strict: false,
             htpasswd: None,
+            htpasswd_packs: None,
             private: false,
             max_concurrent_requests: 1024,
             max_concurrent_publishes: 2,

@@ -20,7 +20,8 @@ async fn token(registry: &TestRegistry, name: &str, scope: Scope) -> String {
             registry.state.db.writer(),
             name,
             &token_hash(&token),
-            scope
+            scope,
+            &packyard::domain::PackPatterns::all()
         )
         .await
         .unwrap()

@@ -16,6 +16,7 @@ use sha2::{Digest as _, Sha256};
 
 use super::{ApiError, AppState};
 use crate::auth::{Scope, token_hash};
+use crate::domain::PackPatterns;
 use crate::store::tokens;
 
 /// How long a checked password is remembered (bcrypt is slow on purpose).
@@ -28,6 +29,21 @@ const TOKEN_TTL: Duration = Duration::from_secs(2);
 pub struct Caller {
     pub name: String,
     pub scope: Scope,
+    /// The packs the caller may write.
+    pub packs: PackPatterns,
+}
+
+impl Caller {
+    /// Refuses a write to a pack the caller's credentials do not cover (403 DENIED naming it).
+    pub fn may_write(&self, pack: &str) -> Result<(), ApiError> {
+        if self.packs.allows(pack) {
+            return Ok(());
+        }
+        Err(ApiError::Forbidden(format!(
+            "{} may write only packs matching {}, not {pack}",
+            self.name, self.packs
+        )))
+    }
 }
 
 /// The credential cache's bound.
@@ -38,7 +54,15 @@ struct CheckWeight;
 
 impl Weighter<[u8; 32], (Option<Caller>, Instant)> for CheckWeight {
     fn weight(&self, _key: &[u8; 32], value: &(Option<Caller>, Instant)) -> u64 {
-        value.0.as_ref().map_or(0, |c| c.name.len()) as u64 + 96
+        value.0.as_ref().map_or(0, |c| {
+            c.name.len()
+                + c.packs
+                    .patterns()
+                    .iter()
+                    .map(|p| p.len() + 24)
+                    .sum::<usize>()
+        }) as u64
+            + 96
     }
 }
 
@@ -122,11 +146,12 @@ async fn bearer(state: &AppState, token: &str) -> Result<Option<Caller>, ApiErro
         return Ok(Some(Caller {
             name: "admin".to_owned(),
             scope: Scope::Admin,
+            packs: PackPatterns::all(),
         }));
     }
     // The lookup is by the token's sha256: the stored value is never compared with the secret.
     let found = tokens::find_active(state.db.reader(), &token_hash(token)).await?;
-    Ok(found.map(|(name, scope)| Caller { name, scope }))
+    Ok(found.map(|(name, scope, packs)| Caller { name, scope, packs }))
 }
 
 async fn basic(state: &AppState, credentials: &str) -> Option<Caller> {
@@ -142,6 +167,7 @@ async fn basic(state: &AppState, credentials: &str) -> Option<Caller> {
             .ok()
             .flatten()?;
     Some(Caller {
+        packs: state.settings.user_packs.of(&valid),
         name: valid,
         scope: Scope::Write,
     })

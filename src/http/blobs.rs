@@ -289,12 +289,13 @@ fn content_length(headers: &HeaderMap) -> Result<Option<u64>, ApiError> {
 /// 400 (with nothing stored) when the content does not match the digest in the URL.
 #[utoipa::path(put, path = "/v1/{pack}/blobs/{digest}", tag = "blobs", params(("pack" = String, Path, description = "Pack name, e.g. cni-calico"), ("digest" = String, Path, description = "sha256:<64 hex>")), request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The blob bytes; their sha256 must equal the digest"), security(("bearer" = []), ("basic" = [])), responses((status = 201, description = "Stored", body = UploadResult), (status = 200, description = "Already stored", body = UploadResult)))]
 pub async fn put_blob(
-    _writer: WriteAccess,
+    WriteAccess(caller): WriteAccess,
     State(state): State<AppState>,
     path: BlobPath,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
+    caller.may_write(path.pack.as_str())?;
     let max_size = state.settings.max_blob_size;
     let declared_size = content_length(&headers)?;
     if declared_size.is_some_and(|size| size > max_size) {

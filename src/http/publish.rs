@@ -98,6 +98,7 @@ pub async fn publish_pack(
     .map_err(ApiError::internal)?
     .map_err(|e| ApiError::from(publish::PublishError::Pack(e.into())))?;
     let (pack, assets) = publish::read_pack(files).await?;
+    caller.may_write(pack.name.as_str())?;
     let published = publish::publish(
         &state.db,
         &state.blobs,
@@ -153,6 +154,7 @@ pub async fn change_state(
     ApiJson(change): ApiJson<StateChange>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let name: PackName = name.parse()?;
+    caller.may_write(name.as_str())?;
     let new_state: PackState = change
         .state
         .parse()

@@ -17,6 +17,8 @@ pub struct Settings {
     pub admin_token: Option<AdminToken>,
     /// HTTP Basic users (scope write).
     pub htpasswd: Option<Arc<Htpasswd>>,
+    /// The packs each HTTP Basic user may write.
+    pub user_packs: crate::auth::UserPacks,
     /// Reads need the read scope.
     pub private: bool,
     pub max_blob_size: u64,
