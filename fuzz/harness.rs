@@ -1,8 +1,13 @@
 //! What each fuzz target does with its input, shared by the libFuzzer targets (fuzz/fuzz_targets)
 //! and the regression test that replays fuzz/regressions (tests/fuzz_regressions.rs).
 
+use std::time::{Duration, Instant};
+
 use packyard::pack::files::{Limits, PackFiles};
 use packyard::pack::{schema, yaml};
+use packyard::render::data::to_template;
+use packyard::render::engine::compile;
+use packyard::render::gotemplate::{Budget, Limits as RenderLimits};
 use packyard::render::values::{deep_merge, parse_mapping};
 
 /// The pack archive reader and the pack reader behind it: any bytes a client can POST to /v1/packs.
@@ -62,6 +67,36 @@ pub fn values_merge(data: &[u8]) {
     }
 }
 
+/// The template engine under a small budget: a template and values (split at the first NUL byte)
+/// must stop within the budget, whatever they do. Memory is held by libFuzzer's own limits
+/// (fuzz/run passes -malloc_limit_mb and -rss_limit_mb), time and bytes are asserted here.
+pub fn render_budget(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let (template, values) = text.split_once('\0').unwrap_or((text, ""));
+    let values = parse_mapping(values).unwrap_or_else(|_| serde_json::json!({}));
+    let Ok(compiled) = compile(template, false) else {
+        return;
+    };
+    let limits = RenderLimits {
+        max_bytes: 256 << 10,
+        timeout: Duration::from_millis(200),
+    };
+    let budget = Budget::new(limits);
+    let started = Instant::now();
+    let result = compiled.execute_with(&to_template(&serde_json::json!({ "Values": values })), &budget);
+    let elapsed = started.elapsed();
+    assert!(
+        elapsed < Duration::from_secs(2),
+        "the render ran {elapsed:?}, past its 200 ms deadline"
+    );
+    assert!(budget.used() <= limits.max_bytes, "the budget was overspent");
+    if let Ok(output) = result {
+        assert!(output.len() as u64 <= limits.max_bytes);
+    }
+}
+
 /// What a target does with one input.
 pub type Target = fn(&[u8]);
 
@@ -71,4 +106,5 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("schema_dsl", schema_dsl),
     ("template_precheck", template_precheck),
     ("values_merge", values_merge),
+    ("render_budget", render_budget),
 ];

@@ -60,3 +60,31 @@ fn hostile_archives_are_refused() {
         }
     }
 }
+
+#[test]
+fn values_go_yaml_reads_parse() {
+    for (name, data) in inputs("values_merge") {
+        if name == "long-comment-run.yaml" {
+            let text = String::from_utf8(data).unwrap();
+            let (values, _) = text.split_once('\0').unwrap();
+            let parsed = packyard::render::values::parse_mapping(values)
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(parsed["manifests"]["app"]["replicas"], 3);
+        }
+    }
+}
+
+#[test]
+fn hostile_templates_stop_within_their_budget() {
+    let inputs = inputs("render_budget");
+    assert!(inputs.len() >= 8);
+    for (name, data) in inputs {
+        let started = std::time::Instant::now();
+        harness::render_budget(&data);
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "{name} took {:?}",
+            started.elapsed()
+        );
+    }
+}
