@@ -615,7 +615,8 @@ async fn charts_are_stored_as_blobs_and_checked_against_values() {
 
 #[tokio::test]
 async fn concurrent_publishes_of_one_version_have_exactly_one_winner() {
-    let registry = TestRegistry::new().await;
+    // All six at once (beyond the default two publishes at a time, which would answer 503).
+    let registry = TestRegistry::with_config(|config| config.max_concurrent_publishes = 8).await;
     let variants: Vec<Vec<u8>> = (0..6)
         .map(|i| {
             TestPack::new("racer", "1.0.0")
