@@ -85,13 +85,19 @@ pub fn render_budget(data: &[u8]) {
     };
     let budget = Budget::new(limits);
     let started = Instant::now();
-    let result = compiled.execute_with(&to_template(&serde_json::json!({ "Values": values })), &budget);
+    let result = compiled.execute_with(
+        &to_template(&serde_json::json!({ "Values": values })),
+        &budget,
+    );
     let elapsed = started.elapsed();
     assert!(
         elapsed < Duration::from_secs(2),
         "the render ran {elapsed:?}, past its 200 ms deadline"
     );
-    assert!(budget.used() <= limits.max_bytes, "the budget was overspent");
+    assert!(
+        budget.used() <= limits.max_bytes,
+        "the budget was overspent"
+    );
     if let Ok(output) = result {
         assert!(output.len() as u64 <= limits.max_bytes);
     }
