@@ -3,11 +3,9 @@
 //!
 //! cargo run --release --example seed_catalog -- DATA_DIR DATABASE_URL|- FIRST_PACK PACKS VERSIONS
 
-use std::sync::Arc;
-
 use packyard::config::StorageConfig;
 use packyard::pack::files::PackFiles;
-use packyard::registry::publish::{self, Archive};
+use packyard::registry::{Registry, RegistryConfig};
 use tokio::task::JoinSet;
 
 const LAYERS: [&str; 4] = ["addon", "cni", "csi", "os"];
@@ -69,7 +67,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let (first, packs, versions): (usize, usize, usize) =
         (first.parse()?, packs.parse()?, versions.parse()?);
     let (db, blobs) = packyard::app::open_storage(&storage).await?;
-    let (db, blobs) = (Arc::new(db), Arc::new(blobs));
+    let registry = Registry::new(db, blobs, RegistryConfig::local());
     let mut tasks = JoinSet::new();
     let started = std::time::Instant::now();
     for index in first..first + packs {
@@ -80,21 +78,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
                     result??;
                 }
             }
-            let (db, blobs) = (db.clone(), blobs.clone());
+            let registry = registry.clone();
             tasks.spawn(async move {
                 let files = pack_files(index, version);
-                let archive = files.to_archive("bench")?;
-                let (pack, assets) = publish::read_pack(files).await?;
-                publish::publish(
-                    &db,
-                    &blobs,
-                    pack,
-                    assets,
-                    Archive::Generated(archive),
-                    None,
-                    "bench",
-                )
-                .await?;
+                registry
+                    .publish_files(files, "bench".to_owned(), "bench")
+                    .await?;
                 Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
             });
         }

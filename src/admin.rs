@@ -84,7 +84,7 @@ pub async fn token(args: TokenArgs) -> Result<(), AdminError> {
         TokenCommand::List => {
             for record in tokens::list(db.reader()).await? {
                 let state = match record.revoked_at {
-                    Some(at) => format!("revoked {}", crate::http::rfc3339(at)),
+                    Some(at) => format!("revoked {}", crate::domain::time::rfc3339(at)),
                     None => "active".to_owned(),
                 };
                 println!(
@@ -92,7 +92,7 @@ pub async fn token(args: TokenArgs) -> Result<(), AdminError> {
                     record.name,
                     record.scope,
                     record.packs,
-                    crate::http::rfc3339(record.created_at)
+                    crate::domain::time::rfc3339(record.created_at)
                 );
             }
             Ok(())

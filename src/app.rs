@@ -1,12 +1,13 @@
 //! Opening a registry from its configuration: data directory, database (migrated), blob store.
 
 use std::sync::Arc;
+use std::time::Duration;
 
-use crate::auth::{AdminToken, Htpasswd};
+use crate::auth::{AdminToken, Htpasswd, UserPacks};
 use crate::config::{ServeConfig, StorageConfig};
 use crate::http::{AppState, Settings};
-use crate::registry::loader::VersionCache;
-use crate::render::pipeline::Renderer;
+use crate::registry::publish::PublishStatus;
+use crate::registry::{AccessConfig, CacheBounds, Registry, RegistryConfig};
 use crate::store::blobs::BlobStore;
 use crate::store::db::{Db, DbError};
 
@@ -85,12 +86,9 @@ pub async fn open_blob_store(storage: &StorageConfig) -> Result<BlobStore, Start
         .map_err(StartupError::BlobStore)
 }
 
-/// Opens everything `serve` needs and returns the state the router runs on.
-pub async fn open(config: &ServeConfig) -> Result<AppState, StartupError> {
-    let (db, blobs) = open_storage(&config.storage).await?;
-    let settings = Settings {
-        registry_uid: config.registry_uid(),
-        registry_name: config.registry_name.clone(),
+/// The registry `serve` (and the local command line) runs on.
+pub fn registry_config(config: &ServeConfig) -> Result<RegistryConfig, StartupError> {
+    let access = AccessConfig {
         admin_token: config.admin_token.as_deref().map(AdminToken::new),
         htpasswd: match &config.htpasswd {
             Some(path) => Some(Arc::new(
@@ -99,47 +97,47 @@ pub async fn open(config: &ServeConfig) -> Result<AppState, StartupError> {
             None => None,
         },
         user_packs: match &config.htpasswd_packs {
-            Some(path) => crate::auth::UserPacks::load(path).map_err(StartupError::Htpasswd)?,
-            None => crate::auth::UserPacks::default(),
+            Some(path) => UserPacks::load(path).map_err(StartupError::Htpasswd)?,
+            None => UserPacks::default(),
         },
-        private: config.private,
-        limits: config.limits(),
+    };
+    Ok(RegistryConfig {
+        uid: config.registry_uid(),
+        name: config.registry_name.clone(),
+        access,
+        caches: CacheBounds {
+            catalog_bytes: config.catalog_cache_bytes,
+            render_bytes: config.render_cache_bytes,
+        },
+        render_limits: config.render_limits(),
+        render_permits: config.render_permits(),
+        render_queue_timeout: Duration::from_secs(config.render_queue_timeout_secs),
+        publish_permits: config.max_concurrent_publishes,
         max_blob_size: config.max_blob_size,
         max_pack_size: config.max_pack_size,
-        strict_by_default: config.strict,
-    };
-    Ok(AppState {
-        db,
-        blobs,
-        blob_cache: Arc::new(crate::store::blob_cache::BlobCache::new()),
-        settings: Arc::new(settings),
-        // The cache budget is split between rendered documents and finished responses.
-        renderer: Arc::new(Renderer::with_limits(
-            config.render_cache_bytes / 2,
-            config.render_limits(),
-        )),
-        catalog: Arc::new(crate::http::catalog_cache::CatalogCache::new(
-            config.catalog_cache_bytes,
-        )),
-        render_responses: Arc::new(crate::http::render_cache::RenderResponseCache::new(
-            config.render_cache_bytes / 2,
-        )),
-        versions: Arc::new(VersionCache::new(
-            crate::registry::loader::VERSION_CACHE_BYTES,
-        )),
-        pack_rows: Arc::new(crate::registry::loader::PackRowsCache::new(
-            crate::registry::loader::PACK_ROWS_CACHE_BYTES,
-        )),
-        render_permits: Arc::new(tokio::sync::Semaphore::new(config.render_permits())),
-        request_permits: Arc::new(tokio::sync::Semaphore::new(
-            config.max_concurrent_requests.max(1),
-        )),
-        publish_permits: Arc::new(tokio::sync::Semaphore::new(
-            config.max_concurrent_publishes.max(1),
-        )),
-        credentials: Arc::new(crate::http::auth::CredentialCache::default()),
-        metrics: Arc::new(crate::http::metrics::Metrics::default()),
     })
+}
+
+/// Opens everything `serve` needs and returns the state the router runs on.
+pub async fn open(config: &ServeConfig) -> Result<AppState, StartupError> {
+    let (db, blobs) = open_storage(&config.storage).await?;
+    open_on(config, db, blobs)
+}
+
+/// The state the router runs on, over storage already open.
+pub fn open_on(config: &ServeConfig, db: Db, blobs: BlobStore) -> Result<AppState, StartupError> {
+    let registry = Registry::new(db, blobs, registry_config(config)?);
+    let settings = Settings {
+        private: config.private,
+        limits: config.limits(),
+        strict_by_default: config.strict,
+        cors_origins: config.cors_origins.clone(),
+    };
+    Ok(AppState::new(
+        registry,
+        settings,
+        config.max_concurrent_requests,
+    ))
 }
 
 /// `packyard migrate`: apply migrations and exit.
@@ -152,15 +150,12 @@ pub async fn migrate(storage: &StorageConfig) -> Result<(), StartupError> {
 
 /// Publishes the pack folders of `dir` at start-up and logs one line per pack. A missing directory
 /// is skipped; a pack that fails is logged and the others still load.
-pub async fn load_packs_dir(state: &AppState, dir: &std::path::Path) {
-    use crate::registry::folders;
-    use crate::registry::publish::PublishStatus;
-
+pub async fn load_packs_dir(registry: &Registry, dir: &std::path::Path) {
     if !dir.is_dir() {
         tracing::info!(packs_dir = %dir.display(), "no packs directory; nothing to load");
         return;
     }
-    let outcomes = match folders::publish_dir(&state.db, &state.blobs, dir).await {
+    let outcomes = match registry.publish_dir(dir).await {
         Ok(outcomes) => outcomes,
         Err(error) => {
             tracing::error!(packs_dir = %dir.display(), %error, "cannot read the packs directory");
@@ -171,7 +166,6 @@ pub async fn load_packs_dir(state: &AppState, dir: &std::path::Path) {
         let folder = outcome.folder.display().to_string();
         match outcome.result {
             Ok(published) => {
-                state.pack_written(&published.name);
                 let status = match published.status {
                     PublishStatus::Created => "published",
                     PublishStatus::Replaced => "replaced",

@@ -20,7 +20,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the registry's HTTP server.
-    Serve(ServeConfig),
+    Serve(Box<ServeConfig>),
     /// Apply database migrations and exit (serve also does this at start).
     Migrate(StorageConfig),
     /// Publish pack folders to a running registry.

@@ -189,10 +189,25 @@ pub struct ServeConfig {
     #[arg(long, env = "PACKYARD_RENDER_TIMEOUT_SECS", default_value_t = 10)]
     pub render_timeout_secs: u64,
 
+    /// Origins whose browser pages may read the catalog API (read-only routes), comma-separated,
+    /// such as https://tools.example.com; `*` allows any origin. Default: none (same origin only).
+    #[arg(long, env = "PACKYARD_CORS_ORIGINS", value_delimiter = ',')]
+    pub cors_origins: Vec<String>,
+
     /// Fault injection for tests: every publish pauses this long between storing its blobs and
     /// recording its version (the window a concurrent gc must respect). 0: off.
+    #[cfg(feature = "fault-injection")]
     #[arg(long, hide = true, default_value_t = 0)]
     pub fault_publish_pause_ms: u64,
+}
+
+/// Bounds on every request, fixed at start-up.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestLimits {
+    pub request_timeout: std::time::Duration,
+    /// Below this average rate (bytes/s) after `slow_body_grace`, an upload is cut off.
+    pub min_body_rate: u64,
+    pub slow_body_grace: std::time::Duration,
 }
 
 impl ServeConfig {
@@ -224,18 +239,19 @@ impl ServeConfig {
             render_queue_timeout_secs: 10,
             render_max_output_bytes: DEFAULT_RENDER_MAX_OUTPUT_BYTES,
             render_timeout_secs: 10,
+            cors_origins: Vec::new(),
+            #[cfg(feature = "fault-injection")]
             fault_publish_pause_ms: 0,
         }
     }
 
     /// The request limits, from the flags.
-    pub fn limits(&self) -> crate::http::Limits {
+    pub fn limits(&self) -> RequestLimits {
         use std::time::Duration;
-        crate::http::Limits {
+        RequestLimits {
             request_timeout: Duration::from_secs(self.request_timeout_secs.max(1)),
             min_body_rate: self.min_body_rate,
             slow_body_grace: Duration::from_secs(self.slow_body_grace_secs.max(1)),
-            render_queue_timeout: Duration::from_secs(self.render_queue_timeout_secs),
         }
     }
 

@@ -12,7 +12,7 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     let _log_guard = packyard::telemetry::init(cli.log_format);
     let outcome: Result<(), Box<dyn std::error::Error>> = match cli.command {
-        Command::Serve(config) => packyard::server::run(config).await.map_err(Into::into),
+        Command::Serve(config) => packyard::server::run(*config).await.map_err(Into::into),
         Command::Migrate(storage) => packyard::app::migrate(&storage).await.map_err(Into::into),
         Command::Push(args) => packyard::client::push::run(args).await.map_err(Into::into),
         Command::Render(args) => packyard::client::render::run(args)

@@ -24,12 +24,13 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 
 /// `packyard serve`: open the registry, listen, and serve until SIGTERM or SIGINT.
 pub async fn run(config: ServeConfig) -> Result<(), StartupError> {
+    #[cfg(feature = "fault-injection")]
     crate::registry::faults::set_publish_pause(Duration::from_millis(
         config.fault_publish_pause_ms,
     ));
     let state = app::open(&config).await?;
-    app::load_packs_dir(&state, &config.packs_dir).await;
-    let db = state.db.clone();
+    app::load_packs_dir(&state.registry, &config.packs_dir).await;
+    let registry = state.registry.clone();
     let listener = TcpListener::bind(config.listen)
         .await
         .map_err(|source| StartupError::Bind {
@@ -43,7 +44,6 @@ pub async fn run(config: ServeConfig) -> Result<(), StartupError> {
     tracing::info!(
         listen = %local_addr,
         data_dir = %config.storage.data_dir.display(),
-        backend = ?db.backend(),
         private = config.private,
         "packyard is serving"
     );
@@ -58,7 +58,7 @@ pub async fn run(config: ServeConfig) -> Result<(), StartupError> {
         timeouts,
     )
     .await;
-    db.close().await;
+    registry.close().await;
     tracing::info!("packyard stopped");
     result.map_err(StartupError::Serve)
 }

@@ -17,7 +17,7 @@ async fn health_is_up_while_the_database_answers() {
 #[tokio::test]
 async fn health_is_503_with_a_reason_when_the_database_is_gone() {
     let registry = TestRegistry::new().await;
-    registry.state.db.close().await;
+    registry.db.close().await;
     let response = registry.get("/health").await;
     assert_eq!(response.status, StatusCode::SERVICE_UNAVAILABLE);
     let body = response.json();

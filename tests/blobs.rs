@@ -339,7 +339,7 @@ async fn digest_mismatch_is_refused_and_nothing_is_stored() {
         "{:?}",
         registry.blob_files()
     );
-    assert_eq!(registry.state.blobs.pending_uploads().await.unwrap(), 0);
+    assert_eq!(registry.blobs.pending_uploads().await.unwrap(), 0);
     let catalog = registry.get("/v1/_catalog").await.json();
     assert_eq!(catalog["repositories"], serde_json::json!([]));
 }
@@ -524,7 +524,7 @@ async fn a_failing_upload_stream_leaves_no_temporary_file() {
         )
         .await;
     assert_eq!(response.status, StatusCode::BAD_REQUEST);
-    assert_eq!(registry.state.blobs.pending_uploads().await.unwrap(), 0);
+    assert_eq!(registry.blobs.pending_uploads().await.unwrap(), 0);
     assert!(registry.blob_files().is_empty());
     assert!(registry.stored_digests().await.is_empty());
 }

@@ -20,13 +20,12 @@ fn repo(path: &str) -> PathBuf {
 #[tokio::test]
 async fn every_calico_pack_publishes_without_findings() {
     let registry = TestRegistry::new().await;
-    let outcomes = packyard::registry::folders::publish_dir(
-        &registry.state.db,
-        &registry.state.blobs,
-        &repo("packs"),
-    )
-    .await
-    .unwrap();
+    let outcomes = registry
+        .state
+        .registry
+        .publish_dir(&repo("packs"))
+        .await
+        .unwrap();
     let calico: Vec<_> = outcomes
         .iter()
         .filter(|o| {
@@ -70,9 +69,9 @@ async fn every_calico_pack_publishes_without_findings() {
     assert_eq!(deprecated, ["3.22.5"]);
     for row in &rows {
         assert_eq!(row.display_name, "Calico");
-        assert_eq!(row.layer, "cni");
+        assert_eq!(row.layer.as_str(), "cni");
         assert_eq!(row.annotations["categories"], "network,amd64,fips");
-        assert!(row.logo_digest.is_some());
+        assert!(row.logo_digest.0.is_some());
     }
 }
 

@@ -13,10 +13,12 @@ use packyard::store::generations;
 #[tokio::test]
 async fn every_version_write_bumps_the_pack_and_the_registry() {
     let registry = TestRegistry::new().await;
-    let db = &registry.state.db;
+    let db = &registry.db;
     let start = db.registry_generation().await.unwrap();
     assert_eq!(
-        generations::of_pack(db.reader(), "demo").await.unwrap(),
+        generations::of_pack(db.reader(), &"demo".parse().unwrap())
+            .await
+            .unwrap(),
         None
     );
 
@@ -24,7 +26,9 @@ async fn every_version_write_bumps_the_pack_and_the_registry() {
     let after_publish = db.registry_generation().await.unwrap();
     assert_eq!(after_publish, start + 1);
     assert_eq!(
-        generations::of_pack(db.reader(), "demo").await.unwrap(),
+        generations::of_pack(db.reader(), &"demo".parse().unwrap())
+            .await
+            .unwrap(),
         Some(1)
     );
 
@@ -44,7 +48,9 @@ async fn every_version_write_bumps_the_pack_and_the_registry() {
     );
     assert_eq!(db.registry_generation().await.unwrap(), start + 2);
     assert_eq!(
-        generations::of_pack(db.reader(), "demo").await.unwrap(),
+        generations::of_pack(db.reader(), &"demo".parse().unwrap())
+            .await
+            .unwrap(),
         Some(2)
     );
 
@@ -59,7 +65,9 @@ async fn every_version_write_bumps_the_pack_and_the_registry() {
     );
     assert_eq!(db.registry_generation().await.unwrap(), start + 2);
     assert_eq!(
-        generations::of_pack(db.reader(), "demo").await.unwrap(),
+        generations::of_pack(db.reader(), &"demo".parse().unwrap())
+            .await
+            .unwrap(),
         Some(2)
     );
 
@@ -67,7 +75,9 @@ async fn every_version_write_bumps_the_pack_and_the_registry() {
     registry.publish_ok(&TestPack::new("other", "1.0.0")).await;
     assert_eq!(db.registry_generation().await.unwrap(), start + 3);
     assert_eq!(
-        generations::of_pack(db.reader(), "demo").await.unwrap(),
+        generations::of_pack(db.reader(), &"demo".parse().unwrap())
+            .await
+            .unwrap(),
         Some(2)
     );
 }
@@ -79,7 +89,7 @@ async fn every_version_write_bumps_the_pack_and_the_registry() {
 #[tokio::test(flavor = "current_thread")]
 async fn concurrent_reads_share_one_query_that_started_after_them() {
     let registry = TestRegistry::new().await;
-    let db = registry.state.db.clone();
+    let db = registry.db.clone();
     let before = db.registry_generation_queries();
     let mut reads: Vec<_> = (0..200)
         .map(|_| Box::pin(db.registry_generation()))
@@ -103,7 +113,7 @@ async fn concurrent_reads_share_one_query_that_started_after_them() {
 #[tokio::test(flavor = "current_thread")]
 async fn a_dropped_reader_does_not_strand_the_others() {
     let registry = TestRegistry::new().await;
-    let db = registry.state.db.clone();
+    let db = registry.db.clone();
     let expected = db.registry_generation().await.unwrap();
     let mut first = Box::pin(db.registry_generation());
     // Poll once: the first caller starts the query, then goes away.

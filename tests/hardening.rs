@@ -692,9 +692,13 @@ async fn pack_scoped_tokens_cannot_write_other_packs() {
         ..packyard::config::StorageConfig::for_data_dir(setup.data_dir())
     };
     let (db, _) = packyard::app::open_storage(&storage).await.unwrap();
-    let events = packyard::store::versions::list_events(db.reader(), "team-app", "1.0.0")
-        .await
-        .unwrap();
+    let events = packyard::store::versions::list_events(
+        db.reader(),
+        &"team-app".parse().unwrap(),
+        &"1.0.0".parse().unwrap(),
+    )
+    .await
+    .unwrap();
     assert_eq!(events[0].actor, "team-ci");
 }
 

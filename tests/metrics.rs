@@ -113,7 +113,7 @@ async fn metrics_count_requests_bytes_publishes_and_renders() {
     // Cache validation against the shared database happens on PostgreSQL only (the renders above
     // resolved a tag through the version-rows cache).
     let generation_reads = sample(&text, "packyard_db_generation_reads_total");
-    match registry.state.db.backend() {
+    match registry.db.backend() {
         packyard::store::db::Backend::Sqlite => assert_eq!(generation_reads, 0.0),
         packyard::store::db::Backend::Postgres => assert!(generation_reads >= 1.0),
     }

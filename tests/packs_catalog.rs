@@ -132,14 +132,18 @@ async fn lifecycle_states_hide_and_show_versions() {
     assert_eq!(tag_version(&entity, "3.24.x").as_deref(), Some("3.24.6"));
 
     // Every change is in the history.
-    let events =
-        packyard::store::versions::list_events(registry.state.db.reader(), "cni-demo", "3.24.6")
-            .await
-            .unwrap();
+    let events = packyard::store::versions::list_events(
+        registry.db.reader(),
+        &"cni-demo".parse().unwrap(),
+        &"3.24.6".parse().unwrap(),
+    )
+    .await
+    .unwrap();
+    let text = |state: Option<packyard::domain::PackState>| state.map(|s| s.to_string());
     let states: Vec<(Option<String>, Option<String>)> = events
         .iter()
-        .filter(|e| e.action == "state")
-        .map(|e| (e.old_state.clone(), e.new_state.clone()))
+        .filter(|e| e.action.as_str() == "state")
+        .map(|e| (text(e.old_state.0), text(e.new_state.0)))
         .collect();
     assert_eq!(
         states,
@@ -209,11 +213,14 @@ async fn bad_state_changes_are_refused_without_changing_anything() {
     );
     let rows = registry.version_rows("cni-demo").await;
     assert_eq!(rows[0].state.as_str(), "active");
-    let events =
-        packyard::store::versions::list_events(registry.state.db.reader(), "cni-demo", "1.0.0")
-            .await
-            .unwrap();
-    assert!(events.iter().all(|e| e.action == "publish"));
+    let events = packyard::store::versions::list_events(
+        registry.db.reader(),
+        &"cni-demo".parse().unwrap(),
+        &"1.0.0".parse().unwrap(),
+    )
+    .await
+    .unwrap();
+    assert!(events.iter().all(|e| e.action.as_str() == "publish"));
 }
 
 #[tokio::test]

@@ -154,17 +154,21 @@ async fn different_content_conflicts_unless_forced_with_a_message() {
         replaced["digest"].as_str().unwrap()
     );
     assert_eq!(rows[0].state, packyard::domain::PackState::Deprecated);
-    let events =
-        packyard::store::versions::list_events(registry.state.db.reader(), "demo-app", "1.0.0")
-            .await
-            .unwrap();
+    let events = packyard::store::versions::list_events(
+        registry.db.reader(),
+        &"demo-app".parse().unwrap(),
+        &"1.0.0".parse().unwrap(),
+    )
+    .await
+    .unwrap();
     let replace = events
         .iter()
-        .find(|e| e.action == "replace")
+        .find(|e| e.action.as_str() == "replace")
         .expect("a replace event");
     assert_eq!(replace.message.as_deref(), Some("fix the readme"));
     assert_eq!(replace.actor, "admin");
-    assert_eq!(replace.old_digest.as_deref(), first["digest"].as_str());
+    let old_digest = replace.old_digest.0.map(|d| d.to_string());
+    assert_eq!(old_digest.as_deref(), first["digest"].as_str());
     assert!(replace.at > 0);
     // The old uid is gone, the new one answers.
     let old = registry
@@ -188,7 +192,7 @@ async fn assert_nothing_stored(registry: &TestRegistry) {
         "files were left: {:?}",
         registry.blob_files()
     );
-    assert_eq!(registry.state.blobs.pending_uploads().await.unwrap(), 0);
+    assert_eq!(registry.blobs.pending_uploads().await.unwrap(), 0);
     let catalog = registry.get("/v1/_catalog").await.json();
     assert_eq!(catalog["repositories"], serde_json::json!([]));
 }
@@ -501,10 +505,11 @@ async fn what_palette_lets_through_is_published_with_findings() {
     assert_eq!(again.json()["warnings"], body["warnings"]);
     // Unknown pack.json fields are kept.
     let rows = registry.version_rows("sloppy").await;
-    let stored = packyard::store::versions::load_document(registry.state.db.reader(), &rows[0].uid)
-        .await
-        .unwrap()
-        .unwrap();
+    let stored: packyard::pack::Pack =
+        packyard::store::versions::load_document(registry.db.reader(), &rows[0].uid)
+            .await
+            .unwrap()
+            .unwrap();
     assert_eq!(stored.pack_json.document["futureField"]["kept"], true);
     assert_eq!(stored.version.as_str(), "1.5");
 }
@@ -594,11 +599,10 @@ async fn charts_are_stored_as_blobs_and_checked_against_values() {
     assert_eq!(download.status, StatusCode::OK);
     assert_eq!(&download.body[..], &chart_bytes[..]);
     let rows = registry.version_rows("argo").await;
-    assert_eq!(rows[0].pack_type, "helm");
-    let blobs =
-        packyard::store::versions::list_version_blobs(registry.state.db.reader(), &rows[0].uid)
-            .await
-            .unwrap();
+    assert_eq!(rows[0].pack_type.as_str(), "helm");
+    let blobs = packyard::store::versions::list_version_blobs(registry.db.reader(), &rows[0].uid)
+        .await
+        .unwrap();
     let roles: Vec<(&str, &str)> = blobs
         .iter()
         .map(|b| (b.path.as_str(), b.role.as_str()))
@@ -702,10 +706,13 @@ async fn concurrent_writes_to_one_pack_keep_its_latest_version_current() {
         assert_eq!(older.await.unwrap(), StatusCode::CREATED, "round {round}");
         assert_eq!(newer.await.unwrap(), StatusCode::CREATED, "round {round}");
         let rows = registry.version_rows("race").await;
-        let newest = rows.iter().find(|row| row.version == "2.0.0").unwrap();
+        let newest = rows
+            .iter()
+            .find(|row| row.version.as_str() == "2.0.0")
+            .unwrap();
         let latest: Option<String> =
             sqlx::query_scalar("SELECT latest_uid FROM packs WHERE name = 'race'")
-                .fetch_one(registry.state.db.reader())
+                .fetch_one(registry.db.reader())
                 .await
                 .unwrap();
         assert_eq!(
@@ -714,7 +721,7 @@ async fn concurrent_writes_to_one_pack_keep_its_latest_version_current() {
             "round {round}"
         );
     }
-    let broken = packyard::store::integrity::broken_references(registry.state.db.reader())
+    let broken = packyard::store::integrity::broken_references(registry.db.reader())
         .await
         .unwrap();
     assert!(broken.is_empty(), "{broken:?}");

@@ -12,11 +12,7 @@ use serde_json::{Value, json};
 async fn with_shipped_packs() -> TestRegistry {
     let registry = TestRegistry::new().await;
     let packs = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("packs");
-    for outcome in
-        packyard::registry::folders::publish_dir(&registry.state.db, &registry.state.blobs, &packs)
-            .await
-            .unwrap()
-    {
+    for outcome in registry.state.registry.publish_dir(&packs).await.unwrap() {
         outcome.result.unwrap();
     }
     registry

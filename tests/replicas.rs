@@ -21,6 +21,7 @@ const ENV: [(&str, &str); 3] = [
 struct SharedStorage {
     dir: tempfile::TempDir,
     database_url: String,
+    #[cfg_attr(not(feature = "fault-injection"), allow(dead_code))] // Used by the gc test.
     bucket: String,
     location: String,
     endpoint: String,
@@ -83,6 +84,7 @@ impl SharedStorage {
             .unwrap()
     }
 
+    #[cfg_attr(not(feature = "fault-injection"), allow(dead_code))] // Used by the gc test.
     /// Whether the object holding `content` is in the bucket, asked of the S3 server directly (no
     /// replica, no cache in between).
     async fn holds_object(&self, content: &[u8]) -> bool {
@@ -367,6 +369,7 @@ async fn replicas_start_together_and_survive_a_killed_peer() {
     );
 }
 
+#[cfg_attr(not(feature = "fault-injection"), allow(dead_code))] // Used by the gc test.
 /// A churn round's pack and its logo. Each version has its own pair of logos and uses them in turn,
 /// so each logo loses its last reference and is wanted again two rounds later; every third round
 /// adds a unique README (so a unique archive), which the next replace leaves to gc.
@@ -393,6 +396,7 @@ fn churn_pack(version: &str, round: usize) -> (TestPack, Vec<u8>) {
 /// claimed it first. Every acknowledged publish must stay whole: its logo is in the bucket (read
 /// from S3 directly, past every cache), it downloads and renders through the other replica. gc
 /// must remove garbage meanwhile (the unique archives), and `verify` passes at the end.
+#[cfg(feature = "fault-injection")]
 #[tokio::test]
 async fn gc_is_safe_while_replicas_publish() {
     // The grace leaves 3 s of slack over the pause, for slow machines: a publish that took longer

@@ -17,7 +17,7 @@ async fn token(registry: &TestRegistry, name: &str, scope: Scope) -> String {
     let token = generate_token().unwrap();
     assert!(
         packyard::store::tokens::create(
-            registry.state.db.writer(),
+            registry.db.writer(),
             name,
             &token_hash(&token),
             scope,
@@ -172,13 +172,16 @@ async fn each_scope_allows_exactly_its_operations() {
     );
 
     // The audit trail names who did what.
-    let actors: Vec<String> =
-        packyard::store::versions::list_events(registry.state.db.reader(), "demo", "1.0.0")
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|event| event.actor)
-            .collect();
+    let actors: Vec<String> = packyard::store::versions::list_events(
+        registry.db.reader(),
+        &"demo".parse().unwrap(),
+        &"1.0.0".parse().unwrap(),
+    )
+    .await
+    .unwrap()
+    .into_iter()
+    .map(|event| event.actor)
+    .collect();
     assert_eq!(actors, ["writer", "operator", "operator"]);
 }
 
@@ -296,7 +299,7 @@ async fn a_revoked_token_stops_working() {
         StatusCode::CREATED
     );
     assert!(
-        packyard::store::tokens::revoke(registry.state.db.writer(), "ci")
+        packyard::store::tokens::revoke(registry.db.writer(), "ci")
             .await
             .unwrap()
     );
@@ -339,13 +342,7 @@ async fn renders_wait_for_a_slot_and_then_get_503() {
     .await;
     registry.publish_ok(&TestPack::new("demo", "1.0.0")).await;
     let uri = "/v1/packs/demo/tags/1.0.0/render?cloudType=aws";
-    let held = registry
-        .state
-        .render_permits
-        .clone()
-        .acquire_owned()
-        .await
-        .unwrap();
+    let held = registry.state.registry.render_slot().await.unwrap();
     let refused = registry.get(uri).await;
     assert_eq!(
         refused.error_code(StatusCode::SERVICE_UNAVAILABLE),
@@ -365,13 +362,7 @@ async fn a_handler_past_the_request_time_limit_gets_503() {
     })
     .await;
     registry.publish_ok(&TestPack::new("demo", "1.0.0")).await;
-    let held = registry
-        .state
-        .render_permits
-        .clone()
-        .acquire_owned()
-        .await
-        .unwrap();
+    let held = registry.state.registry.render_slot().await.unwrap();
     let started = std::time::Instant::now();
     let refused = registry
         .get("/v1/packs/demo/tags/1.0.0/render?cloudType=aws")

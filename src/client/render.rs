@@ -152,49 +152,37 @@ async fn render_local(
     values: Option<String>,
     variables: BTreeMap<String, String>,
 ) -> Result<String, RenderCommandError> {
-    use crate::registry::{loader::VersionCache, tags};
-    use crate::render::macros::MacroContext;
-    use crate::render::output;
-    use crate::render::pipeline::{PackRequest, Renderer};
+    use crate::registry::rendering::{Format, RenderInputs};
+    use crate::registry::{Registry, RegistryConfig};
 
     let failed = |e: &dyn std::fmt::Display| RenderCommandError::Failed(e.to_string());
-    let (db, _) = crate::app::open_storage(storage)
+    let (db, blobs) = crate::app::open_storage(storage)
         .await
         .map_err(|e| failed(&e))?;
-    let rows = crate::store::versions::list_for_pack(db.reader(), &args.name)
-        .await
-        .map_err(|e| failed(&e))?;
-    let row = tags::resolve(&args.name, &rows, &args.tag).map_err(|e| failed(&e))?;
-    let loaded = VersionCache::new(8 << 20)
-        .load(&db, row)
-        .await
-        .map_err(|e| failed(&e))?;
-    db.close().await;
-    Renderer::check_cloud(&loaded, &args.cloud).map_err(|e| failed(&e))?;
-    let renderer = Renderer::new(0);
-    let request = PackRequest {
+    let registry = Registry::new(db, blobs, RegistryConfig::local());
+    let pack = args.name.parse().map_err(|e| failed(&e))?;
+    let inputs = RenderInputs {
+        cloud: args.cloud.clone(),
         values,
         presets: args.presets.clone(),
-    };
-    let context = MacroContext {
-        cloud_type: args.cloud.clone(),
         variables,
-        ..MacroContext::default()
+        ..RenderInputs::default()
     };
-    let budget = renderer.budget(None);
-    let resolved = renderer
-        .resolve_values(&loaded, &request, &context, &budget)
-        .map_err(|e| failed(&e))?;
-    let (documents, _) = renderer
-        .render(&loaded, &resolved, args.strict, &budget)
-        .map_err(|e| failed(&e))?;
-    match args.output {
-        OutputFormat::Yaml => Ok(output::to_yaml_stream(&documents)),
-        OutputFormat::Json => {
-            let list = output::to_list(output::objects(&documents).map_err(|e| failed(&e))?);
-            let mut text = serde_json::to_string_pretty(&list).map_err(|e| failed(&e))?;
-            text.push('\n');
-            Ok(text)
-        }
+    let format = match args.output {
+        OutputFormat::Yaml => Format::Yaml,
+        OutputFormat::Json => Format::Json,
+    };
+    let rendered = registry
+        .render_pack(&pack, &args.tag, inputs, args.strict, format)
+        .await;
+    registry.close().await;
+    let body = rendered.map_err(|e| failed(&e))?.body;
+    let mut text = String::from_utf8_lossy(&body.body).into_owned();
+    if format == Format::Json {
+        // Pretty, for people reading a terminal.
+        let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| failed(&e))?;
+        text = serde_json::to_string_pretty(&value).map_err(|e| failed(&e))?;
+        text.push('\n');
     }
+    Ok(text)
 }

@@ -17,6 +17,11 @@ impl MediaType {
         MediaType("application/octet-stream".to_owned())
     }
 
+    /// `application/gzip`: pack archives and chart archives.
+    pub fn gzip() -> Self {
+        MediaType("application/gzip".to_owned())
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }

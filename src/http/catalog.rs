@@ -9,7 +9,6 @@ use serde::{Deserialize, Serialize};
 use super::extract::ApiQuery;
 use super::{ApiError, AppState};
 use crate::domain::PackName;
-use crate::store::packs;
 
 const DEFAULT_PAGE: u32 = 100;
 const MAX_PAGE: u32 = 1000;
@@ -45,7 +44,7 @@ pub async fn list_repositories(
         })
         .into_response());
     }
-    let mut names = packs::list_pack_names(state.db.reader(), last.as_ref(), page + 1).await?;
+    let mut names = state.registry.pack_names(last.as_ref(), page + 1).await?;
     let mut headers = HeaderMap::new();
     if names.len() > page as usize {
         names.truncate(page as usize);

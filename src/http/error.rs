@@ -1,94 +1,95 @@
-//! The one error type of the HTTP API and its one mapping to statuses and bodies:
-//! `{"code": "...", "message": "..."}` everywhere.
+//! The one error type of the HTTP API and its one mapping to statuses and bodies: [`ErrorBody`]
+//! (`{"code": "...", "message": "..."}`) everywhere. Registry errors are mapped here and nowhere
+//! else.
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-use crate::domain::{Digest, DigestError, PackName, PackNameError};
-use crate::store::blobs::PutError;
+use crate::domain::{DigestError, PackNameError};
+use crate::registry::RegistryError;
+use crate::registry::error::{FilesError, Limit, PackError, PutError, RenderError, Violation};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
+    /// Boxed: registry errors carry render details, and every handler returns this type.
+    #[error(transparent)]
+    Registry(Box<RegistryError>),
     #[error("invalid digest: {0}")]
     InvalidDigest(#[from] DigestError),
     #[error("invalid pack name: {0}")]
     InvalidName(#[from] PackNameError),
     #[error("invalid parameter {name}: {reason}")]
     InvalidParameter { name: &'static str, reason: String },
-    #[error("the content's digest is {actual}, not {expected}")]
-    DigestMismatch { expected: Digest, actual: Digest },
-    #[error("the content is {actual} bytes, but Content-Length said {expected}")]
-    SizeMismatch { expected: u64, actual: u64 },
-    #[error("the upload could not be read: {0}")]
-    BodyUnreadable(String),
-    #[error("blobs larger than {limit} bytes are refused")]
-    BlobTooLarge { limit: u64 },
-    #[error("blob {digest} is not part of pack {pack}")]
-    BlobUnknown { pack: PackName, digest: Digest },
-    #[error("{0}")]
-    NotFound(String),
-    #[error("{0}")]
-    PackUnknown(String),
-    #[error("{0}")]
-    TagUnknown(String),
-    #[error("{0}")]
-    RegistryUnknown(String),
     #[error("invalid request body: {0}")]
     InvalidBody(String),
     #[error("the request body is too large: {0}")]
     BodyTooLarge(String),
+    #[error("the request body could not be read: {0}")]
+    BodyUnreadable(String),
     #[error("{0}")]
     BodyTooSlow(String),
     #[error("{0}")]
-    UnsupportedMediaType(String),
-    #[error("the pack archive is refused: {0}")]
-    ArchiveInvalid(String),
-    #[error("the pack archive is too large: {0}")]
-    ArchiveTooLarge(String),
-    #[error("the pack is refused: {0}")]
-    PackInvalid(String),
+    UnsupportedMediaType(&'static str),
     #[error("{0}")]
-    VersionConflict(String),
-    #[error("{0}")]
-    CloudUnsupported(String),
-    #[error("{message}")]
-    ValuesInvalid {
-        message: String,
-        errors: Vec<crate::render::validate::Violation>,
-    },
-    #[error("{0}")]
-    TemplateInvalid(String),
-    #[error("{message}")]
-    RenderFailed {
-        message: String,
-        file: Option<String>,
-    },
-    /// A render budget was exceeded; `limit` names the flag that sets it.
-    #[error("{message}")]
-    RenderLimit {
-        message: String,
-        limit: &'static str,
-    },
+    NotFound(String),
     #[error("method {0} is not allowed on this resource")]
-    MethodNotAllowed(String),
+    MethodNotAllowed(axum::http::Method),
     #[error("{0}")]
     Unauthorized(&'static str),
     #[error("{0}")]
     Forbidden(String),
     #[error("{0}")]
-    Overloaded(String),
+    Overloaded(&'static str),
     #[error("the requested range is outside the blob's {size} bytes")]
     RangeNotSatisfiable { size: u64 },
-    #[error("{0}")]
-    Unavailable(String),
     /// Anything the client cannot fix. The detail goes to the log, never to the client.
     #[error("internal error")]
     Internal(String),
-    /// A blob the database records but the blob store lacks (removed by gc, or lost). Internal,
-    /// but distinct so the blob routes can re-check the database before answering.
-    #[error("internal error")]
-    BlobFileMissing(String),
+}
+
+/// Every error body: a stable code and a readable message, plus details for values and renders.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = ErrorResponse)]
+pub struct ErrorBody {
+    /// e.g. `BLOB_UNKNOWN`, `VALUES_INVALID`, `UNAUTHORIZED`.
+    pub code: &'static str,
+    pub message: String,
+    /// Every failing value, for values that do not fit a pack's schema.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Vec<Violation>>,
+    /// The pack file a render failed in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    /// The budget a render exceeded (`RENDER_LIMIT`): the flag that sets it, such as
+    /// `render-max-output-bytes` or `render-timeout-secs`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<&'static str>,
+}
+
+/// The hidden detail of a 5xx, carried to the request log through the response extensions.
+#[derive(Clone, Debug)]
+pub struct ErrorDetail(pub String);
+
+/// How one error is answered: status, code, and the extras some codes carry.
+struct Answer {
+    status: StatusCode,
+    code: &'static str,
+    errors: Option<Vec<Violation>>,
+    file: Option<String>,
+    limit: Option<&'static str>,
+}
+
+impl Answer {
+    fn new(status: StatusCode, code: &'static str) -> Answer {
+        Answer {
+            status,
+            code,
+            errors: None,
+            file: None,
+            limit: None,
+        }
+    }
 }
 
 impl ApiError {
@@ -96,119 +97,197 @@ impl ApiError {
         ApiError::Internal(detail.to_string())
     }
 
-    fn status(&self) -> StatusCode {
+    fn answer(&self) -> Answer {
+        use StatusCode as S;
         match self {
-            ApiError::InvalidDigest(_)
-            | ApiError::InvalidName(_)
-            | ApiError::InvalidParameter { .. }
-            | ApiError::DigestMismatch { .. }
-            | ApiError::SizeMismatch { .. }
-            | ApiError::BodyUnreadable(_)
-            | ApiError::InvalidBody(_)
-            | ApiError::ArchiveInvalid(_) => StatusCode::BAD_REQUEST,
-            ApiError::PackUnknown(_) | ApiError::TagUnknown(_) | ApiError::RegistryUnknown(_) => {
-                StatusCode::NOT_FOUND
+            ApiError::Registry(error) => registry_answer(error),
+            ApiError::InvalidDigest(_) => Answer::new(S::BAD_REQUEST, "DIGEST_INVALID"),
+            ApiError::InvalidName(_) => Answer::new(S::BAD_REQUEST, "NAME_INVALID"),
+            ApiError::InvalidParameter { .. } => Answer::new(S::BAD_REQUEST, "PARAMETER_INVALID"),
+            ApiError::InvalidBody(_) => Answer::new(S::BAD_REQUEST, "BODY_INVALID"),
+            ApiError::BodyTooLarge(_) => Answer::new(S::PAYLOAD_TOO_LARGE, "BODY_TOO_LARGE"),
+            ApiError::BodyUnreadable(_) => Answer::new(S::BAD_REQUEST, "BODY_UNREADABLE"),
+            ApiError::BodyTooSlow(_) => Answer::new(S::REQUEST_TIMEOUT, "REQUEST_TIMEOUT"),
+            ApiError::UnsupportedMediaType(_) => {
+                Answer::new(S::UNSUPPORTED_MEDIA_TYPE, "UNSUPPORTED_MEDIA_TYPE")
             }
-            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ApiError::ArchiveTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::PackInvalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::VersionConflict(_) => StatusCode::CONFLICT,
-            ApiError::CloudUnsupported(_)
-            | ApiError::ValuesInvalid { .. }
-            | ApiError::TemplateInvalid(_)
-            | ApiError::RenderFailed { .. }
-            | ApiError::RenderLimit { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            ApiError::BodyTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::BodyTooSlow(_) => StatusCode::REQUEST_TIMEOUT,
-            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
-            ApiError::Overloaded(_) => StatusCode::SERVICE_UNAVAILABLE,
-            ApiError::BlobUnknown { .. } | ApiError::NotFound(_) => StatusCode::NOT_FOUND,
-            ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
-            ApiError::BlobTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::RangeNotSatisfiable { .. } => StatusCode::RANGE_NOT_SATISFIABLE,
-            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            ApiError::Internal(_) | ApiError::BlobFileMissing(_) => {
-                StatusCode::INTERNAL_SERVER_ERROR
+            ApiError::NotFound(_) => Answer::new(S::NOT_FOUND, "NOT_FOUND"),
+            ApiError::MethodNotAllowed(_) => {
+                Answer::new(S::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED")
             }
+            ApiError::Unauthorized(_) => Answer::new(S::UNAUTHORIZED, "UNAUTHORIZED"),
+            ApiError::Forbidden(_) => Answer::new(S::FORBIDDEN, "DENIED"),
+            ApiError::Overloaded(_) => Answer::new(S::SERVICE_UNAVAILABLE, "OVERLOADED"),
+            ApiError::RangeNotSatisfiable { .. } => {
+                Answer::new(S::RANGE_NOT_SATISFIABLE, "RANGE_NOT_SATISFIABLE")
+            }
+            ApiError::Internal(_) => Answer::new(S::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR"),
         }
     }
 
-    fn code(&self) -> &'static str {
+    /// The detail a 5xx keeps for the log.
+    fn detail(&self) -> Option<String> {
         match self {
-            ApiError::InvalidDigest(_) | ApiError::DigestMismatch { .. } => "DIGEST_INVALID",
-            ApiError::InvalidName(_) => "NAME_INVALID",
-            ApiError::InvalidParameter { .. } => "PARAMETER_INVALID",
-            ApiError::SizeMismatch { .. } => "SIZE_INVALID",
-            ApiError::BodyUnreadable(_) => "BODY_UNREADABLE",
-            ApiError::BlobTooLarge { .. } => "BLOB_TOO_LARGE",
-            ApiError::BlobUnknown { .. } => "BLOB_UNKNOWN",
-            ApiError::NotFound(_) => "NOT_FOUND",
-            ApiError::PackUnknown(_) => "PACK_UNKNOWN",
-            ApiError::TagUnknown(_) => "TAG_UNKNOWN",
-            ApiError::RegistryUnknown(_) => "REGISTRY_UNKNOWN",
-            ApiError::InvalidBody(_) => "BODY_INVALID",
-            ApiError::UnsupportedMediaType(_) => "UNSUPPORTED_MEDIA_TYPE",
-            ApiError::ArchiveInvalid(_) => "ARCHIVE_INVALID",
-            ApiError::ArchiveTooLarge(_) => "ARCHIVE_TOO_LARGE",
-            ApiError::PackInvalid(_) => "PACK_INVALID",
-            ApiError::VersionConflict(_) => "VERSION_EXISTS",
-            ApiError::CloudUnsupported(_) => "CLOUD_UNSUPPORTED",
-            ApiError::ValuesInvalid { .. } => "VALUES_INVALID",
-            ApiError::TemplateInvalid(_) => "TEMPLATE_INVALID",
-            ApiError::RenderFailed { .. } => "RENDER_FAILED",
-            ApiError::RenderLimit { .. } => "RENDER_LIMIT",
-            ApiError::MethodNotAllowed(_) => "METHOD_NOT_ALLOWED",
-            ApiError::Unauthorized(_) => "UNAUTHORIZED",
-            ApiError::BodyTooLarge(_) => "BODY_TOO_LARGE",
-            ApiError::BodyTooSlow(_) => "REQUEST_TIMEOUT",
-            ApiError::Forbidden(_) => "DENIED",
-            ApiError::Overloaded(_) => "OVERLOADED",
-            ApiError::RangeNotSatisfiable { .. } => "RANGE_NOT_SATISFIABLE",
-            ApiError::Unavailable(_) => "UNAVAILABLE",
-            ApiError::Internal(_) | ApiError::BlobFileMissing(_) => "INTERNAL_ERROR",
+            ApiError::Internal(detail) => Some(detail.clone()),
+            ApiError::Registry(error) => registry_detail(error),
+            _ => None,
         }
+    }
+
+    /// A blob the database records but the blob store lacks: the blob routes re-check the
+    /// database before answering.
+    pub fn is_blob_missing(&self) -> bool {
+        matches!(self, ApiError::Registry(e) if matches!(**e, RegistryError::BlobMissing(_)))
     }
 }
 
-#[derive(Serialize)]
-struct ErrorBody<'a> {
-    code: &'a str,
-    message: String,
-    /// Every failing value, for values that do not fit a pack's schema.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    errors: Option<&'a [crate::render::validate::Violation]>,
-    /// The pack file a render failed in.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    file: Option<&'a str>,
-    /// The budget a render exceeded.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    limit: Option<&'a str>,
+fn registry_detail(error: &RegistryError) -> Option<String> {
+    match error {
+        RegistryError::Database(_)
+        | RegistryError::Storage(_)
+        | RegistryError::Corrupt(_)
+        | RegistryError::Task(_)
+        | RegistryError::BlobMissing(_) => Some(error.to_string()),
+        RegistryError::Upload(PutError::Io(error)) => Some(format!("blob store: {error}")),
+        RegistryError::Pack(PackError::Files(files)) if files.is_io() => Some(files.to_string()),
+        _ => None,
+    }
 }
 
-/// The hidden detail of a 5xx, carried to the request log through the response extensions.
-#[derive(Clone, Debug)]
-pub struct ErrorDetail(pub String);
+fn registry_answer(error: &RegistryError) -> Answer {
+    use StatusCode as S;
+    match error {
+        RegistryError::InvalidName(_) => Answer::new(S::BAD_REQUEST, "NAME_INVALID"),
+        RegistryError::PackUnknown(_) | RegistryError::NoneVisible(_) => {
+            Answer::new(S::NOT_FOUND, "PACK_UNKNOWN")
+        }
+        RegistryError::TagUnknown { .. } | RegistryError::VersionUnknown(_) => {
+            Answer::new(S::NOT_FOUND, "TAG_UNKNOWN")
+        }
+        RegistryError::UidUnknown(_) | RegistryError::LogoUnknown(_) => {
+            Answer::new(S::NOT_FOUND, "NOT_FOUND")
+        }
+        RegistryError::RegistryUnknown { .. } => Answer::new(S::NOT_FOUND, "REGISTRY_UNKNOWN"),
+        RegistryError::BlobUnknown { .. } => Answer::new(S::NOT_FOUND, "BLOB_UNKNOWN"),
+        RegistryError::Conflict(_) => Answer::new(S::CONFLICT, "VERSION_EXISTS"),
+        RegistryError::Pack(PackError::Files(files)) => files_answer(files),
+        RegistryError::Pack(_) => Answer::new(S::UNPROCESSABLE_ENTITY, "PACK_INVALID"),
+        RegistryError::ArchiveTooLarge { .. } => {
+            Answer::new(S::PAYLOAD_TOO_LARGE, "ARCHIVE_TOO_LARGE")
+        }
+        RegistryError::Upload(put) => upload_answer(put),
+        RegistryError::Render(render) | RegistryError::RenderOf { error: render, .. } => {
+            render_answer(render)
+        }
+        RegistryError::Denied(_) => Answer::new(S::FORBIDDEN, "DENIED"),
+        RegistryError::Busy(_) => Answer::new(S::SERVICE_UNAVAILABLE, "OVERLOADED"),
+        RegistryError::BlobMissing(_)
+        | RegistryError::Database(_)
+        | RegistryError::Storage(_)
+        | RegistryError::Corrupt(_)
+        | RegistryError::Task(_) => Answer::new(S::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR"),
+    }
+}
+
+fn files_answer(error: &FilesError) -> Answer {
+    match error {
+        FilesError::TooManyEntries(_)
+        | FilesError::FileTooLarge { .. }
+        | FilesError::TooLarge(_) => {
+            Answer::new(StatusCode::PAYLOAD_TOO_LARGE, "ARCHIVE_TOO_LARGE")
+        }
+        FilesError::Io { .. } => Answer::new(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR"),
+        _ => Answer::new(StatusCode::BAD_REQUEST, "ARCHIVE_INVALID"),
+    }
+}
+
+fn upload_answer(error: &PutError) -> Answer {
+    use StatusCode as S;
+    match error {
+        PutError::DigestMismatch { .. } => Answer::new(S::BAD_REQUEST, "DIGEST_INVALID"),
+        PutError::SizeMismatch { .. } => Answer::new(S::BAD_REQUEST, "SIZE_INVALID"),
+        PutError::TooLarge { .. } => Answer::new(S::PAYLOAD_TOO_LARGE, "BLOB_TOO_LARGE"),
+        PutError::Body(body) if super::limits::is_too_slow(body.as_ref()) => {
+            Answer::new(S::REQUEST_TIMEOUT, "REQUEST_TIMEOUT")
+        }
+        PutError::Body(_) => Answer::new(S::BAD_REQUEST, "BODY_UNREADABLE"),
+        PutError::Io(_) => Answer::new(S::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR"),
+    }
+}
+
+fn render_answer(error: &RenderError) -> Answer {
+    let mut answer = Answer::new(StatusCode::UNPROCESSABLE_ENTITY, "RENDER_FAILED");
+    match error {
+        RenderError::CloudUnsupported { .. } => answer.code = "CLOUD_UNSUPPORTED",
+        RenderError::Values(_) | RenderError::Macro(_) => answer.code = "VALUES_INVALID",
+        RenderError::Invalid(violations) => {
+            answer.code = "VALUES_INVALID";
+            answer.errors = Some(violations.clone());
+        }
+        RenderError::TemplateInvalid(_) => answer.code = "TEMPLATE_INVALID",
+        RenderError::Failed { file, .. } | RenderError::Template { file, .. } => {
+            answer.file = Some(file.clone());
+        }
+        RenderError::Output(e) => answer.file = Some(e.source_name.clone()),
+        RenderError::Limit(limit) => {
+            answer.code = "RENDER_LIMIT";
+            answer.limit = Some(limit_flag(limit));
+        }
+    }
+    answer
+}
+
+/// The flag that sets the budget a render exceeded.
+fn limit_flag(limit: &Limit) -> &'static str {
+    match limit {
+        Limit::Output(_) => "render-max-output-bytes",
+        Limit::Nesting => "max-nesting-depth",
+        Limit::Time(_) | Limit::Cancelled => "render-timeout-secs",
+    }
+}
+
+/// The message a client sees: never a 5xx's detail; a render error's own message (its file is a
+/// field of its own).
+fn message(error: &ApiError) -> String {
+    if error.detail().is_some() {
+        return "internal error".to_owned();
+    }
+    match error {
+        ApiError::Registry(error) => registry_message(error),
+        other => other.to_string(),
+    }
+}
+
+fn registry_message(error: &RegistryError) -> String {
+    match error {
+        RegistryError::Render(
+            RenderError::Failed { message, .. } | RenderError::Template { message, .. },
+        ) => message.clone(),
+        RegistryError::RenderOf {
+            pack,
+            error: RenderError::Failed { message, .. } | RenderError::Template { message, .. },
+        } => format!("{pack}: {message}"),
+        RegistryError::Render(RenderError::Output(e)) => e.to_string(),
+        RegistryError::Upload(PutError::TooLarge { limit }) => {
+            format!("blobs larger than {limit} bytes are refused")
+        }
+        RegistryError::Pack(PackError::Files(e)) => format!("the pack archive is refused: {e}"),
+        RegistryError::Pack(e) => format!("the pack is refused: {e}"),
+        other => other.to_string(),
+    }
+}
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        let answer = self.answer();
         let body = ErrorBody {
-            code: self.code(),
-            message: self.to_string(),
-            errors: match &self {
-                ApiError::ValuesInvalid { errors, .. } => Some(errors.as_slice()),
-                _ => None,
-            },
-            file: match &self {
-                ApiError::RenderFailed { file, .. } => file.as_deref(),
-                _ => None,
-            },
-            limit: match &self {
-                ApiError::RenderLimit { limit, .. } => Some(limit),
-                _ => None,
-            },
+            code: answer.code,
+            message: message(&self),
+            errors: answer.errors,
+            file: answer.file,
+            limit: answer.limit,
         };
-        let mut response = (self.status(), axum::Json(body)).into_response();
+        let mut response = (answer.status, axum::Json(body)).into_response();
         let headers = response.headers_mut();
         match &self {
             ApiError::Unauthorized(_) => {
@@ -220,6 +299,9 @@ impl IntoResponse for ApiError {
             ApiError::Overloaded(_) => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
             }
+            ApiError::Registry(error) if matches!(**error, RegistryError::Busy(_)) => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            }
             ApiError::RangeNotSatisfiable { size } => {
                 if let Ok(value) = HeaderValue::from_str(&format!("bytes */{size}")) {
                     headers.insert(header::CONTENT_RANGE, value);
@@ -227,144 +309,39 @@ impl IntoResponse for ApiError {
             }
             _ => {}
         }
-        if let ApiError::Internal(detail) | ApiError::BlobFileMissing(detail) = self {
+        if let Some(detail) = self.detail() {
             response.extensions_mut().insert(ErrorDetail(detail));
         }
         response
     }
 }
 
-impl From<sqlx::Error> for ApiError {
-    fn from(error: sqlx::Error) -> ApiError {
-        ApiError::internal(format!("database: {error}"))
-    }
-}
-
-impl From<std::io::Error> for ApiError {
-    fn from(error: std::io::Error) -> ApiError {
-        ApiError::internal(format!("I/O: {error}"))
-    }
-}
-
 impl ApiError {
-    /// A failed request body read: a too-slow client (the rate guard) is a 408, anything else says
-    /// the body could not be read.
+    /// A request body that could not be read: a too-slow client (the rate guard) is a 408,
+    /// anything else says the body could not be read.
     pub fn from_body_error(error: &(dyn std::error::Error + 'static)) -> ApiError {
-        let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(error);
-        while let Some(current) = cause {
-            if let Some(slow) = current.downcast_ref::<super::limits::TooSlow>() {
-                return ApiError::BodyTooSlow(slow.to_string());
-            }
-            cause = current.source();
+        if super::limits::is_too_slow(error) {
+            return ApiError::BodyTooSlow(error.to_string());
         }
         ApiError::BodyUnreadable(error.to_string())
     }
 }
 
-impl From<PutError> for ApiError {
-    fn from(error: PutError) -> ApiError {
-        match error {
-            PutError::DigestMismatch { expected, actual } => {
-                ApiError::DigestMismatch { expected, actual }
-            }
-            PutError::SizeMismatch { expected, actual } => {
-                ApiError::SizeMismatch { expected, actual }
-            }
-            PutError::TooLarge { limit } => ApiError::BlobTooLarge { limit },
-            PutError::Body(e) => ApiError::from_body_error(e.as_ref()),
-            PutError::Io(e) => e.into(),
-        }
+impl From<RegistryError> for ApiError {
+    fn from(error: RegistryError) -> ApiError {
+        ApiError::Registry(Box::new(error))
     }
 }
 
-impl From<crate::registry::publish::PublishError> for ApiError {
-    fn from(error: crate::registry::publish::PublishError) -> ApiError {
-        use crate::pack::PackError;
-        use crate::pack::files::FilesError;
-        use crate::registry::publish::PublishError;
-        match error {
-            PublishError::Pack(PackError::Files(files)) => match files {
-                FilesError::TooManyEntries(_)
-                | FilesError::FileTooLarge { .. }
-                | FilesError::TooLarge(_) => ApiError::ArchiveTooLarge(files.to_string()),
-                FilesError::Io { .. } => ApiError::internal(files),
-                other => ApiError::ArchiveInvalid(other.to_string()),
-            },
-            PublishError::Pack(pack) => ApiError::PackInvalid(pack.to_string()),
-            conflict @ PublishError::Conflict { .. } => {
-                ApiError::VersionConflict(conflict.to_string())
-            }
-            PublishError::Database(detail) => ApiError::internal(format!("database: {detail}")),
-            PublishError::Storage(e) => e.into(),
-        }
+impl From<sqlx::Error> for ApiError {
+    fn from(error: sqlx::Error) -> ApiError {
+        RegistryError::from(error).into()
     }
 }
 
-impl From<crate::registry::tags::ResolveError> for ApiError {
-    fn from(error: crate::registry::tags::ResolveError) -> ApiError {
-        use crate::registry::tags::ResolveError;
-        match error {
-            ResolveError::UnknownPack(_) => ApiError::PackUnknown(error.to_string()),
-            ResolveError::UnknownTag { .. } => ApiError::TagUnknown(error.to_string()),
-        }
-    }
-}
-
-impl From<crate::registry::lifecycle::LifecycleError> for ApiError {
-    fn from(error: crate::registry::lifecycle::LifecycleError) -> ApiError {
-        use crate::registry::lifecycle::LifecycleError;
-        match error {
-            LifecycleError::NotFound { .. } => ApiError::TagUnknown(error.to_string()),
-            LifecycleError::Database(detail) => ApiError::internal(format!("database: {detail}")),
-        }
-    }
-}
-
-impl From<crate::render::pipeline::RenderError> for ApiError {
-    fn from(error: crate::render::pipeline::RenderError) -> ApiError {
-        use crate::render::pipeline::RenderError;
-        let message = error.to_string();
-        match error {
-            RenderError::CloudUnsupported { .. } => ApiError::CloudUnsupported(message),
-            RenderError::Values(_) | RenderError::Macro(_) => ApiError::ValuesInvalid {
-                message,
-                errors: Vec::new(),
-            },
-            RenderError::Invalid(errors) => ApiError::ValuesInvalid { message, errors },
-            RenderError::TemplateInvalid(message) => ApiError::TemplateInvalid(message),
-            RenderError::Failed { file, message } | RenderError::Template { file, message } => {
-                ApiError::RenderFailed {
-                    message,
-                    file: Some(file),
-                }
-            }
-            RenderError::Output(e) => ApiError::RenderFailed {
-                message: e.to_string(),
-                file: Some(e.source_name),
-            },
-            RenderError::Limit(limit) => ApiError::from(limit),
-        }
-    }
-}
-
-impl From<crate::render::gotemplate::Limit> for ApiError {
-    fn from(limit: crate::render::gotemplate::Limit) -> ApiError {
-        use crate::render::gotemplate::Limit;
-        let flag = match limit {
-            Limit::Output(_) => "render-max-output-bytes",
-            Limit::Nesting => "max-nesting-depth",
-            Limit::Time(_) | Limit::Cancelled => "render-timeout-secs",
-        };
-        ApiError::RenderLimit {
-            message: limit.to_string(),
-            limit: flag,
-        }
-    }
-}
-
-impl From<crate::registry::loader::LoadError> for ApiError {
-    fn from(error: crate::registry::loader::LoadError) -> ApiError {
-        ApiError::internal(error)
+impl From<std::io::Error> for ApiError {
+    fn from(error: std::io::Error) -> ApiError {
+        RegistryError::from(error).into()
     }
 }
 
@@ -373,5 +350,5 @@ pub async fn route_not_found(uri: axum::http::Uri) -> ApiError {
 }
 
 pub async fn method_not_allowed(method: axum::http::Method) -> ApiError {
-    ApiError::MethodNotAllowed(method.to_string())
+    ApiError::MethodNotAllowed(method)
 }

@@ -17,7 +17,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
             Ok(axum::Json(value)) => Ok(ApiJson(value)),
             Err(rejection) => Err(match rejection {
                 JsonRejection::MissingJsonContentType(_) => ApiError::UnsupportedMediaType(
-                    "expected a JSON body with Content-Type: application/json".to_owned(),
+                    "expected a JSON body with Content-Type: application/json",
                 ),
                 JsonRejection::JsonDataError(e) => ApiError::InvalidBody(e.body_text()),
                 JsonRejection::JsonSyntaxError(e) => ApiError::InvalidBody(e.body_text()),

@@ -3,9 +3,8 @@
 //! time limit on handlers that do not stream uploads.
 
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -18,17 +17,7 @@ use http_body::Frame;
 use tokio::sync::OwnedSemaphorePermit;
 
 use super::{ApiError, AppState};
-
-/// Bounds on requests, fixed at start-up.
-#[derive(Debug, Clone, Copy)]
-pub struct Limits {
-    pub request_timeout: Duration,
-    /// Below this average rate (bytes/s) after `slow_body_grace`, an upload is cut off.
-    pub min_body_rate: u64,
-    pub slow_body_grace: Duration,
-    /// The longest wait for a render slot before answering 503.
-    pub render_queue_timeout: Duration,
-}
+use crate::config::RequestLimits;
 
 /// A response body that holds a request slot until it has been sent.
 struct PermitBody {
@@ -61,7 +50,7 @@ impl http_body::Body for PermitBody {
 pub async fn concurrency(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let Ok(permit) = state.request_permits.clone().try_acquire_owned() else {
         return ApiError::Overloaded(
-            "the registry is at its limit of concurrent requests; retry shortly".to_owned(),
+            "the registry is at its limit of concurrent requests; retry shortly",
         )
         .into_response();
     };
@@ -82,7 +71,7 @@ pub struct TooSlow(u64);
 
 /// Wraps a request body so that it fails when its average rate stays below the minimum after the
 /// grace period (or when nothing arrives for that long).
-fn guard_rate(body: Body, limits: Limits) -> Body {
+fn guard_rate(body: Body, limits: RequestLimits) -> Body {
     let started = Instant::now();
     let mut received: u64 = 0;
     let stream = body.into_data_stream();
@@ -153,28 +142,21 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
     } else {
         match tokio::time::timeout(state.settings.limits.request_timeout, next.run(request)).await {
             Ok(response) => response,
-            Err(_) => ApiError::Overloaded(
-                "the request took longer than the server's time limit".to_owned(),
-            )
-            .into_response(),
+            Err(_) => ApiError::Overloaded("the request took longer than the server's time limit")
+                .into_response(),
         }
     };
     super::auth::challenge(&state, response)
 }
 
-/// For the render pool: a permit within the render queue timeout, else 503.
-pub async fn render_slot(state: &AppState) -> Result<OwnedSemaphorePermit, ApiError> {
-    let permits: Arc<tokio::sync::Semaphore> = state.render_permits.clone();
-    match tokio::time::timeout(
-        state.settings.limits.render_queue_timeout,
-        permits.acquire_owned(),
-    )
-    .await
-    {
-        Ok(Ok(permit)) => Ok(permit),
-        Ok(Err(e)) => Err(ApiError::internal(e)),
-        Err(_) => Err(ApiError::Overloaded(
-            "every render slot is busy; retry shortly".to_owned(),
-        )),
+/// Whether a body read failed because the client sent too slowly.
+pub fn is_too_slow(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(current) = cause {
+        if current.is::<TooSlow>() {
+            return true;
+        }
+        cause = current.source();
     }
+    false
 }

@@ -16,7 +16,6 @@ use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
 use super::{ApiError, AppState};
-use crate::store::db::Backend;
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RequestLabels {
@@ -178,28 +177,6 @@ impl Metrics {
             .set(i64::try_from(bytes).unwrap_or(i64::MAX));
     }
 
-    /// Reads every cache's size into the `cache_bytes` gauges.
-    fn record_caches(&self, state: &AppState) {
-        let (templates, outputs) = state.renderer.cache_bytes();
-        let (records, contents) = state.blob_cache.bytes();
-        for (name, bytes) in [
-            ("catalog", state.catalog.bytes()),
-            ("render_responses", state.render_responses.bytes()),
-            ("render_output", outputs),
-            ("templates", templates),
-            ("macros", crate::render::engine::macro_cache_bytes()),
-            ("template_regexes", crate::render::goregex::cache_bytes()),
-            ("schema_regexes", crate::render::validate::cache_bytes()),
-            ("versions", state.versions.bytes()),
-            ("pack_rows", state.pack_rows.bytes()),
-            ("blob_records", records),
-            ("blob_contents", contents),
-            ("credentials", state.credentials.bytes()),
-        ] {
-            self.set_cache(name, bytes);
-        }
-    }
-
     fn set_pool(&self, pool: &'static str, size: u32, idle: usize) {
         let idle = i64::try_from(idle).unwrap_or(i64::MAX);
         self.pool_connections
@@ -221,21 +198,17 @@ impl Metrics {
 #[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, description = "Prometheus / OpenMetrics text", content_type = "application/openmetrics-text", body = String)))]
 pub async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError> {
     let metrics: &Arc<Metrics> = &state.metrics;
-    let reader = state.db.reader();
-    match state.db.backend() {
-        // One shared pool.
-        Backend::Postgres => metrics.set_pool("postgres", reader.size(), reader.num_idle()),
-        Backend::Sqlite => {
-            let writer = state.db.writer();
-            metrics.set_pool("sqlite_reader", reader.size(), reader.num_idle());
-            metrics.set_pool("sqlite_writer", writer.size(), writer.num_idle());
-        }
+    let pools = state.registry.pool_stats();
+    for (pool, size, idle) in pools.pools {
+        metrics.set_pool(pool, size, idle);
     }
     metrics
         .generation_reads
         .inner()
-        .store(state.db.registry_generation_queries(), Ordering::Relaxed);
-    metrics.record_caches(&state);
+        .store(pools.generation_queries, Ordering::Relaxed);
+    for (cache, bytes) in state.registry.cache_sizes() {
+        metrics.set_cache(cache, bytes);
+    }
     let mut text = String::new();
     prometheus_client::encoding::text::encode(&mut text, &metrics.registry)
         .map_err(ApiError::internal)?;

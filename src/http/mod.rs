@@ -1,14 +1,15 @@
-//! The HTTP API. Handlers parse, call into `store`, and shape the response; nothing else.
+//! The HTTP API. Handlers parse, call the registry, and shape the response; nothing else.
 
 pub mod auth;
+mod blob_response;
 mod blobs;
 mod catalog;
-pub mod catalog_cache;
 mod error;
 mod extract;
 mod filters;
 mod json;
 mod limits;
+mod listing;
 mod logging;
 pub mod metrics;
 pub mod openapi;
@@ -21,7 +22,7 @@ mod profiles;
 mod publish;
 mod ranges;
 mod render;
-pub mod render_cache;
+mod respond;
 mod state;
 pub mod ui;
 
@@ -31,8 +32,6 @@ use axum::middleware::from_fn_with_state;
 use axum::routing::{get, patch, post};
 
 pub use error::ApiError;
-pub use limits::Limits;
-pub use palette::rfc3339;
 pub use state::{AppState, Settings};
 
 /// Limit for JSON request bodies (filters, state changes).
@@ -52,11 +51,11 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/registries/metadata", get(packs::registries_metadata))
         .route(
             "/v1/packs",
-            get(packs::list_packs).post(publish::publish_pack),
+            get(listing::list_packs).post(publish::publish_pack),
         )
         .route(
             "/v1/packs/search",
-            post(packs::search_packs).layer(DefaultBodyLimit::max(SMALL_BODY)),
+            post(listing::search_packs).layer(DefaultBodyLimit::max(SMALL_BODY)),
         )
         .route("/v1/packs/{pack}", get(packs::pack_by_uid))
         .route("/v1/packs/{pack}/readme", get(packs::readme))

@@ -7,22 +7,7 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::{RefOr, Response as ApiResponse, ResponseBuilder};
-use utoipa::{Modify, OpenApi, ToSchema};
-
-/// Every error: a stable code and a readable message (plus details for values and renders).
-#[derive(Debug, serde::Serialize, ToSchema)]
-pub struct ErrorResponse {
-    /// e.g. `BLOB_UNKNOWN`, `VALUES_INVALID`, `UNAUTHORIZED`.
-    pub code: String,
-    pub message: String,
-    /// Every failing value, for values that do not fit a pack's schema.
-    pub errors: Option<Vec<crate::render::validate::Violation>>,
-    /// The pack file a render failed in.
-    pub file: Option<String>,
-    /// The budget a render exceeded (`RENDER_LIMIT`): the flag that sets it, such as
-    /// `render-max-output-bytes` or `render-timeout-secs`.
-    pub limit: Option<String>,
-}
+use utoipa::{Modify, OpenApi};
 
 /// The errors any operation may answer with, added to every operation.
 const COMMON_ERRORS: &[(&str, &str)] = &[
@@ -123,9 +108,9 @@ impl Modify for CommonErrors {
         super::blobs::head_blob,
         super::blobs::put_blob,
         super::packs::registries_metadata,
-        super::packs::list_packs,
+        super::listing::list_packs,
         super::publish::publish_pack,
-        super::packs::search_packs,
+        super::listing::search_packs,
         super::packs::pack_by_uid,
         super::packs::readme,
         super::packs::logo,
@@ -140,7 +125,7 @@ impl Modify for CommonErrors {
         super::profiles::validate_profile,
         super::packs::tag_list,
     ),
-    components(schemas(ErrorResponse)),
+    components(schemas(super::error::ErrorBody)),
     modifiers(&CommonErrors)
 )]
 struct ApiDoc;

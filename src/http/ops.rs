@@ -12,9 +12,9 @@ use super::AppState;
 const HEALTH_DB_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// `GET /health`: `{"status":"UP"}`, or 503 with the reason when the database does not answer.
-#[utoipa::path(get, path = "/health", tag = "operations", responses((status = 200, description = "Up", body = Object), (status = 503, description = "Down, with the reason (status DOWN, code, message)", body = super::openapi::ErrorResponse)))]
+#[utoipa::path(get, path = "/health", tag = "operations", responses((status = 200, description = "Up", body = Object), (status = 503, description = "Down, with the reason (status DOWN, code, message)", body = super::error::ErrorBody)))]
 pub async fn health(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
-    let reason = match tokio::time::timeout(HEALTH_DB_TIMEOUT, state.db.ping()).await {
+    let reason = match tokio::time::timeout(HEALTH_DB_TIMEOUT, state.registry.ping()).await {
         Ok(Ok(())) => return (StatusCode::OK, Json(json!({"status": "UP"}))),
         Ok(Err(error)) => {
             tracing::warn!(%error, "health check: database error");

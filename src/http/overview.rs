@@ -7,17 +7,13 @@ use axum::extract::State;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::blobs::blob_path;
-use super::extract::ApiPath;
+use super::blob_response::blob_path;
+use super::extract::TagPath;
 use super::palette::logo_url;
-use super::render::{load_tag, on_render_pool};
 use super::{ApiError, AppState};
 use crate::domain::{PackName, PackState};
-use crate::pack::schema::SchemaField;
-use crate::render::macros::MacroContext;
-use crate::render::pipeline::{LoadedVersion, Renderer};
-use crate::render::values::get_path;
-use crate::store::versions;
+use crate::registry::rendering::get_path;
+use crate::registry::{LoadedVersion, SchemaField, VersionBlob, VersionRow};
 
 /// Clouds a pack offered for `all` is shown with.
 const SHOWN_FOR_ALL: [&str; 5] = ["aws", "azure", "gcp", "vsphere", "openstack"];
@@ -168,18 +164,11 @@ fn clouds_shown(version: &LoadedVersion) -> Vec<String> {
     }
 }
 
-#[utoipa::path(get, path = "/v1/packs/{pack}/tags/{version}/overview", tag = "packs", params(("pack" = String, Path, description = "Pack name, e.g. cni-calico"), ("version" = String, Path, description = "A version (3.24.6), a parent tag (3.24.x, 3.x) or latest")), responses((status = 200, body = Overview)))]
-pub async fn overview(
-    State(state): State<AppState>,
-    ApiPath((name, tag)): ApiPath<(String, String)>,
-) -> Result<Json<Overview>, ApiError> {
-    let (row, loaded) = load_tag(&state, &name, &tag).await?;
-    let blobs = versions::list_version_blobs(state.db.reader(), &row.uid).await?;
-    let pack_name: PackName = row.pack_name.parse()?;
-    let blob_links = blobs
+fn blob_links(pack: &PackName, blobs: Vec<VersionBlob>) -> Vec<BlobLink> {
+    blobs
         .into_iter()
         .map(|blob| {
-            let mut url = blob_path(&pack_name, &blob.digest);
+            let mut url = blob_path(pack, &blob.digest);
             match blob.role.as_str() {
                 "logo" => url.push_str("?type=image/png"),
                 "archive" | "chart" => url.push_str("?type=application/gzip"),
@@ -193,58 +182,54 @@ pub async fn overview(
                 url,
             }
         })
-        .collect();
-    let computed = on_render_pool(&state, move |renderer: &Renderer, budget| {
-        let defaults: Vec<(String, Value)> = clouds_shown(&loaded)
-            .into_iter()
-            .filter_map(|cloud| {
-                let context = MacroContext {
-                    cloud_type: cloud.clone(),
-                    ..MacroContext::default()
-                };
-                renderer
-                    .default_values(&loaded, &context, budget)
-                    .ok()
-                    .map(|v| (cloud, v))
-            })
-            .collect();
-        let pack = &loaded.pack;
-        let presets = pack
-            .presets
-            .iter()
-            .map(|p| PresetSummary {
-                name: p.name.clone(),
-                display_name: p.display_name.clone(),
-                group: p.group.clone(),
-            })
-            .collect::<Vec<_>>();
-        (
-            readme_html(pack.readme.as_deref().unwrap_or_default()),
-            images(&pack.values),
-            presets,
-            parameters(&pack.schema, &defaults),
-            pack.findings.len(),
-        )
-    })
-    .await?;
-    let (readme_html, images, presets, parameters, warnings) = computed;
-    Ok(Json(Overview {
-        name: row.pack_name.clone(),
-        display_name: row.display_name.clone(),
-        version: row.version.clone(),
-        uid: row.uid.clone(),
-        state: row.state,
-        layer: row.layer.clone(),
-        digest: row.digest.to_string(),
-        cloud_types: row.cloud_types.clone(),
-        logo_url: logo_url(&row),
-        readme_html,
-        images,
-        presets,
-        parameters,
-        blobs: blob_links,
-        warnings,
-    }))
+        .collect()
+}
+
+impl Overview {
+    fn new(row: &VersionRow, version: &LoadedVersion, defaults: &[(String, Value)]) -> Overview {
+        let pack = &version.pack;
+        let presets = pack.presets.iter().map(|p| PresetSummary {
+            name: p.name.clone(),
+            display_name: p.display_name.clone(),
+            group: p.group.clone(),
+        });
+        Overview {
+            name: row.pack_name.to_string(),
+            display_name: row.display_name.clone(),
+            version: row.version.to_string(),
+            uid: row.uid.clone(),
+            state: row.state,
+            layer: row.layer.to_string(),
+            digest: row.digest.to_string(),
+            cloud_types: row.cloud_types.0.clone(),
+            logo_url: logo_url(row),
+            readme_html: readme_html(pack.readme.as_deref().unwrap_or_default()),
+            images: images(&pack.values),
+            presets: presets.collect(),
+            parameters: parameters(&pack.schema, defaults),
+            blobs: Vec::new(),
+            warnings: pack.findings.len(),
+        }
+    }
+}
+
+#[utoipa::path(get, path = "/v1/packs/{pack}/tags/{version}/overview", tag = "packs", params(("pack" = String, Path, description = "Pack name, e.g. cni-calico"), ("version" = String, Path, description = "A version (3.24.6), a parent tag (3.24.x, 3.x) or latest")), responses((status = 200, body = Overview)))]
+pub async fn overview(
+    State(state): State<AppState>,
+    path: TagPath,
+) -> Result<Json<Overview>, ApiError> {
+    let registry = &state.registry;
+    let (row, loaded) = registry.load(&path.pack, &path.tag).await?;
+    let blobs = registry.version_blobs(&row).await?;
+    let defaults = registry
+        .defaults_per_cloud(loaded.clone(), clouds_shown(&loaded))
+        .await?;
+    // Markdown and sanitising are CPU work on text of any size: off the async threads.
+    let mut overview = tokio::task::spawn_blocking(move || Overview::new(&row, &loaded, &defaults))
+        .await
+        .map_err(ApiError::internal)?;
+    overview.blobs = blob_links(&path.pack, blobs);
+    Ok(Json(overview))
 }
 
 #[cfg(test)]

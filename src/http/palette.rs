@@ -5,13 +5,11 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::pack::presets::Preset;
-use crate::pack::schema::SchemaField;
-use crate::pack::{Pack, metadata::Dependency};
+use crate::registry::catalog::PackView;
 use crate::registry::tags::TagEntry;
-use crate::store::versions::VersionRow;
+use crate::registry::{Dependency, Pack, Preset, SchemaField, VersionRow};
 
-use super::blobs::blob_path;
+use super::blob_response::blob_path;
 
 /// `v1PackSchema`.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -100,7 +98,7 @@ impl PackDependency {
 /// The annotations a client sees: as published, with the current state written into
 /// `system_state` / `disabled` so that lifecycle changes show.
 pub fn effective_annotations(row: &VersionRow) -> BTreeMap<String, String> {
-    let mut annotations = row.annotations.clone();
+    let mut annotations = row.annotations.0.clone();
     annotations.remove("system_state");
     annotations.remove("disabled");
     match row.state {
@@ -166,7 +164,7 @@ impl From<TagEntry> for PackTags {
     fn from(entry: TagEntry) -> Self {
         PackTags {
             tag: entry.tag,
-            version: entry.version,
+            version: entry.version.to_string(),
             pack_uid: entry.pack_uid,
             group: entry.group,
             parent_tags: entry.parent_tags,
@@ -192,32 +190,35 @@ pub struct PackTagEntity {
     pub pack_values: Vec<PackUidValues>,
 }
 
+impl PackTagEntity {
+    pub fn new(view: &PackView, registry_uid: &str) -> Self {
+        let display = &view.display;
+        PackTagEntity {
+            name: display.pack_name.to_string(),
+            display_name: display.display_name.clone(),
+            layer: display.layer.to_string(),
+            cloud_types: view.cloud_types(),
+            addon_type: display.addon_type.clone(),
+            addon_sub_type: display.addon_sub_type.clone(),
+            logo_url: logo_url(display),
+            registry_uid: registry_uid.to_owned(),
+            tags: view.tags.iter().cloned().map(PackTags::from).collect(),
+            pack_values: view
+                .versions
+                .iter()
+                .map(|(row, pack)| PackUidValues::new(row, pack, registry_uid))
+                .collect(),
+        }
+    }
+}
+
 /// `/v1/{name}/blobs/sha256:{hex}?type=image/png`, or "" when the version has no logo.
 pub fn logo_url(row: &VersionRow) -> String {
     row.logo_digest
+        .0
         .as_ref()
-        .map(|digest| format!("{}?type=image/png", blob_path_for(&row.pack_name, digest)))
+        .map(|digest| format!("{}?type=image/png", blob_path(&row.pack_name, digest)))
         .unwrap_or_default()
-}
-
-fn blob_path_for(pack: &str, digest: &crate::domain::Digest) -> String {
-    match pack.parse() {
-        Ok(name) => blob_path(&name, digest),
-        Err(_) => format!("/v1/{pack}/blobs/{digest}"),
-    }
-}
-
-/// The union of cloud types over versions, in first-seen order.
-pub fn union_cloud_types<'a>(rows: impl IntoIterator<Item = &'a VersionRow>) -> Vec<String> {
-    let mut clouds: Vec<String> = Vec::new();
-    for row in rows {
-        for cloud in &row.cloud_types {
-            if !clouds.contains(cloud) {
-                clouds.push(cloud.clone());
-            }
-        }
-    }
-    clouds
 }
 
 /// `v1ListMetaData`.
@@ -241,23 +242,13 @@ pub struct ObjectMeta {
     pub annotations: BTreeMap<String, String>,
 }
 
-/// RFC 3339 UTC from epoch milliseconds (`v1Time`).
-pub fn rfc3339(millis: i64) -> String {
-    let nanos = i128::from(millis) * 1_000_000;
-    time::OffsetDateTime::from_unix_timestamp_nanos(nanos)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_else(|| "1970-01-01T00:00:00Z".to_owned())
-}
+pub use crate::domain::time::rfc3339;
 
 impl ObjectMeta {
     pub fn for_version(row: &VersionRow) -> Self {
         ObjectMeta {
             uid: row.uid.clone(),
-            name: row.pack_name.clone(),
+            name: row.pack_name.to_string(),
             creation_timestamp: rfc3339(row.created_at),
             last_modified_timestamp: rfc3339(row.updated_at),
             annotations: effective_annotations(row),
@@ -306,12 +297,12 @@ impl PackSummary {
             kind: "Pack",
             metadata: ObjectMeta::for_version(row),
             spec: PackSummarySpec {
-                name: row.pack_name.clone(),
+                name: row.pack_name.to_string(),
                 display_name: row.display_name.clone(),
-                version: row.version.clone(),
-                layer: row.layer.clone(),
-                pack_type: row.pack_type.clone(),
-                cloud_types: row.cloud_types.clone(),
+                version: row.version.to_string(),
+                layer: row.layer.to_string(),
+                pack_type: row.pack_type.to_string(),
+                cloud_types: row.cloud_types.0.clone(),
                 addon_type: row.addon_type.clone(),
                 addon_sub_type: row.addon_sub_type.clone(),
                 annotations: effective_annotations(row),
@@ -385,11 +376,11 @@ impl PackMetadata {
             kind: "PackMetadata",
             metadata: ObjectMeta::for_version(latest),
             spec: PackMetadataSpec {
-                name: latest.pack_name.clone(),
+                name: latest.pack_name.to_string(),
                 display_name: latest.display_name.clone(),
-                layer: latest.layer.clone(),
-                pack_type: latest.pack_type.clone(),
-                cloud_types: latest.cloud_types.clone(),
+                layer: latest.layer.to_string(),
+                pack_type: latest.pack_type.to_string(),
+                cloud_types: latest.cloud_types.0.clone(),
                 addon_type: latest.addon_type.clone(),
                 addon_sub_type: latest.addon_sub_type.clone(),
                 group: latest.group.clone().unwrap_or_default(),
@@ -397,7 +388,7 @@ impl PackMetadata {
                     uid: registry_uid.to_owned(),
                     name: registry_name.to_owned(),
                     scope: "system",
-                    latest_version: latest.version.clone(),
+                    latest_version: latest.version.to_string(),
                     latest_pack_uid: latest.uid.clone(),
                     logo_url: logo_url(latest),
                     annotations: effective_annotations(latest),

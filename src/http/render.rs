@@ -2,40 +2,34 @@
 //! default values, `GET /v1/packs/{name}/tags/{tag}/values`.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-
-use bytes::Bytes;
 
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use super::extract::{ApiPath, ApiQuery};
+use super::extract::{ApiQuery, TagPath};
 use super::json::ApiJson;
-use super::packs::versions_of;
-use super::ranges;
-use super::render_cache::{CachedBody, request_key};
+use super::respond::{self, header_text};
 use super::{ApiError, AppState};
 use crate::domain::PackState;
-use crate::registry::tags;
-use crate::render::gotemplate::Budget;
-use crate::render::macros::MacroContext;
-use crate::render::output::{self, Document};
-use crate::render::pipeline::{CacheOutcome, LoadedVersion, PackRequest, Renderer};
-use crate::render::yaml_out;
-use crate::store::versions::VersionRow;
+use crate::registry::VersionRow;
+use crate::registry::rendering::{CacheOutcome, RenderInputs, Rendered, to_yaml};
 
 /// `POST .../render` body; all but `cloudType` optional.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RenderBody {
+    /// The cloud to render for (aws, azure, gcp, vsphere, ...).
+    #[schema(min_length = 1, pattern = r"\S")]
     pub cloud_type: String,
+    /// YAML deep-merged over the pack's values.
     #[serde(default)]
     pub values: Option<String>,
+    /// Presets to apply, as `Group:name`.
     #[serde(default)]
     pub presets: Vec<String>,
+    /// Profile variables for `.spectro.var.<name>`.
     #[serde(default)]
     pub variables: BTreeMap<String, String>,
     #[serde(default)]
@@ -50,323 +44,126 @@ pub struct RenderBody {
 #[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase")]
 pub struct RenderQuery {
+    /// Only for `GET`: the cloud to render for.
+    #[param(min_length = 1, pattern = r"\S")]
     cloud_type: Option<String>,
+    /// Any missing key is an error (default: the server's `--strict`).
     strict: Option<bool>,
 }
 
-/// The output format a client asked for with `Accept`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    Yaml,
-    Json,
-}
-
-impl Format {
-    pub fn from_headers(headers: &HeaderMap) -> Format {
-        let accept = headers
-            .get(header::ACCEPT)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default();
-        if accept.contains("application/json") {
-            Format::Json
-        } else {
-            Format::Yaml
-        }
-    }
-}
-
-fn cloud(value: &str) -> Result<String, ApiError> {
-    let cloud = value.trim();
-    if cloud.is_empty() {
-        return Err(ApiError::InvalidParameter {
+/// The cloud a request names, trimmed; required.
+fn cloud(value: Option<&str>) -> Result<String, ApiError> {
+    match value.map(str::trim) {
+        Some(cloud) if !cloud.is_empty() => Ok(cloud.to_owned()),
+        _ => Err(ApiError::InvalidParameter {
             name: "cloudType",
             reason: "the cloud to render for is required".to_owned(),
-        });
-    }
-    Ok(cloud.to_owned())
-}
-
-/// Resolves `{tag}` of `{name}` and loads the version for rendering.
-pub async fn load_tag(
-    state: &AppState,
-    name: &str,
-    tag: &str,
-) -> Result<(VersionRow, Arc<LoadedVersion>), ApiError> {
-    let rows = versions_of(state, name).await?;
-    let row = tags::resolve(name, &rows, tag)?.clone();
-    let loaded = state.versions.load(&state.db, &row).await?;
-    Ok((row, loaded))
-}
-
-/// Sets its flag when dropped: a request that is abandoned (the client left, or the request
-/// time limit answered first) stops its render at the next budget check.
-struct CancelOnDrop(Arc<AtomicBool>);
-
-impl Drop for CancelOnDrop {
-    fn drop(&mut self) {
-        self.0.store(true, Ordering::Relaxed);
+        }),
     }
 }
 
-/// Runs CPU-bound render work on the blocking pool, at most `--render-concurrency` at once, with
-/// a fresh budget that is cancelled if the request goes away.
-pub async fn on_render_pool<T: Send + 'static>(
-    state: &AppState,
-    work: impl FnOnce(&Renderer, &Budget) -> T + Send + 'static,
-) -> Result<T, ApiError> {
-    let permit = super::limits::render_slot(state).await?;
-    let renderer = state.renderer.clone();
-    let cancel = CancelOnDrop(Arc::new(AtomicBool::new(false)));
-    let flag = cancel.0.clone();
-    let result = tokio::task::spawn_blocking(move || {
-        let _permit = permit;
-        let budget = renderer.budget(Some(flag));
-        work(&renderer, &budget)
-    })
-    .await
-    .map_err(ApiError::internal)?;
-    drop(cancel);
-    Ok(result)
-}
-
-/// The rendered documents as a body in `format`. `key` digests every input the body is a
-/// function of, so it serves as a strong ETag without hashing the (large) body.
-pub fn encode(
-    documents: &[Document],
-    format: Format,
-    key: &[u8; 32],
-) -> Result<CachedBody, ApiError> {
-    let body = match format {
-        Format::Yaml => output::to_yaml_stream(documents).into_bytes(),
-        Format::Json => {
-            let objects =
-                output::objects(documents).map_err(crate::render::pipeline::RenderError::from)?;
-            serde_json::to_vec(&output::to_list(objects)).map_err(ApiError::internal)?
-        }
-    };
-    let etag = format!("\"{}\"", hex::encode(&key[..16]));
-    Ok(CachedBody::new(Bytes::from(body), etag, documents.len()))
-}
-
-fn accepts_gzip(request: &HeaderMap) -> bool {
-    request
-        .get_all(header::ACCEPT_ENCODING)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|coding| {
-            let mut parts = coding.split(';');
-            let name = parts.next().unwrap_or_default().trim();
-            let refused = parts.any(|p| matches!(p.trim(), "q=0" | "q=0.0" | "q=0.00" | "q=0.000"));
-            name.eq_ignore_ascii_case("gzip") && !refused
+impl RenderBody {
+    fn inputs(self) -> Result<RenderInputs, ApiError> {
+        Ok(RenderInputs {
+            cloud: cloud(Some(&self.cloud_type))?,
+            values: self.values,
+            presets: self.presets,
+            variables: self.variables,
+            region: self.region,
+            cluster_name: self.cluster_name,
+            kubernetes_version: self.kubernetes_version,
         })
-}
-
-/// A finished body as a response: validators, `Vary`, gzip when the client accepts it.
-pub fn respond(
-    body: &CachedBody,
-    format: Format,
-    request: &HeaderMap,
-    extra: HeaderMap,
-) -> Result<Response, ApiError> {
-    let gzip = accepts_gzip(request);
-    // Each encoding is its own representation, with its own strong ETag.
-    let etag = if gzip {
-        format!("{}-gzip\"", body.etag.trim_end_matches('"'))
-    } else {
-        body.etag.clone()
-    };
-    let mut headers = extra;
-    headers.insert(
-        header::ETAG,
-        HeaderValue::from_str(&etag).map_err(ApiError::internal)?,
-    );
-    // Tags move (3.24.x follows new patches): revalidate with the ETag every time.
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    headers.insert(
-        header::VARY,
-        HeaderValue::from_static("Accept, Accept-Encoding"),
-    );
-    headers.insert("x-object-count", HeaderValue::from(body.objects));
-    if ranges::none_match(request, &etag) || ranges::none_match(request, &body.etag) {
-        return Ok((StatusCode::NOT_MODIFIED, headers).into_response());
     }
-    let content_type = match format {
-        Format::Yaml => "application/yaml",
-        Format::Json => "application/json",
-    };
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    let bytes = if gzip {
-        headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
-        body.gzip().clone()
-    } else {
-        body.body.clone()
-    };
-    Ok((StatusCode::OK, headers, bytes).into_response())
 }
 
-/// `X-Pack-Version`, `X-Pack-Digest` and, for deprecated versions, a `Warning`.
+/// `X-Pack-Version`, `X-Pack-Digest`, `X-Render-Cache` and, for deprecated versions, a `Warning`.
 fn version_headers(row: &VersionRow, cache: CacheOutcome) -> Result<HeaderMap, ApiError> {
     let mut headers = HeaderMap::new();
-    let value = |text: &str| HeaderValue::from_str(text).map_err(ApiError::internal);
-    headers.insert("x-pack-version", value(&row.version)?);
-    headers.insert("x-pack-digest", value(&row.digest.to_string())?);
-    headers.insert(
-        "x-render-cache",
-        HeaderValue::from_static(if cache == CacheOutcome::Hit {
-            "hit"
-        } else {
-            "miss"
-        }),
-    );
+    headers.insert("x-pack-version", header_text(row.version.as_str())?);
+    headers.insert("x-pack-digest", header_text(&row.digest.to_string())?);
+    let outcome = match cache {
+        CacheOutcome::Hit => "hit",
+        CacheOutcome::Miss => "miss",
+    };
+    headers.insert("x-render-cache", HeaderValue::from_static(outcome));
     if row.state == PackState::Deprecated {
         let warning = format!("299 - \"{} {} is deprecated\"", row.pack_name, row.version);
-        headers.insert(header::WARNING, value(&warning)?);
+        headers.insert(header::WARNING, header_text(&warning)?);
     }
     Ok(headers)
 }
 
-fn context_for(body: &RenderBody, cloud: &str) -> MacroContext {
-    MacroContext {
-        cloud_type: cloud.to_owned(),
-        region: body.region.clone().unwrap_or_default(),
-        cluster_name: body.cluster_name.clone().unwrap_or_default(),
-        kubernetes_version: body.kubernetes_version.clone().unwrap_or_default(),
-        packs: BTreeMap::new(),
-        variables: body.variables.clone(),
-    }
-}
-
-/// Everything that determines a render response, as a cache key.
-fn response_key(
-    uid: &str,
-    body: &RenderBody,
-    cloud: &str,
-    strict: bool,
-    format: Format,
-) -> [u8; 32] {
-    let variables = serde_json::to_vec(&body.variables).unwrap_or_default();
-    let presets = body.presets.join("\n");
-    let flags = [u8::from(strict), u8::from(format == Format::Json)];
-    request_key([
-        uid.as_bytes(),
-        cloud.as_bytes(),
-        body.values.as_deref().unwrap_or_default().as_bytes(),
-        presets.as_bytes(),
-        &variables,
-        body.region.as_deref().unwrap_or_default().as_bytes(),
-        body.cluster_name.as_deref().unwrap_or_default().as_bytes(),
-        body.kubernetes_version
-            .as_deref()
-            .unwrap_or_default()
-            .as_bytes(),
-        &flags,
-    ])
-}
-
 async fn render_tag(
     state: &AppState,
-    name: &str,
-    tag: &str,
-    body: RenderBody,
-    strict: bool,
+    path: TagPath,
+    inputs: RenderInputs,
+    strict: Option<bool>,
     request: &HeaderMap,
 ) -> Result<Response, ApiError> {
-    let cloud = cloud(&body.cloud_type)?;
-    let (row, loaded) = load_tag(state, name, tag).await?;
-    Renderer::check_cloud(&loaded, &cloud)?;
-    let format = Format::from_headers(request);
-    let key = response_key(&row.uid, &body, &cloud, strict, format);
-    let cached = state.render_responses.get(&key);
-    state.metrics.render_cache(cached.is_some());
-    if let Some(cached) = cached {
-        return respond(
-            &cached,
-            format,
-            request,
-            version_headers(&row, CacheOutcome::Hit)?,
-        );
+    let strict = strict.unwrap_or(state.settings.strict_by_default);
+    let format = respond::format(request);
+    let registry = &state.registry;
+    let rendered = registry
+        .render_pack(&path.pack, &path.tag, inputs, strict, format)
+        .await?;
+    let Rendered { row, body, cache } = rendered;
+    state.metrics.render_cache(cache == CacheOutcome::Hit);
+    if cache == CacheOutcome::Miss {
+        state.metrics.render("pack");
     }
-    let context = context_for(&body, &cloud);
-    let pack_request = PackRequest {
-        values: body.values,
-        presets: body.presets,
-    };
-    let (encoded, outcome) =
-        on_render_pool(state, move |renderer, budget| -> Result<_, ApiError> {
-            let values = renderer.resolve_values(&loaded, &pack_request, &context, budget)?;
-            let (documents, outcome) = renderer.render(&loaded, &values, strict, budget)?;
-            Ok((encode(&documents, format, &key)?, outcome))
-        })
-        .await??;
-    state.metrics.render("pack");
-    let encoded = Arc::new(encoded);
-    state.render_responses.insert(key, encoded.clone());
-    respond(&encoded, format, request, version_headers(&row, outcome)?)
+    respond::rendered(&body, format, request, version_headers(&row, cache)?)
 }
 
 /// `POST /v1/packs/{name}/tags/{tag}/render`.
 #[utoipa::path(post, path = "/v1/packs/{pack}/tags/{version}/render", tag = "rendering", params(("pack" = String, Path, description = "Pack name, e.g. cni-calico"), ("version" = String, Path, description = "A version (3.24.6), a parent tag (3.24.x, 3.x) or latest"), RenderQuery), request_body(content = RenderBody, content_type = "application/json"), responses((status = 200, description = "The rendered objects: YAML stream, or JSON with Accept: application/json", content((String = "application/yaml"), (Object = "application/json"))), (status = 304, description = "Not modified (ETag)")))]
 pub async fn render_post(
     State(state): State<AppState>,
-    ApiPath((name, tag)): ApiPath<(String, String)>,
+    path: TagPath,
     ApiQuery(query): ApiQuery<RenderQuery>,
     request: HeaderMap,
     ApiJson(body): ApiJson<RenderBody>,
 ) -> Result<Response, ApiError> {
-    let strict = query.strict.unwrap_or(state.settings.strict_by_default);
-    render_tag(&state, &name, &tag, body, strict, &request).await
+    render_tag(&state, path, body.inputs()?, query.strict, &request).await
 }
 
 /// `GET /v1/packs/{name}/tags/{tag}/render?cloudType=`: the pack's defaults for that cloud.
 #[utoipa::path(get, path = "/v1/packs/{pack}/tags/{version}/render", tag = "rendering", params(("pack" = String, Path, description = "Pack name, e.g. cni-calico"), ("version" = String, Path, description = "A version (3.24.6), a parent tag (3.24.x, 3.x) or latest"), RenderQuery), responses((status = 200, description = "The pack rendered with its defaults for the cloud", content((String = "application/yaml"), (Object = "application/json"))), (status = 304, description = "Not modified (ETag)")))]
 pub async fn render_get(
     State(state): State<AppState>,
-    ApiPath((name, tag)): ApiPath<(String, String)>,
+    path: TagPath,
     ApiQuery(query): ApiQuery<RenderQuery>,
     request: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let strict = query.strict.unwrap_or(state.settings.strict_by_default);
-    let body = RenderBody {
-        cloud_type: query.cloud_type.unwrap_or_default(),
-        values: None,
-        presets: Vec::new(),
-        variables: BTreeMap::new(),
-        region: None,
-        cluster_name: None,
-        kubernetes_version: None,
+    let inputs = RenderInputs {
+        cloud: cloud(query.cloud_type.as_deref())?,
+        ..RenderInputs::default()
     };
-    render_tag(&state, &name, &tag, body, strict, &request).await
+    render_tag(&state, path, inputs, query.strict, &request).await
 }
 
 /// `GET /v1/packs/{name}/tags/{tag}/values?cloudType=`: the resolved default values as YAML.
 #[utoipa::path(get, path = "/v1/packs/{pack}/tags/{version}/values", tag = "rendering", params(("pack" = String, Path, description = "Pack name, e.g. cni-calico"), ("version" = String, Path, description = "A version (3.24.6), a parent tag (3.24.x, 3.x) or latest"), RenderQuery), responses((status = 200, description = "The resolved values for the cloud", content_type = "application/yaml", body = String)))]
 pub async fn default_values(
     State(state): State<AppState>,
-    ApiPath((name, tag)): ApiPath<(String, String)>,
+    path: TagPath,
     ApiQuery(query): ApiQuery<RenderQuery>,
 ) -> Result<Response, ApiError> {
-    let cloud = cloud(query.cloud_type.as_deref().unwrap_or_default())?;
-    let (row, loaded) = load_tag(&state, &name, &tag).await?;
-    Renderer::check_cloud(&loaded, &cloud)?;
-    let context = MacroContext {
-        cloud_type: cloud,
-        ..MacroContext::default()
-    };
-    let values = on_render_pool(&state, move |renderer, budget| {
-        renderer.default_values(&loaded, &context, budget)
-    })
-    .await??;
-    let mut text = yaml_out::to_yaml(&values);
+    let cloud = cloud(query.cloud_type.as_deref())?;
+    let (row, values) = state
+        .registry
+        .default_values(&path.pack, &path.tag, &cloud)
+        .await?;
+    let mut text = to_yaml(&values);
     text.push('\n');
-    let mut headers = HeaderMap::new();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/yaml"),
-    );
-    headers.insert(
-        "x-pack-version",
-        HeaderValue::from_str(&row.version).map_err(ApiError::internal)?,
-    );
+    let headers = [
+        (
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/yaml"),
+        ),
+        (
+            header::HeaderName::from_static("x-pack-version"),
+            header_text(row.version.as_str())?,
+        ),
+    ];
     Ok((StatusCode::OK, headers, text).into_response())
 }

@@ -63,6 +63,13 @@ pub enum FilesError {
     Io { path: String, source: io::Error },
 }
 
+impl FilesError {
+    /// The server's own failure (reading or writing its files), not the archive's fault.
+    pub fn is_io(&self) -> bool {
+        matches!(self, FilesError::Io { .. })
+    }
+}
+
 /// Why a file could not be read as text.
 #[derive(Debug, thiserror::Error)]
 pub enum TextError {
@@ -81,6 +88,12 @@ pub struct SpillFile {
     path: PathBuf,
     /// False for a folder's own file (never removed).
     owned: bool,
+}
+
+impl SpillFile {
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
 }
 
 impl Drop for SpillFile {

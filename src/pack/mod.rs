@@ -19,8 +19,8 @@ use self::lint::Finding;
 use self::metadata::{PackJson, PackJsonError};
 use self::presets::Preset;
 use self::schema::SchemaField;
+pub use crate::domain::PackType;
 use crate::domain::{Digest, Layer, PackName, PackNameError, PackState, Version, VersionError};
-use crate::render::precheck;
 
 pub const VALUES_FILE: &str = "values.yaml";
 pub const README_FILE: &str = "README.md";
@@ -80,27 +80,6 @@ impl From<yaml::YamlError> for PackError {
             file: error.file,
             line: error.line,
             message: error.message,
-        }
-    }
-}
-
-/// Palette's `v1PackType`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum PackType {
-    Spectro,
-    Helm,
-    Manifest,
-    Oci,
-}
-
-impl PackType {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PackType::Spectro => "spectro",
-            PackType::Helm => "helm",
-            PackType::Manifest => "manifest",
-            PackType::Oci => "oci",
         }
     }
 }
@@ -329,15 +308,8 @@ fn read_manifests(
             continue;
         };
         let name = manifest_name(&normalised);
+        // Templated manifests are parsed by the registry at publish time (`render::precheck`).
         let templated = manifest_values.is_some_and(|m| m.contains_key(&name));
-        if templated {
-            for problem in precheck::check(&text) {
-                findings.push(
-                    Finding::error("template-invalid", &normalised, problem.message)
-                        .at_line(problem.line),
-                );
-            }
-        }
         manifests.push(Manifest {
             path: normalised,
             name,
@@ -454,6 +426,16 @@ fn read_charts(
 }
 
 /// Reads and validates a pack. Returns the pack and its binary assets (logo, charts).
+/// The name and version pack.json declares, when both are valid (a quick look, without reading the
+/// rest of the pack).
+pub fn identify(files: &PackFiles) -> Option<(PackName, Version)> {
+    let bytes = files.get(metadata::FILE)?.bytes().ok()?;
+    let pack_json = PackJson::parse(&bytes, &mut Vec::new()).ok()?;
+    let name = pack_json.name?.parse().ok()?;
+    let version = Version::parse(pack_json.version.as_deref()?).ok()?;
+    Some((name, version))
+}
+
 pub fn read(files: &PackFiles) -> Result<(Pack, Vec<Asset>), PackError> {
     let mut findings = Vec::new();
     let pack_json_bytes = files

@@ -1,6 +1,7 @@
 //! Fault injection for tests that need a narrow moment made wide: a pause between storing a
 //! publish's blobs and recording its version, the window `gc` must never remove a claimed blob in.
-//! Set once at start-up from the hidden `serve --fault-publish-pause-ms` flag; off by default.
+//! Set once at start-up from `serve --fault-publish-pause-ms`. Compiled only with the
+//! `fault-injection` cargo feature (which `./test` enables), so release binaries carry no test hook.
 
 use std::sync::OnceLock;
 use std::time::Duration;

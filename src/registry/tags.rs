@@ -3,17 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use crate::domain::{PackState, TagRef, Version};
+use super::RegistryError;
+use crate::domain::{PackName, PackState, TagRef, Version};
 use crate::store::versions::VersionRow;
-
-/// Why a tag resolves to nothing.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ResolveError {
-    #[error("pack {0} is not published")]
-    UnknownPack(String),
-    #[error("tag {tag} of pack {pack} resolves to no version")]
-    UnknownTag { pack: String, tag: String },
-}
 
 /// The group prefix of a tag (`lts__`), lowercased, or "" for ungrouped versions.
 fn group_prefix(group: Option<&str>) -> String {
@@ -23,46 +15,43 @@ fn group_prefix(group: Option<&str>) -> String {
     }
 }
 
-/// Versions grouped by their tag prefix, parsed, listed ones only (they alone count for parent
-/// tags and `latest`).
-fn listed_by_group(rows: &[VersionRow]) -> BTreeMap<String, Vec<(Version, &VersionRow)>> {
-    let mut groups: BTreeMap<String, Vec<(Version, &VersionRow)>> = BTreeMap::new();
+/// Versions grouped by their tag prefix, listed ones only (they alone count for parent tags and
+/// `latest`).
+fn listed_by_group(rows: &[VersionRow]) -> BTreeMap<String, Vec<&VersionRow>> {
+    let mut groups: BTreeMap<String, Vec<&VersionRow>> = BTreeMap::new();
     for row in rows.iter().filter(|row| row.state.is_listed()) {
-        if let Ok(version) = Version::parse(&row.version) {
-            groups
-                .entry(group_prefix(row.group.as_deref()))
-                .or_default()
-                .push((version, row));
-        }
+        groups
+            .entry(group_prefix(row.group.as_deref()))
+            .or_default()
+            .push(row);
     }
     groups
 }
 
-fn newest_in<'r>(candidates: &[(Version, &'r VersionRow)], tag: &TagRef) -> Option<&'r VersionRow> {
-    tag.resolve(candidates.iter().map(|(v, _)| v))
-        .and_then(|found| candidates.iter().find(|(v, _)| v == found))
-        .map(|(_, row)| *row)
+fn newest_in<'r>(candidates: &[&'r VersionRow], tag: &TagRef) -> Option<&'r VersionRow> {
+    tag.resolve(candidates.iter().map(|row| &row.version))
+        .and_then(|found| candidates.iter().find(|row| &row.version == found))
+        .copied()
 }
 
 /// Resolves `tag` among `rows` (all versions of one pack). An exact version or tag finds disabled
 /// versions too (profiles pinned to them keep working); parent tags and `latest` only consider
 /// active and deprecated ones. Deleted versions resolve nowhere.
 pub fn resolve<'a>(
-    pack: &str,
+    pack: &PackName,
     rows: &'a [VersionRow],
     tag: &str,
-) -> Result<&'a VersionRow, ResolveError> {
+) -> Result<&'a VersionRow, RegistryError> {
     if rows.is_empty() {
-        return Err(ResolveError::UnknownPack(pack.to_owned()));
+        return Err(RegistryError::PackUnknown(pack.clone()));
     }
-    let not_found = || ResolveError::UnknownTag {
-        pack: pack.to_owned(),
+    let not_found = || RegistryError::TagUnknown {
+        pack: pack.clone(),
         tag: tag.to_owned(),
     };
-    if let Some(row) = rows
-        .iter()
-        .find(|row| row.state != PackState::Deleted && (row.version == tag || row.tag == tag))
-    {
+    if let Some(row) = rows.iter().find(|row| {
+        row.state != PackState::Deleted && (row.version.as_str() == tag || row.tag == tag)
+    }) {
         return Ok(row);
     }
     let groups = listed_by_group(rows);
@@ -85,7 +74,7 @@ pub fn resolve<'a>(
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TagEntry {
     pub tag: String,
-    pub version: String,
+    pub version: Version,
     pub pack_uid: String,
     pub group: String,
     pub parent_tags: Vec<String>,
@@ -99,8 +88,8 @@ pub fn tag_entries(visible: &[VersionRow]) -> Vec<TagEntry> {
     // parent tag (with group prefix) -> the row it resolves to
     let mut parents: BTreeMap<String, &VersionRow> = BTreeMap::new();
     for (prefix, candidates) in &groups {
-        for (version, _) in candidates {
-            for parent in version.parent_tags() {
+        for row in candidates {
+            for parent in row.version.parent_tags() {
                 let tag = format!("{prefix}{parent}");
                 if parents.contains_key(&tag) {
                     continue;

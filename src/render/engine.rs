@@ -2,11 +2,6 @@
 //! `missingkey=zero` with every `<no value>` removed from the output, Go's error for a field of a
 //! missing value (`.Values.missing.deeper`), and a strict mode where any missing key is an error.
 
-use std::sync::{Arc, LazyLock};
-
-use quick_cache::Weighter;
-use quick_cache::sync::Cache;
-
 use super::functions;
 use super::gotemplate::{
     Budget, ExecError, Limit, Limits, MissingKey, Numbers, Options, TemplateSet, Value,
@@ -47,7 +42,7 @@ pub struct CompiledTemplate {
     name: String,
     strict: bool,
     /// Fields of missing values are empty rather than errors (values macros).
-    lenient: bool,
+    pub(super) lenient: bool,
     source_len: usize,
 }
 
@@ -106,49 +101,4 @@ impl CompiledTemplate {
     pub fn weight(&self) -> u64 {
         self.source_len as u64 * 10 + 512
     }
-}
-
-/// Macros longer than this are parsed for each use rather than cached.
-const MAX_CACHED_MACRO: usize = 64 << 10;
-/// The parsed-macro cache's bound.
-pub const MACRO_CACHE_BYTES: u64 = 8 << 20;
-
-#[derive(Clone)]
-struct MacroWeight;
-
-impl Weighter<String, Arc<CompiledTemplate>> for MacroWeight {
-    fn weight(&self, key: &String, value: &Arc<CompiledTemplate>) -> u64 {
-        key.len() as u64 + value.weight()
-    }
-}
-
-static MACROS: LazyLock<Cache<String, Arc<CompiledTemplate>, MacroWeight>> =
-    LazyLock::new(|| Cache::with_weighter(1024, MACRO_CACHE_BYTES, MacroWeight));
-
-/// Bytes the parsed-macro cache holds now (for `/metrics`).
-pub fn macro_cache_bytes() -> u64 {
-    MACROS.weight()
-}
-
-/// Renders a one-off template (values macros) leniently, charging `budget`: missing fields of
-/// missing values are empty rather than errors, so an undefined macro resolves to "" unless it has
-/// a `default`. Packs repeat the same few macros in every request, so small ones are parsed once.
-pub fn render_lenient(
-    source: &str,
-    data: &Value,
-    budget: &Budget,
-) -> Result<String, TemplateFailure> {
-    let template = match MACROS.get(source) {
-        Some(template) => template,
-        None => {
-            let mut template = compile_named("macro", source, false)?;
-            template.lenient = true;
-            let template = Arc::new(template);
-            if source.len() <= MAX_CACHED_MACRO {
-                MACROS.insert(source.to_owned(), template.clone());
-            }
-            template
-        }
-    };
-    template.execute_with(data, budget)
 }

@@ -6,8 +6,9 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
+use super::cache::MacroCache;
 use super::data::to_template;
-use super::engine::{TemplateFailure, render_lenient};
+use super::engine::TemplateFailure;
 use super::gotemplate::{Budget, Limit};
 
 /// What `.spectro` offers.
@@ -68,9 +69,10 @@ pub fn resolve(
     values: &mut Value,
     context: &MacroContext,
     budget: &Budget,
+    macros: &MacroCache,
 ) -> Result<(), MacroError> {
     let data = context.data();
-    resolve_at(values, &data, &mut String::new(), budget)
+    resolve_at(values, &data, &mut String::new(), budget, macros)
 }
 
 fn resolve_at(
@@ -78,10 +80,11 @@ fn resolve_at(
     data: &super::gotemplate::Value,
     path: &mut String,
     budget: &Budget,
+    macros: &MacroCache,
 ) -> Result<(), MacroError> {
     match value {
         Value::String(text) if refers_to_spectro(text) => {
-            let rendered = render_lenient(text, data, budget).map_err(|e| match e {
+            let rendered = macros.render(text, data, budget).map_err(|e| match e {
                 TemplateFailure::Limit(limit) => MacroError::Limit(limit),
                 other => MacroError::Invalid {
                     path: path.clone(),
@@ -98,7 +101,7 @@ fn resolve_at(
                     path.push('.');
                 }
                 path.push_str(key);
-                resolve_at(child, data, path, budget)?;
+                resolve_at(child, data, path, budget, macros)?;
                 path.truncate(length);
             }
             Ok(())
@@ -107,7 +110,7 @@ fn resolve_at(
             for (index, child) in items.iter_mut().enumerate() {
                 let length = path.len();
                 path.push_str(&format!("[{index}]"));
-                resolve_at(child, data, path, budget)?;
+                resolve_at(child, data, path, budget, macros)?;
                 path.truncate(length);
             }
             Ok(())
@@ -144,7 +147,13 @@ mod tests {
             "helm": "{{ .Release.Name }}-{{ .Values.x }}",
             "number": 3,
         });
-        resolve(&mut values, &context("azure"), &Budget::unlimited()).unwrap();
+        resolve(
+            &mut values,
+            &context("azure"),
+            &Budget::unlimited(),
+            &MacroCache::default(),
+        )
+        .unwrap();
         assert_eq!(
             values,
             json!({
@@ -163,7 +172,13 @@ mod tests {
     #[test]
     fn a_broken_macro_names_its_path() {
         let mut values = json!({"a": {"b": "{{ .spectro.system.cloud.type | nope }}"}});
-        let error = resolve(&mut values, &context("aws"), &Budget::unlimited()).unwrap_err();
+        let error = resolve(
+            &mut values,
+            &context("aws"),
+            &Budget::unlimited(),
+            &MacroCache::default(),
+        )
+        .unwrap_err();
         assert!(matches!(error, MacroError::Invalid { path, .. } if path == "a.b"));
     }
 }

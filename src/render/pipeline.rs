@@ -7,7 +7,7 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
 
-use super::cache::{OutputCache, TEMPLATE_CACHE_BYTES, TemplateCache};
+use super::cache::{MacroCache, OutputCache, RegexCache, TEMPLATE_CACHE_BYTES, TemplateCache};
 use super::data::to_template;
 use super::engine::TemplateFailure;
 use super::gotemplate::{Budget, Limit, Limits};
@@ -80,6 +80,8 @@ pub struct PackRequest {
 pub struct Renderer {
     templates: TemplateCache,
     outputs: OutputCache,
+    macros: MacroCache,
+    regexes: RegexCache,
     limits: Limits,
 }
 
@@ -107,6 +109,8 @@ impl Renderer {
         Renderer {
             templates: TemplateCache::new(TEMPLATE_CACHE_BYTES),
             outputs: OutputCache::new(output_cache_bytes),
+            macros: MacroCache::default(),
+            regexes: RegexCache::default(),
             limits,
         }
     }
@@ -120,9 +124,16 @@ impl Renderer {
         }
     }
 
-    /// Bytes held by the parsed-template cache and the rendered-output cache.
-    pub fn cache_bytes(&self) -> (u64, u64) {
-        (self.templates.bytes(), self.outputs.bytes())
+    /// Bytes each of the renderer's caches holds now, by name.
+    pub fn cache_sizes(&self) -> [(&'static str, u64); 5] {
+        [
+            ("render_output", self.outputs.bytes()),
+            ("templates", self.templates.bytes()),
+            ("macros", self.macros.bytes()),
+            ("schema_regexes", self.regexes.bytes()),
+            // Go-syntax regexes of template functions, process-wide (see `goregex`).
+            ("template_regexes", super::goregex::cache_bytes()),
+        ]
     }
 
     /// Refuses a cloud the pack does not list (and no `all`).
@@ -161,9 +172,9 @@ impl Renderer {
         if let Some(text) = &request.values {
             values::deep_merge(&mut values, values::parse_mapping(text)?);
         }
-        macros::resolve(&mut values, context, budget)?;
-        macros::resolve(&mut defaults, context, budget)?;
-        let violations = validate::validate(&values, &defaults, &pack.schema);
+        macros::resolve(&mut values, context, budget, &self.macros)?;
+        macros::resolve(&mut defaults, context, budget, &self.macros)?;
+        let violations = validate::validate(&values, &defaults, &pack.schema, &self.regexes);
         if !violations.is_empty() {
             return Err(RenderError::Invalid(violations));
         }
@@ -181,7 +192,7 @@ impl Renderer {
             Value::Object(_) => version.pack.values.clone(),
             _ => json!({}),
         };
-        macros::resolve(&mut values, context, budget)?;
+        macros::resolve(&mut values, context, budget, &self.macros)?;
         Ok(values)
     }
 

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use super::gotemplate::Budget;
+use super::gotemplate::{Budget, Limit};
 use super::macros::MacroContext;
 use super::pipeline::{LoadedVersion, PackRequest, RenderError, Renderer};
 use super::values::get_path;
@@ -259,6 +259,90 @@ fn check_pod_cidr(
             ),
         ));
     }
+}
+
+/// Renders every layer of a profile in layer order into one document list. The error names the
+/// layer (`name@version`) it came from.
+pub fn render_all(
+    renderer: &Renderer,
+    layers: &[Layered<'_>],
+    context: &MacroContext,
+    strict: bool,
+    budget: &Budget,
+) -> Result<Vec<super::output::Document>, (String, RenderError)> {
+    let resolved = resolve_all(renderer, layers, context, budget);
+    let order = layer_order(
+        &layers
+            .iter()
+            .map(|l| l.version.pack.layer)
+            .collect::<Vec<_>>(),
+    );
+    let mut documents = Vec::new();
+    for index in order {
+        let version = layers[index].version;
+        let label = format!("{}@{}", version.pack.name, version.pack.version);
+        let values = resolved[index]
+            .as_ref()
+            .map_err(|e| (label.clone(), e.clone()))?;
+        let (rendered, _) = renderer
+            .render(version, values, strict, budget)
+            .map_err(|e| (label, e))?;
+        documents.extend(rendered.iter().cloned());
+    }
+    Ok(documents)
+}
+
+/// Palette-style codes for a render error.
+pub fn constraint_errors(failure: &RenderError) -> Vec<ConstraintError> {
+    match failure {
+        RenderError::CloudUnsupported { .. } => {
+            vec![error("CloudTypeNotSupported", failure.to_string())]
+        }
+        RenderError::Invalid(violations) => violations
+            .iter()
+            .map(|v| error("InvalidValues", format!("{} {}", v.path, v.message)))
+            .collect(),
+        RenderError::Values(_) | RenderError::Macro(_) => {
+            vec![error("InvalidValues", failure.to_string())]
+        }
+        RenderError::TemplateInvalid(_) => vec![error("TemplateInvalid", failure.to_string())],
+        RenderError::Failed { .. }
+        | RenderError::Template { .. }
+        | RenderError::Output(_)
+        | RenderError::Limit(_) => vec![error("RenderFailed", failure.to_string())],
+    }
+}
+
+/// Every problem of every layer, none fatal, per input index: values, renders and the cross-layer
+/// checks. Only a spent budget stops the validation.
+pub fn validate_all(
+    renderer: &Renderer,
+    layers: &[Layered<'_>],
+    context: &MacroContext,
+    budget: &Budget,
+) -> Result<Vec<Vec<ConstraintError>>, Limit> {
+    let resolved = resolve_all(renderer, layers, context, budget);
+    let mut errors: Vec<Vec<ConstraintError>> = layers.iter().map(|_| Vec::new()).collect();
+    for (index, result) in resolved.iter().enumerate() {
+        errors[index] = match result {
+            Ok(values) => match renderer.render(layers[index].version, values, false, budget) {
+                Ok(_) => Vec::new(),
+                Err(RenderError::Limit(limit)) => return Err(limit),
+                Err(e) => constraint_errors(&e),
+            },
+            Err(RenderError::Limit(limit)) => return Err(*limit),
+            Err(e) => constraint_errors(e),
+        };
+    }
+    let versions: Vec<&LoadedVersion> = layers.iter().map(|l| l.version).collect();
+    let values: Vec<Option<&Value>> = resolved.iter().map(|r| r.as_ref().ok()).collect();
+    for (index, found) in cross_layer_checks(&versions, &values)
+        .into_iter()
+        .enumerate()
+    {
+        errors[index].extend(found);
+    }
+    Ok(errors)
 }
 
 #[cfg(test)]

@@ -2,14 +2,12 @@
 //! enums, regexes, number ranges, `ipv4`, `version`. Every violation is reported, with its path.
 
 use std::net::{Ipv4Addr, Ipv6Addr};
-use std::sync::{Arc, LazyLock};
-
-use quick_cache::sync::Cache;
 
 use base64::Engine;
 use serde::Serialize;
 use serde_json::Value;
 
+use super::cache::RegexCache;
 use crate::pack::schema::{FormatPart, SchemaField, Slot, SlotType};
 
 /// One failing value.
@@ -51,42 +49,6 @@ fn values_at<'v>(root: &'v Value, name: &str) -> Vec<(String, Option<&'v Value>)
     found
 }
 
-/// The schema-regex cache's bound.
-pub const REGEX_CACHE_BYTES: u64 = 4 << 20;
-
-#[derive(Clone)]
-struct PatternWeight;
-
-impl quick_cache::Weighter<String, Arc<regex::Regex>> for PatternWeight {
-    fn weight(&self, key: &String, _value: &Arc<regex::Regex>) -> u64 {
-        key.len() as u64 * 64 + 4096
-    }
-}
-
-static COMPILED: LazyLock<Cache<String, Arc<regex::Regex>, PatternWeight>> =
-    LazyLock::new(|| Cache::with_weighter(1024, REGEX_CACHE_BYTES, PatternWeight));
-
-/// Bytes the schema-regex cache holds now (for `/metrics`).
-pub fn cache_bytes() -> u64 {
-    COMPILED.weight()
-}
-
-/// Schema regexes are the same in every request: compile each once (bounded in compiled size, so a
-/// hostile schema pattern is refused rather than built).
-fn compiled(pattern: &str) -> Option<Arc<regex::Regex>> {
-    if let Some(found) = COMPILED.get(pattern) {
-        return Some(found);
-    }
-    let regex = regex::RegexBuilder::new(pattern)
-        .size_limit(2 << 20)
-        .dfa_size_limit(2 << 20)
-        .build()
-        .ok()?;
-    let regex = Arc::new(regex);
-    COMPILED.insert(pattern.to_owned(), regex.clone());
-    Some(regex)
-}
-
 fn scalar_text(value: &Value) -> Option<String> {
     match value {
         Value::String(s) => Some(s.clone()),
@@ -101,9 +63,14 @@ fn is_version(text: &str) -> bool {
 }
 
 /// Checks one piece of text against one placeholder; `None` when it fits.
-fn check_slot(slot: &Slot, text: &str, value: Option<&Value>) -> Option<String> {
+fn check_slot(
+    slot: &Slot,
+    text: &str,
+    value: Option<&Value>,
+    regexes: &RegexCache,
+) -> Option<String> {
     if let Some(pattern) = &slot.regex {
-        return match compiled(pattern) {
+        return match regexes.get(pattern) {
             Some(re) if re.is_match(text) => None,
             Some(_) => Some(format!("must match /{pattern}/")),
             None => None,
@@ -155,7 +122,7 @@ fn check_slot(slot: &Slot, text: &str, value: Option<&Value>) -> Option<String> 
 
 /// Checks a value against a whole format: one placeholder directly, several by splitting the text
 /// on the literal parts between them.
-fn check_format(field: &SchemaField, value: &Value) -> Option<String> {
+fn check_format(field: &SchemaField, value: &Value, regexes: &RegexCache) -> Option<String> {
     if field.parts.is_empty() {
         return None;
     }
@@ -166,7 +133,7 @@ fn check_format(field: &SchemaField, value: &Value) -> Option<String> {
         ));
     };
     if let Some(slot) = field.single_slot() {
-        return check_slot(slot, &text, Some(value));
+        return check_slot(slot, &text, Some(value), regexes);
     }
     let mut pattern = String::from("^");
     let mut slots = Vec::new();
@@ -181,13 +148,13 @@ fn check_format(field: &SchemaField, value: &Value) -> Option<String> {
     }
     pattern.push('$');
     let mismatch = || Some(format!("must have the format {}", field.format));
-    let re = compiled(&pattern)?;
+    let re = regexes.get(&pattern)?;
     let Some(captures) = re.captures(&text) else {
         return mismatch();
     };
     for (index, slot) in slots.iter().enumerate() {
         let piece = captures.get(index + 1).map_or("", |m| m.as_str());
-        if piece.is_empty() || check_slot(slot, piece, None).is_some() {
+        if piece.is_empty() || check_slot(slot, piece, None, regexes).is_some() {
             return mismatch();
         }
     }
@@ -204,7 +171,12 @@ fn is_missing(value: Option<&Value>) -> bool {
 
 /// Validates `values`. `defaults` are the values the pack itself resolves to (read-only values must
 /// keep them).
-pub fn validate(values: &Value, defaults: &Value, schema: &[SchemaField]) -> Vec<Violation> {
+pub fn validate(
+    values: &Value,
+    defaults: &Value,
+    schema: &[SchemaField],
+    regexes: &RegexCache,
+) -> Vec<Violation> {
     let mut violations = Vec::new();
     for field in schema {
         for (path, value) in values_at(values, &field.name) {
@@ -231,7 +203,7 @@ pub fn validate(values: &Value, defaults: &Value, schema: &[SchemaField]) -> Vec
                     continue;
                 }
             }
-            if let Some(message) = check_format(field, value) {
+            if let Some(message) = check_format(field, value, regexes) {
                 fail(message);
             }
         }
@@ -269,9 +241,12 @@ mod tests {
             field("m.req", r#"{{ required | format "${string}" }}"#),
         ];
         let good = json!({"m": {"list": "Always", "num": 5, "bool": true, "ip": "10.0.0.1", "cidr": "10.0.0.0/8", "version": "1.2.3", "re": "abc", "req": "x"}});
-        assert_eq!(validate(&good, &good, &schema), vec![]);
+        assert_eq!(
+            validate(&good, &good, &schema, &RegexCache::default()),
+            vec![]
+        );
         let bad = json!({"m": {"list": "Sometimes", "num": 11, "bool": "maybe", "ip": "10.0.0.300", "cidr": "10.0.0.0/33", "version": "latest", "re": "ABC", "req": ""}});
-        let violations = validate(&bad, &good, &schema);
+        let violations = validate(&bad, &good, &schema, &RegexCache::default());
         assert_eq!(
             paths(&violations),
             [
@@ -296,7 +271,7 @@ mod tests {
         ];
         let defaults = json!({"a": {"fixed": "aws", "items": []}});
         let values = json!({"a": {"fixed": "azure", "items": [{"port": 80}, {"port": "x"}, {}]}});
-        let violations = validate(&values, &defaults, &schema);
+        let violations = validate(&values, &defaults, &schema, &RegexCache::default());
         assert_eq!(
             paths(&violations),
             ["a.fixed", "a.items[1].port", "a.items[2].port"]

@@ -3,7 +3,7 @@
 
 use sqlx::{Any, Executor, Row};
 
-use super::db::{Backend, Db, DbError};
+use super::db::{Backend, Db};
 use super::now_millis;
 use crate::domain::{Digest, MediaType, PackName};
 
@@ -43,10 +43,7 @@ pub async fn lock_digest(
 /// checked it: either gc finished first (and the writer then uploads the content again) or the
 /// claim did (and gc keeps the blob).
 pub async fn reserve(db: &Db, digest: &Digest, size: u64) -> Result<(), sqlx::Error> {
-    let mut transaction = db.begin().await.map_err(|e| match e {
-        DbError::Sqlx(e) => e,
-        other => sqlx::Error::Protocol(other.to_string()),
-    })?;
+    let mut transaction = db.begin().await?;
     let key = digest.to_string();
     lock_digest(&mut transaction, db.backend(), &key).await?;
     insert_blob(&mut *transaction, digest, size, None).await?;

@@ -2,7 +2,7 @@
 //! (`POST /v1/packs/search`). Every value is a bound parameter; only fixed column names and
 //! operators are written into the SQL text.
 
-use sqlx::{Any, Executor, Row};
+use sqlx::{Any, Executor, FromRow, Row};
 
 use super::versions::{VERSION_COLUMNS, VersionRow};
 use crate::domain::PackState;
@@ -197,6 +197,16 @@ fn push_filters(sql: &mut Sql, filters: &Filters) {
 pub struct VersionCursor {
     pub pack_name: String,
     pub version_key: String,
+}
+
+impl VersionCursor {
+    /// The position just after `row`.
+    pub fn after(row: &VersionRow) -> VersionCursor {
+        VersionCursor {
+            pack_name: row.pack_name.to_string(),
+            version_key: row.version_key.clone(),
+        }
+    }
 }
 
 /// Versions matching `filters`, in (name, version) order, after `cursor`, at most `limit`.

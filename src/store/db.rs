@@ -136,16 +136,15 @@ impl Db {
 
     /// Starts a write transaction. On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`), so a
     /// transaction never fails half-way when it upgrades from reading to writing.
-    pub async fn begin(&self) -> Result<Transaction<'static, Any>, DbError> {
-        let transaction = match self.backend {
-            Backend::Sqlite => self.writer.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => self.writer.begin().await?,
-        };
-        Ok(transaction)
+    pub async fn begin(&self) -> Result<Transaction<'static, Any>, sqlx::Error> {
+        match self.backend {
+            Backend::Sqlite => self.writer.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.writer.begin().await,
+        }
     }
 
     /// Answers whether the database responds to a trivial query.
-    pub async fn ping(&self) -> Result<(), DbError> {
+    pub async fn ping(&self) -> Result<(), sqlx::Error> {
         self.reader.execute("SELECT 1").await?;
         Ok(())
     }

@@ -8,15 +8,16 @@
 use sqlx::{Any, Executor, Row};
 
 use super::db::Db;
+use crate::domain::PackName;
 
 /// Bumps `pack`'s generation (inside the write's transaction; this locks the pack's row until the
 /// transaction ends).
 pub async fn bump_pack(
     transaction: &mut sqlx::Transaction<'_, sqlx::Any>,
-    pack: &str,
+    pack: &PackName,
 ) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE packs SET generation = generation + 1 WHERE name = $1")
-        .bind(pack)
+        .bind(pack.as_str())
         .execute(&mut **transaction)
         .await?;
     Ok(())
@@ -35,10 +36,10 @@ pub async fn bump_registry(
 /// `pack`'s generation, or `None` when the pack has no row.
 pub async fn of_pack<'e>(
     executor: impl Executor<'e, Database = Any>,
-    pack: &str,
+    pack: &PackName,
 ) -> Result<Option<i64>, sqlx::Error> {
     let row = sqlx::query("SELECT generation FROM packs WHERE name = $1")
-        .bind(pack)
+        .bind(pack.as_str())
         .fetch_optional(executor)
         .await?;
     row.map(|row| row.try_get(0)).transpose()

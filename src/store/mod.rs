@@ -2,7 +2,6 @@
 //! the content-addressed blob store. Nothing here knows about HTTP.
 
 pub mod blob_backends;
-pub mod blob_cache;
 pub mod blob_records;
 pub mod blobs;
 pub mod catalog;

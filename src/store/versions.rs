@@ -1,36 +1,82 @@
 //! Database rows about pack versions: the version itself, its clouds, its blobs, its history, and
 //! the pack's latest version.
 
-use sqlx::any::AnyRow;
-use sqlx::{Any, Executor, Row};
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use sqlx::{Any, Executor, FromRow, Row};
 
 use super::now_millis;
-use crate::domain::{Digest, PackState};
-use crate::pack::{Manifest, Pack};
+use crate::domain::{Digest, EventAction, Layer, PackName, PackState, PackType, Version};
 
-/// The columns every version query selects, in [`VersionRow::from_row`] order.
+/// The columns every version query selects (decoded by name into [`VersionRow`]).
 pub const VERSION_COLUMNS: &str = "v.uid, v.pack_name, v.version, v.tag, v.group_name, v.state, v.digest, \
      v.display_name, v.layer, v.pack_type, v.addon_type, v.addon_sub_type, v.cloud_types, \
      v.annotations, v.logo_digest, v.archive_digest, v.created_at, v.updated_at, v.version_key";
 
-/// A pack version as listings need it (no document).
-#[derive(Debug, Clone, PartialEq)]
+/// A JSON-encoded column (a list or map stored as text).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct JsonText<T>(pub T);
+
+impl<T: DeserializeOwned> TryFrom<String> for JsonText<T> {
+    type Error = serde_json::Error;
+
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        serde_json::from_str(&text).map(JsonText)
+    }
+}
+
+impl<T> std::ops::Deref for JsonText<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+/// An optional digest column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct OptionalDigest(pub Option<Digest>);
+
+impl TryFrom<Option<String>> for OptionalDigest {
+    type Error = crate::domain::DigestError;
+
+    fn try_from(text: Option<String>) -> Result<Self, Self::Error> {
+        text.map(|t| t.parse()).transpose().map(OptionalDigest)
+    }
+}
+
+/// A pack version as listings need it (no document). A row that decodes is valid: every field has
+/// its domain type.
+#[derive(Debug, Clone, PartialEq, FromRow)]
 pub struct VersionRow {
     pub uid: String,
-    pub pack_name: String,
-    pub version: String,
+    #[sqlx(try_from = "String")]
+    pub pack_name: PackName,
+    #[sqlx(try_from = "String")]
+    pub version: Version,
     pub tag: String,
+    #[sqlx(rename = "group_name")]
     pub group: Option<String>,
+    #[sqlx(try_from = "String")]
     pub state: PackState,
+    #[sqlx(try_from = "String")]
     pub digest: Digest,
     pub display_name: String,
-    pub layer: String,
-    pub pack_type: String,
+    #[sqlx(try_from = "String")]
+    pub layer: Layer,
+    #[sqlx(try_from = "String")]
+    pub pack_type: PackType,
     pub addon_type: Option<String>,
     pub addon_sub_type: Option<String>,
-    pub cloud_types: Vec<String>,
-    pub annotations: std::collections::BTreeMap<String, String>,
-    pub logo_digest: Option<Digest>,
+    #[sqlx(try_from = "String")]
+    pub cloud_types: JsonText<Vec<String>>,
+    #[sqlx(try_from = "String")]
+    pub annotations: JsonText<BTreeMap<String, String>>,
+    #[sqlx(try_from = "Option<String>")]
+    pub logo_digest: OptionalDigest,
+    #[sqlx(try_from = "String")]
     pub archive_digest: Digest,
     pub created_at: i64,
     pub updated_at: i64,
@@ -41,59 +87,19 @@ fn decode_error(what: &str, e: impl std::fmt::Display) -> sqlx::Error {
     sqlx::Error::Decode(format!("{what}: {e}").into())
 }
 
-fn digest_column(row: &AnyRow, index: usize) -> Result<Digest, sqlx::Error> {
-    let text: String = row.try_get(index)?;
-    text.parse().map_err(|e| decode_error("digest", e))
-}
-
-impl VersionRow {
-    pub fn from_row(row: &AnyRow) -> Result<VersionRow, sqlx::Error> {
-        let state: String = row.try_get(5)?;
-        let cloud_types: String = row.try_get(12)?;
-        let annotations: String = row.try_get(13)?;
-        let logo: Option<String> = row.try_get(14)?;
-        Ok(VersionRow {
-            uid: row.try_get(0)?,
-            pack_name: row.try_get(1)?,
-            version: row.try_get(2)?,
-            tag: row.try_get(3)?,
-            group: row.try_get(4)?,
-            state: state.parse().map_err(|e| decode_error("state", e))?,
-            digest: digest_column(row, 6)?,
-            display_name: row.try_get(7)?,
-            layer: row.try_get(8)?,
-            pack_type: row.try_get(9)?,
-            addon_type: row.try_get(10)?,
-            addon_sub_type: row.try_get(11)?,
-            cloud_types: serde_json::from_str(&cloud_types)
-                .map_err(|e| decode_error("cloud_types", e))?,
-            annotations: serde_json::from_str(&annotations)
-                .map_err(|e| decode_error("annotations", e))?,
-            logo_digest: logo
-                .map(|text| text.parse().map_err(|e| decode_error("logo_digest", e)))
-                .transpose()?,
-            archive_digest: digest_column(row, 15)?,
-            created_at: row.try_get(16)?,
-            updated_at: row.try_get(17)?,
-            version_key: row.try_get(18)?,
-        })
-    }
-}
-
 pub async fn find_by_version<'e>(
     executor: impl Executor<'e, Database = Any>,
-    pack: &str,
-    version: &str,
+    pack: &PackName,
+    version: &Version,
 ) -> Result<Option<VersionRow>, sqlx::Error> {
     let sql = format!(
         "SELECT {VERSION_COLUMNS} FROM pack_versions v WHERE v.pack_name = $1 AND v.version = $2"
     );
-    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(pack)
-        .bind(version)
+    sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(pack.as_str())
+        .bind(version.as_str())
         .fetch_optional(executor)
-        .await?;
-    row.as_ref().map(VersionRow::from_row).transpose()
+        .await
 }
 
 pub async fn find_by_uid<'e>(
@@ -101,33 +107,31 @@ pub async fn find_by_uid<'e>(
     uid: &str,
 ) -> Result<Option<VersionRow>, sqlx::Error> {
     let sql = format!("SELECT {VERSION_COLUMNS} FROM pack_versions v WHERE v.uid = $1");
-    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+    sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(uid)
         .fetch_optional(executor)
-        .await?;
-    row.as_ref().map(VersionRow::from_row).transpose()
+        .await
 }
 
 /// Every version of `pack`, oldest first.
 pub async fn list_for_pack<'e>(
     executor: impl Executor<'e, Database = Any>,
-    pack: &str,
+    pack: &PackName,
 ) -> Result<Vec<VersionRow>, sqlx::Error> {
     let sql = format!(
         "SELECT {VERSION_COLUMNS} FROM pack_versions v WHERE v.pack_name = $1 ORDER BY v.version_key"
     );
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(pack)
+    sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(pack.as_str())
         .fetch_all(executor)
-        .await?;
-    rows.iter().map(VersionRow::from_row).collect()
+        .await
 }
 
-/// The stored pack document (manifests not included).
-pub async fn load_document<'e>(
+/// The stored document of a version (manifests not included).
+pub async fn load_document<'e, T: DeserializeOwned>(
     executor: impl Executor<'e, Database = Any>,
     uid: &str,
-) -> Result<Option<Pack>, sqlx::Error> {
+) -> Result<Option<T>, sqlx::Error> {
     let row = sqlx::query("SELECT document FROM pack_versions WHERE uid = $1")
         .bind(uid)
         .fetch_optional(executor)
@@ -140,12 +144,12 @@ pub async fn load_document<'e>(
 }
 
 /// The stored documents of every version of a pack, by uid, in one query.
-pub async fn load_documents_for_pack<'e>(
+pub async fn load_documents_for_pack<'e, T: DeserializeOwned>(
     executor: impl Executor<'e, Database = Any>,
-    pack: &str,
-) -> Result<std::collections::HashMap<String, Pack>, sqlx::Error> {
+    pack: &PackName,
+) -> Result<std::collections::HashMap<String, T>, sqlx::Error> {
     let rows = sqlx::query("SELECT uid, document FROM pack_versions WHERE pack_name = $1")
-        .bind(pack)
+        .bind(pack.as_str())
         .fetch_all(executor)
         .await?;
     rows.iter()
@@ -159,10 +163,10 @@ pub async fn load_documents_for_pack<'e>(
 }
 
 /// The manifest files of a version, for rendering.
-pub async fn load_manifests<'e>(
+pub async fn load_manifests<'e, T: DeserializeOwned>(
     executor: impl Executor<'e, Database = Any>,
     uid: &str,
-) -> Result<Option<Vec<Manifest>>, sqlx::Error> {
+) -> Result<Option<T>, sqlx::Error> {
     let row = sqlx::query("SELECT manifests FROM pack_versions WHERE uid = $1")
         .bind(uid)
         .fetch_optional(executor)
@@ -174,35 +178,37 @@ pub async fn load_manifests<'e>(
     .transpose()
 }
 
-/// Everything needed to insert a version.
-pub struct NewVersion<'a> {
+/// Everything needed to insert a version: its listed fields, and its document and manifests as
+/// they are kept (serialised by the caller's types).
+pub struct NewVersion<'a, D: Serialize, M: Serialize> {
     pub uid: &'a str,
-    pub pack: &'a Pack,
+    pub name: &'a PackName,
+    pub version: &'a Version,
+    pub tag: &'a str,
+    pub display_name: &'a str,
+    pub layer: Layer,
+    pub pack_type: PackType,
+    pub addon_type: Option<&'a str>,
+    pub addon_sub_type: Option<&'a str>,
+    pub group: Option<&'a str>,
+    pub cloud_types: &'a [String],
+    pub annotations: &'a BTreeMap<String, String>,
     pub state: PackState,
+    pub digest: &'a Digest,
     pub archive_digest: &'a Digest,
     pub logo_digest: Option<&'a Digest>,
+    pub document: &'a D,
+    pub manifests: &'a M,
 }
 
-fn document_json(pack: &Pack) -> Result<(String, String), sqlx::Error> {
-    let manifests =
-        serde_json::to_string(&pack.manifests).map_err(|e| sqlx::Error::Encode(e.into()))?;
-    let mut without_manifests = pack.clone();
-    without_manifests.manifests.clear();
-    let document =
-        serde_json::to_string(&without_manifests).map_err(|e| sqlx::Error::Encode(e.into()))?;
-    Ok((document, manifests))
+fn encode<T: Serialize + ?Sized>(value: &T) -> Result<String, sqlx::Error> {
+    serde_json::to_string(value).map_err(|e| sqlx::Error::Encode(e.into()))
 }
 
-pub async fn insert_version(
+pub async fn insert_version<D: Serialize, M: Serialize>(
     transaction: &mut sqlx::Transaction<'_, Any>,
-    new: &NewVersion<'_>,
+    new: &NewVersion<'_, D, M>,
 ) -> Result<(), sqlx::Error> {
-    let pack = new.pack;
-    let (document, manifests) = document_json(pack)?;
-    let annotations = serde_json::to_string(&pack.pack_json.annotations)
-        .map_err(|e| sqlx::Error::Encode(e.into()))?;
-    let cloud_types =
-        serde_json::to_string(&pack.cloud_types).map_err(|e| sqlx::Error::Encode(e.into()))?;
     let now = now_millis();
     sqlx::query(
         "INSERT INTO pack_versions (uid, pack_name, version, version_key, tag, display_name, layer, \
@@ -211,31 +217,31 @@ pub async fn insert_version(
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)",
     )
     .bind(new.uid)
-    .bind(pack.name.as_str())
-    .bind(pack.version.as_str())
-    .bind(pack.version.sort_key())
-    .bind(pack.tag())
-    .bind(pack.display_name.as_str())
-    .bind(pack.layer.as_str())
-    .bind(pack.pack_type.as_str())
-    .bind(pack.pack_json.addon_type.as_deref())
-    .bind(pack.pack_json.addon_sub_type.as_deref())
-    .bind(pack.pack_json.group.as_deref())
-    .bind(cloud_types)
-    .bind(annotations)
-    .bind(pack.pack_json.annotations.get("source").map(String::as_str))
-    .bind(i64::from(is_fips(pack)))
+    .bind(new.name.as_str())
+    .bind(new.version.as_str())
+    .bind(new.version.sort_key())
+    .bind(new.tag)
+    .bind(new.display_name)
+    .bind(new.layer.as_str())
+    .bind(new.pack_type.as_str())
+    .bind(new.addon_type)
+    .bind(new.addon_sub_type)
+    .bind(new.group)
+    .bind(encode(new.cloud_types)?)
+    .bind(encode(new.annotations)?)
+    .bind(new.annotations.get("source").map(String::as_str))
+    .bind(i64::from(is_fips(new.annotations)))
     .bind(new.state.as_str())
-    .bind(pack.digest.to_string())
+    .bind(new.digest.to_string())
     .bind(new.archive_digest.to_string())
     .bind(new.logo_digest.map(Digest::to_string))
-    .bind(document)
-    .bind(manifests)
+    .bind(encode(new.document)?)
+    .bind(encode(new.manifests)?)
     .bind(now)
     .bind(now)
     .execute(&mut **transaction)
     .await?;
-    for cloud in &pack.cloud_types {
+    for cloud in new.cloud_types {
         sqlx::query(
             "INSERT INTO pack_version_clouds (version_uid, cloud_type) VALUES ($1, $2) \
              ON CONFLICT (version_uid, cloud_type) DO NOTHING",
@@ -249,8 +255,7 @@ pub async fn insert_version(
 }
 
 /// FIPS compliance, as annotated: `fips: "true"` or `fips` among the comma-separated `categories`.
-pub fn is_fips(pack: &Pack) -> bool {
-    let annotations = &pack.pack_json.annotations;
+pub fn is_fips(annotations: &BTreeMap<String, String>) -> bool {
     annotations
         .get("fips")
         .is_some_and(|v| v.eq_ignore_ascii_case("true"))
@@ -281,11 +286,13 @@ pub async fn insert_version_blob<'e>(
 }
 
 /// A blob a version references, for listing its downloads.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
 pub struct VersionBlob {
     pub path: String,
     pub role: String,
+    #[sqlx(try_from = "String")]
     pub digest: Digest,
+    #[sqlx(try_from = "i64")]
     pub size: u64,
 }
 
@@ -293,24 +300,13 @@ pub async fn list_version_blobs<'e>(
     executor: impl Executor<'e, Database = Any>,
     uid: &str,
 ) -> Result<Vec<VersionBlob>, sqlx::Error> {
-    let rows = sqlx::query(
+    sqlx::query_as(
         "SELECT vb.path, vb.role, vb.digest, b.size FROM pack_version_blobs vb \
          JOIN blobs b ON b.digest = vb.digest WHERE vb.version_uid = $1 ORDER BY vb.path",
     )
     .bind(uid)
     .fetch_all(executor)
-    .await?;
-    rows.iter()
-        .map(|row| {
-            let size: i64 = row.try_get(3)?;
-            Ok(VersionBlob {
-                path: row.try_get(0)?,
-                role: row.try_get(1)?,
-                digest: digest_column(row, 2)?,
-                size: u64::try_from(size).unwrap_or(0),
-            })
-        })
-        .collect()
+    .await
 }
 
 pub async fn delete_version<'e>(
@@ -340,12 +336,12 @@ pub async fn set_state<'e>(
 
 pub async fn set_latest<'e>(
     executor: impl Executor<'e, Database = Any>,
-    pack: &str,
+    pack: &PackName,
     latest_uid: Option<&str>,
 ) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE packs SET latest_uid = $1 WHERE name = $2")
         .bind(latest_uid)
-        .bind(pack)
+        .bind(pack.as_str())
         .execute(executor)
         .await?;
     Ok(())
@@ -354,15 +350,15 @@ pub async fn set_latest<'e>(
 /// One entry of a version's history.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Event<'a> {
-    pub pack: &'a str,
-    pub version: &'a str,
-    pub action: &'a str,
+    pub pack: &'a PackName,
+    pub version: &'a Version,
+    pub action: EventAction,
     pub actor: &'a str,
     pub message: Option<&'a str>,
-    pub old_digest: Option<String>,
-    pub new_digest: Option<String>,
-    pub old_state: Option<&'a str>,
-    pub new_state: Option<&'a str>,
+    pub old_digest: Option<Digest>,
+    pub new_digest: Option<Digest>,
+    pub old_state: Option<PackState>,
+    pub new_state: Option<PackState>,
 }
 
 pub async fn insert_event<'e>(
@@ -373,60 +369,62 @@ pub async fn insert_event<'e>(
         "INSERT INTO pack_events (pack_name, version, action, actor, message, old_digest, new_digest, \
          old_state, new_state, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
-    .bind(event.pack)
-    .bind(event.version)
-    .bind(event.action)
+    .bind(event.pack.as_str())
+    .bind(event.version.as_str())
+    .bind(event.action.as_str())
     .bind(event.actor)
     .bind(event.message)
-    .bind(event.old_digest.as_deref())
-    .bind(event.new_digest.as_deref())
-    .bind(event.old_state)
-    .bind(event.new_state)
+    .bind(event.old_digest.map(|d| d.to_string()))
+    .bind(event.new_digest.map(|d| d.to_string()))
+    .bind(event.old_state.map(PackState::as_str))
+    .bind(event.new_state.map(PackState::as_str))
     .bind(now_millis())
     .execute(executor)
     .await?;
     Ok(())
 }
 
+/// An optional state column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct OptionalState(pub Option<PackState>);
+
+impl TryFrom<Option<String>> for OptionalState {
+    type Error = crate::domain::PackStateError;
+
+    fn try_from(text: Option<String>) -> Result<Self, Self::Error> {
+        text.map(|t| t.parse()).transpose().map(OptionalState)
+    }
+}
+
 /// A stored history entry.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
 pub struct StoredEvent {
-    pub action: String,
+    #[sqlx(try_from = "String")]
+    pub action: EventAction,
     pub actor: String,
     pub message: Option<String>,
-    pub old_digest: Option<String>,
-    pub new_digest: Option<String>,
-    pub old_state: Option<String>,
-    pub new_state: Option<String>,
+    #[sqlx(try_from = "Option<String>")]
+    pub old_digest: OptionalDigest,
+    #[sqlx(try_from = "Option<String>")]
+    pub new_digest: OptionalDigest,
+    #[sqlx(try_from = "Option<String>")]
+    pub old_state: OptionalState,
+    #[sqlx(try_from = "Option<String>")]
+    pub new_state: OptionalState,
     pub at: i64,
 }
 
 pub async fn list_events<'e>(
     executor: impl Executor<'e, Database = Any>,
-    pack: &str,
-    version: &str,
+    pack: &PackName,
+    version: &Version,
 ) -> Result<Vec<StoredEvent>, sqlx::Error> {
-    let rows = sqlx::query(
+    sqlx::query_as(
         "SELECT action, actor, message, old_digest, new_digest, old_state, new_state, at \
          FROM pack_events WHERE pack_name = $1 AND version = $2 ORDER BY id",
     )
-    .bind(pack)
-    .bind(version)
+    .bind(pack.as_str())
+    .bind(version.as_str())
     .fetch_all(executor)
-    .await?;
-    rows.iter()
-        .map(|row| {
-            Ok(StoredEvent {
-                action: row.try_get(0)?,
-                actor: row.try_get(1)?,
-                message: row.try_get(2)?,
-                old_digest: row.try_get(3)?,
-                new_digest: row.try_get(4)?,
-                old_state: row.try_get(5)?,
-                new_state: row.try_get(6)?,
-                at: row.try_get(7)?,
-            })
-        })
-        .collect()
+    .await
 }

@@ -85,6 +85,9 @@ pub struct TestRegistry {
     pub config: ServeConfig,
     pub state: AppState,
     pub router: Router,
+    /// The registry's database and blob store, for tests that look past the API.
+    pub db: packyard::store::db::Db,
+    pub blobs: packyard::store::blobs::BlobStore,
 }
 
 impl TestRegistry {
@@ -101,13 +104,19 @@ impl TestRegistry {
         config.storage.database_url = fresh_database_url().await;
         config.admin_token = Some(ADMIN_TOKEN.to_owned());
         adjust(&mut config);
-        let state = packyard::app::open(&config).await.expect("open registry");
+        let (db, blobs) = packyard::app::open_storage(&config.storage)
+            .await
+            .expect("open storage");
+        let state =
+            packyard::app::open_on(&config, db.clone(), blobs.clone()).expect("open registry");
         let router = packyard::http::router(state.clone());
         TestRegistry {
             dir,
             config,
             state,
             router,
+            db,
+            blobs,
         }
     }
 
@@ -209,7 +218,7 @@ impl TestRegistry {
     }
 
     pub fn registry_uid(&self) -> String {
-        self.state.settings.registry_uid.clone()
+        self.state.registry.uid().to_owned()
     }
 
     /// `GET /v1/packs/{name}/registries/{uid}{query}`.
@@ -223,14 +232,15 @@ impl TestRegistry {
 
     /// Every version row of a pack in the database.
     pub async fn version_rows(&self, name: &str) -> Vec<packyard::store::versions::VersionRow> {
-        packyard::store::versions::list_for_pack(self.state.db.reader(), name)
+        let name = name.parse().expect("a pack name");
+        packyard::store::versions::list_for_pack(self.db.reader(), &name)
             .await
             .unwrap()
     }
 
     /// Every blob row in the database, as digest strings.
     pub async fn stored_digests(&self) -> Vec<String> {
-        packyard::store::blob_records::all_blobs(self.state.db.reader())
+        packyard::store::blob_records::all_blobs(self.db.reader())
             .await
             .expect("list blobs")
             .into_iter()

@@ -9,14 +9,10 @@
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use axum::http::{HeaderValue, header};
-use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use quick_cache::Weighter;
 use quick_cache::sync::Cache;
-use serde::Serialize;
 
-use super::ApiError;
 use crate::store::db::{Backend, Db};
 
 /// The request's digest, the local generation and the shared one (0 on SQLite).
@@ -42,13 +38,6 @@ impl std::fmt::Debug for CatalogCache {
     }
 }
 
-/// A value as the JSON body the cache keeps.
-pub fn json_body<T: Serialize>(value: &T) -> Result<Bytes, ApiError> {
-    serde_json::to_vec(value)
-        .map(Bytes::from)
-        .map_err(ApiError::internal)
-}
-
 impl CatalogCache {
     /// `max_bytes` 0 disables the cache.
     pub fn new(max_bytes: u64) -> CatalogCache {
@@ -71,34 +60,25 @@ impl CatalogCache {
         self.generation.fetch_add(1, Ordering::SeqCst);
     }
 
-    /// The response for `key`: cached, or computed by `compute` (once for all concurrent callers).
+    /// The body for `key`: cached, or computed by `compute` (once for all concurrent callers).
     /// The generations are read before computing, so a write during the computation makes the
     /// result land under an old key that nobody asks for again.
-    pub async fn get_or_compute(
+    pub async fn get_or_compute<E: From<sqlx::Error>>(
         &self,
         db: &Db,
         key: [u8; 32],
-        compute: impl Future<Output = Result<Bytes, ApiError>>,
-    ) -> Result<Response, ApiError> {
-        let body = match &self.cache {
-            Some(cache) => {
-                let local = self.generation.load(Ordering::SeqCst);
-                let shared = match db.backend() {
-                    Backend::Sqlite => 0,
-                    Backend::Postgres => db.registry_generation().await?,
-                };
-                let full_key = (key, local, shared);
-                cache.get_or_insert_async(&full_key, compute).await?
-            }
-            None => compute.await?,
+        compute: impl Future<Output = Result<Bytes, E>>,
+    ) -> Result<Bytes, E> {
+        let Some(cache) = &self.cache else {
+            return compute.await;
         };
-        Ok((
-            [(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            )],
-            body,
-        )
-            .into_response())
+        let local = self.generation.load(Ordering::SeqCst);
+        let shared = match db.backend() {
+            Backend::Sqlite => 0,
+            Backend::Postgres => db.registry_generation().await?,
+        };
+        cache
+            .get_or_insert_async(&(key, local, shared), compute)
+            .await
     }
 }

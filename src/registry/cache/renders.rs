@@ -11,17 +11,18 @@ use quick_cache::Weighter;
 use quick_cache::sync::Cache;
 use sha2::{Digest as _, Sha256};
 
-/// One finished response body.
-pub struct CachedBody {
+/// One finished render: its body, its strong ETag and its object count.
+#[derive(Debug)]
+pub struct RenderedBody {
     pub body: Bytes,
     pub etag: String,
     pub objects: usize,
     gzip: OnceLock<Bytes>,
 }
 
-impl CachedBody {
-    pub fn new(body: Bytes, etag: String, objects: usize) -> CachedBody {
-        CachedBody {
+impl RenderedBody {
+    pub fn new(body: Bytes, etag: String, objects: usize) -> RenderedBody {
+        RenderedBody {
             body,
             etag,
             objects,
@@ -44,34 +45,34 @@ impl CachedBody {
 #[derive(Clone)]
 struct BodyWeight;
 
-impl Weighter<[u8; 32], Arc<CachedBody>> for BodyWeight {
-    fn weight(&self, _key: &[u8; 32], value: &Arc<CachedBody>) -> u64 {
+impl Weighter<[u8; 32], Arc<RenderedBody>> for BodyWeight {
+    fn weight(&self, _key: &[u8; 32], value: &Arc<RenderedBody>) -> u64 {
         // The gzip form, made later, is at most the body's size: count it up front.
         value.body.len() as u64 * 2 + 64
     }
 }
 
-pub struct RenderResponseCache {
-    cache: Option<Cache<[u8; 32], Arc<CachedBody>, BodyWeight>>,
+pub struct RenderCache {
+    cache: Option<Cache<[u8; 32], Arc<RenderedBody>, BodyWeight>>,
 }
 
-impl std::fmt::Debug for RenderResponseCache {
+impl std::fmt::Debug for RenderCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("RenderResponseCache")
+        f.write_str("RenderCache")
     }
 }
 
-impl RenderResponseCache {
+impl RenderCache {
     /// `max_bytes` 0 disables the cache.
-    pub fn new(max_bytes: u64) -> RenderResponseCache {
+    pub fn new(max_bytes: u64) -> RenderCache {
         let cache = (max_bytes > 0).then(|| {
             let items = usize::try_from(max_bytes / 64_000).unwrap_or(1024).max(16);
             Cache::with_weighter(items, max_bytes, BodyWeight)
         });
-        RenderResponseCache { cache }
+        RenderCache { cache }
     }
 
-    pub fn get(&self, key: &[u8; 32]) -> Option<Arc<CachedBody>> {
+    pub fn get(&self, key: &[u8; 32]) -> Option<Arc<RenderedBody>> {
         self.cache.as_ref()?.get(key)
     }
 
@@ -79,7 +80,7 @@ impl RenderResponseCache {
         self.cache.as_ref().map_or(0, Cache::weight)
     }
 
-    pub fn insert(&self, key: [u8; 32], body: Arc<CachedBody>) {
+    pub fn insert(&self, key: [u8; 32], body: Arc<RenderedBody>) {
         if let Some(cache) = &self.cache {
             cache.insert(key, body);
         }

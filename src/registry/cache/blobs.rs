@@ -9,10 +9,10 @@ use bytes::Bytes;
 use quick_cache::Weighter;
 use quick_cache::sync::Cache;
 
-use super::blob_records::{self, BlobRecord};
-use super::blobs::{BlobStore, Span};
-use super::db::Db;
 use crate::domain::{Digest, PackName};
+use crate::store::blob_records::{self, BlobRecord};
+use crate::store::blobs::{BlobStore, Span};
+use crate::store::db::Db;
 
 /// Blobs up to this size are kept in memory once read.
 pub const SMALL_BLOB: u64 = 1 << 20;

@@ -1,5 +1,6 @@
-//! Loading versions for rendering, cached by uid: a uid names immutable content (a forced replace
-//! gets a new uid), so cached entries never go stale.
+//! Version rows by pack, and versions loaded for rendering by uid. A uid names immutable content (a
+//! forced replace gets a new uid), so loaded versions never go stale; a pack's rows change with
+//! every write to it, so they are validated (see [`PackRowsCache`]).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -7,6 +8,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use quick_cache::Weighter;
 use quick_cache::sync::Cache;
 
+use super::super::RegistryError;
+use crate::domain::PackName;
 use crate::render::pipeline::LoadedVersion;
 use crate::store::db::{Backend, Db};
 use crate::store::generations;
@@ -43,12 +46,8 @@ impl std::fmt::Debug for VersionCache {
     }
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum LoadError {
-    #[error("database: {0}")]
-    Database(#[from] sqlx::Error),
-    #[error("version {0} has no stored document")]
-    Missing(String),
+fn missing(row: &VersionRow) -> RegistryError {
+    RegistryError::Corrupt(format!("version {} has no stored document", row.uid))
 }
 
 impl VersionCache {
@@ -65,16 +64,20 @@ impl VersionCache {
     }
 
     /// The version with its manifests, from the cache or the database.
-    pub async fn load(&self, db: &Db, row: &VersionRow) -> Result<Arc<LoadedVersion>, LoadError> {
+    pub async fn load(
+        &self,
+        db: &Db,
+        row: &VersionRow,
+    ) -> Result<Arc<LoadedVersion>, RegistryError> {
         if let Some(found) = self.cache.get(&row.uid) {
             return Ok(found);
         }
         let pack = versions::load_document(db.reader(), &row.uid)
             .await?
-            .ok_or_else(|| LoadError::Missing(row.uid.clone()))?;
+            .ok_or_else(|| missing(row))?;
         let manifests = versions::load_manifests(db.reader(), &row.uid)
             .await?
-            .ok_or_else(|| LoadError::Missing(row.uid.clone()))?;
+            .ok_or_else(|| missing(row))?;
         let loaded = Arc::new(LoadedVersion {
             uid: row.uid.clone(),
             pack,
@@ -91,7 +94,7 @@ impl VersionCache {
 /// pack's own: while the registry's is unchanged (one coalesced read per request) no write has
 /// happened anywhere; when it has moved, the pack's generation says whether this pack was written.
 pub struct PackRowsCache {
-    cache: Cache<String, CachedRows, RowsWeight>,
+    cache: Cache<PackName, CachedRows, RowsWeight>,
     /// Bumped by every invalidation: rows read before a bump are not cached after it.
     local_generation: AtomicU64,
 }
@@ -107,8 +110,8 @@ struct CachedRows {
 #[derive(Clone)]
 struct RowsWeight;
 
-impl Weighter<String, CachedRows> for RowsWeight {
-    fn weight(&self, key: &String, entry: &CachedRows) -> u64 {
+impl Weighter<PackName, CachedRows> for RowsWeight {
+    fn weight(&self, key: &PackName, entry: &CachedRows) -> u64 {
         let rows: usize = entry
             .rows
             .iter()
@@ -122,7 +125,7 @@ impl Weighter<String, CachedRows> for RowsWeight {
                     + row.cloud_types.iter().map(|c| c.len() + 24).sum::<usize>()
             })
             .sum();
-        (key.len() + rows + 64) as u64
+        (key.as_str().len() + rows + 64) as u64
     }
 }
 
@@ -147,7 +150,7 @@ impl PackRowsCache {
     }
 
     /// The pack's versions, oldest first (empty when the pack is not published).
-    pub async fn get(&self, db: &Db, pack: &str) -> Result<Arc<Vec<VersionRow>>, sqlx::Error> {
+    pub async fn get(&self, db: &Db, pack: &PackName) -> Result<Arc<Vec<VersionRow>>, sqlx::Error> {
         // Rows read after this point may be kept only if no local write comes in between.
         let local_generation = self.local_generation.load(Ordering::SeqCst);
         let cached = self.cache.get(pack);
@@ -199,11 +202,11 @@ impl PackRowsCache {
 
     /// Caches `entry` unless a local write happened since `local_generation` was read (its rows
     /// may predate that write).
-    fn keep(&self, pack: &str, entry: CachedRows, local_generation: u64) {
+    fn keep(&self, pack: &PackName, entry: CachedRows, local_generation: u64) {
         if self.local_generation.load(Ordering::SeqCst) != local_generation {
             return;
         }
-        self.cache.insert(pack.to_owned(), entry);
+        self.cache.insert(pack.clone(), entry);
         // An invalidation between the check and the insert: take the rows back out.
         if self.local_generation.load(Ordering::SeqCst) != local_generation {
             self.cache.remove(pack);
@@ -211,7 +214,7 @@ impl PackRowsCache {
     }
 
     /// Forgets a pack whose versions changed through this process.
-    pub fn invalidate(&self, pack: &str) {
+    pub fn invalidate(&self, pack: &PackName) {
         self.local_generation.fetch_add(1, Ordering::SeqCst);
         self.cache.remove(pack);
     }
