@@ -121,15 +121,25 @@ async fn each_request_is_logged_once_without_secrets() {
         .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
         .filter(|event| event["target"] == "packyard::http")
         .collect();
+    // Method, route and request id are the request span's; status and latency the event's.
     let puts: Vec<&serde_json::Value> = requests
         .iter()
-        .filter(|event| event["method"] == "PUT")
+        .filter(|event| event["span"]["method"] == "PUT")
         .collect();
     assert_eq!(puts.len(), 2, "{requests:?}");
-    assert_eq!(puts[0]["route"], "/v1/{pack}/blobs/{*digest}");
+    assert_eq!(puts[0]["span"]["route"], "/v1/{pack}/blobs/{*digest}");
     assert_eq!(puts[0]["status"], 201);
     assert!(puts[0]["latency_ms"].as_f64().is_some());
     assert_eq!(puts[1]["status"], 401);
+    let ids: std::collections::HashSet<&str> = requests
+        .iter()
+        .filter_map(|event| event["span"]["request_id"].as_str())
+        .collect();
+    assert_eq!(
+        ids.len(),
+        requests.len(),
+        "one request id per request: {requests:?}"
+    );
 }
 
 #[tokio::test]

@@ -17,13 +17,14 @@ use prometheus_client::registry::Registry;
 
 use super::{ApiError, AppState};
 
-#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+/// Borrowed, copied labels: recording a request allocates nothing once its series exists.
+#[derive(Debug, Clone, Copy, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RequestLabels {
-    pub method: String,
+    pub method: &'static str,
     /// The matched route template (`/v1/{pack}/blobs/{*digest}`), never the raw path, so the
     /// number of series stays bounded.
-    pub route: String,
-    pub status: String,
+    pub route: &'static str,
+    pub status: u16,
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -149,9 +150,9 @@ impl Default for Metrics {
 }
 
 impl Metrics {
-    pub fn observe_request(&self, labels: RequestLabels, seconds: f64) {
-        self.request_seconds.get_or_create(&labels).observe(seconds);
-        self.requests.get_or_create(&labels).inc();
+    pub fn observe_request(&self, labels: &RequestLabels, seconds: f64) {
+        self.request_seconds.get_or_create(labels).observe(seconds);
+        self.requests.get_or_create(labels).inc();
     }
 
     pub fn publish(&self, outcome: &'static str) {

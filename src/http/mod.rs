@@ -8,9 +8,9 @@ mod error;
 mod extract;
 mod filters;
 mod json;
+pub mod layers;
 mod limits;
 mod listing;
-mod logging;
 pub mod metrics;
 pub mod openapi;
 mod ops;
@@ -103,13 +103,16 @@ pub fn router(state: AppState) -> Router {
         // Innermost first: credentials, upload rate and time limit; the request cap.
         .layer(from_fn_with_state(state.clone(), limits::guard))
         .layer(from_fn_with_state(state.clone(), limits::concurrency));
+    let api = match layers::cors(&state.settings.cors_origins) {
+        Some(cors) => api.layer(cors),
+        None => api,
+    };
     // Health and metrics are never refused by the request cap: a saturated server must still say
     // so. /metrics follows the read rule; /health is always open.
     let operations = Router::new()
         .route("/metrics", get(metrics::metrics))
         .layer(from_fn_with_state(state.clone(), limits::guard))
         .route("/health", get(ops::health));
-    api.merge(operations)
-        .layer(from_fn_with_state(state.clone(), logging::log_request))
-        .with_state(state)
+    let metrics = state.metrics.clone();
+    layers::around(api.merge(operations).with_state(state), metrics)
 }
