@@ -10,7 +10,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    let _log_guard = packyard::telemetry::init(cli.log_format);
+    let log_guard = packyard::telemetry::init(cli.log_format);
     let outcome: Result<(), Box<dyn std::error::Error>> = match cli.command {
         Command::Serve(config) => packyard::server::run(*config).await.map_err(Into::into),
         Command::Migrate(storage) => packyard::app::migrate(&storage).await.map_err(Into::into),
@@ -22,6 +22,8 @@ async fn main() -> ExitCode {
         Command::Verify(args) => packyard::admin::verify(args).await.map_err(Into::into),
         Command::Gc(args) => packyard::admin::gc(args).await.map_err(Into::into),
     };
+    // Pending log lines come out before the final error line, not after it.
+    drop(log_guard);
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {

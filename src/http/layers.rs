@@ -35,13 +35,14 @@ use axum::http::{
 use axum::response::IntoResponse;
 use tower::{Layer, Service};
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::classify::{ServerErrorsAsFailures, SharedClassifier};
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{
     MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
 };
 use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{MakeSpan, OnResponse, TraceLayer};
 use tracing::Span;
 
 use super::ApiError;
@@ -50,31 +51,64 @@ use super::metrics::{Metrics, RequestLabels};
 
 /// Wraps `router` in the stack above (`metrics` records the requests).
 pub fn around(router: Router, metrics: Arc<Metrics>) -> Router {
-    router
-        .layer(CatchPanicLayer::custom(panic_response))
-        .layer(
-            CompressionLayer::new()
-                .gzip(true)
-                .zstd(true)
-                .compress_when(compressible),
-        )
-        .layer(MetricsLayer { metrics })
-        .layer(
-            TraceLayer::new_for_http()
-                .make_span_with(request_span)
-                .on_request(())
-                .on_response(log_response)
-                .on_body_chunk(())
-                .on_eos(())
-                .on_failure(()),
-        )
-        .layer(PropagateRequestIdLayer::x_request_id())
-        .layer(SetRequestIdLayer::x_request_id(RequestIds::default()))
-        .layer(SetSensitiveRequestHeadersLayer::new([
-            header::AUTHORIZATION,
-            HeaderName::from_static("apikey"),
-            header::COOKIE,
-        ]))
+    // One `Router::layer` call: axum boxes each layer given separately (and clones the box per
+    // request), so the stack is composed first.
+    router.layer(
+        tower::ServiceBuilder::new()
+            .layer(sensitive_headers())
+            .layer(request_ids())
+            .layer(PropagateRequestIdLayer::x_request_id())
+            .layer(trace())
+            .layer(MetricsLayer::new(metrics))
+            .layer(catch_panic()),
+    )
+}
+
+type Trace =
+    TraceLayer<SharedClassifier<ServerErrorsAsFailures>, RequestSpan, (), LogResponse, (), (), ()>;
+
+/// A span per request (method, matched route, request id) and one event per response.
+pub fn trace() -> Trace {
+    TraceLayer::new_for_http()
+        .make_span_with(RequestSpan)
+        .on_request(())
+        .on_response(LogResponse)
+        .on_body_chunk(())
+        .on_eos(())
+        .on_failure(())
+}
+
+type PanicResponse = fn(Box<dyn Any + Send + 'static>) -> Response<Body>;
+
+/// A panicking handler answers 500 in the error shape.
+pub fn catch_panic() -> CatchPanicLayer<PanicResponse> {
+    CatchPanicLayer::custom(panic_response as PanicResponse)
+}
+
+/// `X-Request-Id`: the client's, or a new one.
+pub fn request_ids() -> SetRequestIdLayer<RequestIds> {
+    SetRequestIdLayer::x_request_id(RequestIds::default())
+}
+
+/// Credentials are marked sensitive wherever headers might be printed.
+pub fn sensitive_headers() -> SetSensitiveRequestHeadersLayer {
+    SetSensitiveRequestHeadersLayer::new([
+        header::AUTHORIZATION,
+        HeaderName::from_static("apikey"),
+        header::COOKIE,
+    ])
+}
+
+type Compressible =
+    fn(StatusCode, axum::http::Version, &HeaderMap, &axum::http::Extensions) -> bool;
+
+/// gzip or zstd for JSON, YAML and text bodies (never for the blob routes, which this does not
+/// wrap).
+pub fn compression() -> CompressionLayer<Compressible> {
+    CompressionLayer::new()
+        .gzip(true)
+        .zstd(true)
+        .compress_when(compressible as Compressible)
 }
 
 /// Cross-origin reads of the API for `origins` (`*`: any origin); `None` when there are none.
@@ -114,7 +148,7 @@ pub fn cors(origins: &[String]) -> Option<CorsLayer> {
 /// Request ids: a random per-process prefix and a counter (cheaper than a UUID per request, and
 /// still unique across replicas and restarts).
 #[derive(Clone)]
-struct RequestIds {
+pub struct RequestIds {
     prefix: Arc<str>,
     next: Arc<AtomicU64>,
 }
@@ -139,7 +173,17 @@ impl MakeRequestId for RequestIds {
     }
 }
 
-fn request_span(request: &Request<Body>) -> Span {
+/// The request's span: method, matched route, request id.
+#[derive(Clone, Copy, Debug)]
+pub struct RequestSpan;
+
+impl<B> MakeSpan<B> for RequestSpan {
+    fn make_span(&mut self, request: &Request<B>) -> Span {
+        request_span(request)
+    }
+}
+
+fn request_span<B>(request: &Request<B>) -> Span {
     let route = request
         .extensions()
         .get::<MatchedPath>()
@@ -152,7 +196,17 @@ fn request_span(request: &Request<Body>) -> Span {
     tracing::info_span!(target: "packyard::http", "request", method = %request.method(), route, request_id = id)
 }
 
-fn log_response(response: &Response<Body>, latency: Duration, _span: &Span) {
+/// One event per response: status and latency (and a 5xx's hidden detail, at error level).
+#[derive(Clone, Copy, Debug)]
+pub struct LogResponse;
+
+impl<B> OnResponse<B> for LogResponse {
+    fn on_response(self, response: &Response<B>, latency: Duration, span: &Span) {
+        log_response(response, latency, span);
+    }
+}
+
+fn log_response<B>(response: &Response<B>, latency: Duration, _span: &Span) {
     let status = response.status().as_u16();
     let latency_ms = latency.as_secs_f64() * 1000.0;
     match response.extensions().get::<ErrorDetail>() {
@@ -245,6 +299,12 @@ pub struct MetricsLayer {
     metrics: Arc<Metrics>,
 }
 
+impl MetricsLayer {
+    pub fn new(metrics: Arc<Metrics>) -> MetricsLayer {
+        MetricsLayer { metrics }
+    }
+}
+
 impl<S> Layer<S> for MetricsLayer {
     type Service = MetricsService<S>;
 
@@ -262,11 +322,11 @@ pub struct MetricsService<S> {
     metrics: Arc<Metrics>,
 }
 
-impl<S, B> Service<Request<B>> for MetricsService<S>
+impl<S, B, R> Service<Request<B>> for MetricsService<S>
 where
-    S: Service<Request<B>, Response = Response<Body>>,
+    S: Service<Request<B>, Response = Response<R>>,
 {
-    type Response = Response<Body>;
+    type Response = Response<R>;
     type Error = S::Error;
     type Future = MetricsFuture<S::Future>;
 
@@ -301,9 +361,9 @@ pin_project_lite::pin_project! {
     }
 }
 
-impl<F, E> Future for MetricsFuture<F>
+impl<F, E, R> Future for MetricsFuture<F>
 where
-    F: Future<Output = Result<Response<Body>, E>>,
+    F: Future<Output = Result<Response<R>, E>>,
 {
     type Output = F::Output;
 

@@ -45,16 +45,17 @@ impl http_body::Body for PermitBody {
     }
 }
 
-/// At most `--max-concurrent-requests` requests in flight (until their bodies are sent); beyond that
-/// 503 with `Retry-After` at once, rather than queueing without bound.
-pub async fn concurrency(State(state): State<AppState>, request: Request, next: Next) -> Response {
+/// The API's one middleware (each layer costs a boxed future per request): at most
+/// `--max-concurrent-requests` requests in flight (until their bodies are sent), beyond that 503
+/// with `Retry-After` at once rather than queueing without bound; then the checks of [`guard`].
+pub async fn admit(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let Ok(permit) = state.request_permits.clone().try_acquire_owned() else {
         return ApiError::Overloaded(
             "the registry is at its limit of concurrent requests; retry shortly",
         )
         .into_response();
     };
-    let (parts, body) = next.run(request).await.into_parts();
+    let (parts, body) = checked(&state, request, next).await.into_parts();
     Response::from_parts(
         parts,
         Body::new(PermitBody {
@@ -124,13 +125,17 @@ fn may_have_body(request: &Request) -> bool {
     )
 }
 
-/// The per-request guards in one layer (each layer costs a boxed future per request): reads need
-/// the read scope on a private registry, bodies that trickle in are cut off, and handlers that do
-/// not stream an upload must answer within the request time limit.
+/// The per-request checks alone (for `/metrics`, which the request cap never refuses).
 pub async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    checked(&state, request, next).await
+}
+
+/// Reads need the read scope on a private registry, bodies that trickle in are cut off, and
+/// handlers that do not stream an upload must answer within the request time limit.
+async fn checked(state: &AppState, request: Request, next: Next) -> Response {
     let (parts, body) = request.into_parts();
-    if let Err(error) = super::auth::check_read(&state, &parts).await {
-        return super::auth::challenge(&state, error.into_response());
+    if let Err(error) = super::auth::check_read(state, &parts).await {
+        return super::auth::challenge(state, error.into_response());
     }
     let mut request = Request::from_parts(parts, body);
     if may_have_body(&request) {
@@ -146,7 +151,7 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
                 .into_response(),
         }
     };
-    super::auth::challenge(&state, response)
+    super::auth::challenge(state, response)
 }
 
 /// Whether a body read failed because the client sent too slowly.

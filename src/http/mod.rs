@@ -40,8 +40,15 @@ const SMALL_BODY: usize = 64 * 1024;
 /// Limit for render requests (they carry a values document).
 const RENDER_BODY: usize = 1 << 20;
 
-/// The complete router, used by the server and by the tests alike.
+/// The complete router, used by the server and by the tests alike: the routes inside the
+/// middleware of [`layers::around`].
 pub fn router(state: AppState) -> Router {
+    let metrics = state.metrics.clone();
+    layers::around(routes(state), metrics)
+}
+
+/// Every route with its own limits and the API's admission checks, without the outer middleware.
+pub fn routes(state: AppState) -> Router {
     let api = Router::new()
         .route("/", get(ui::page))
         .route("/packs/{name}", get(ui::pack_page))
@@ -92,6 +99,8 @@ pub fn router(state: AppState) -> Router {
             post(profiles::validate_profile).layer(DefaultBodyLimit::max(RENDER_BODY)),
         )
         .route("/v1/{pack}/tags/list", get(packs::tag_list))
+        // JSON, YAML and text compress; blobs are served as stored (so no compression layer there).
+        .layer(layers::compression())
         .route(
             "/v1/{pack}/blobs/{*digest}",
             get(blobs::get_blob)
@@ -100,9 +109,8 @@ pub fn router(state: AppState) -> Router {
         )
         .fallback(error::route_not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
-        // Innermost first: credentials, upload rate and time limit; the request cap.
-        .layer(from_fn_with_state(state.clone(), limits::guard))
-        .layer(from_fn_with_state(state.clone(), limits::concurrency));
+        // The request cap, credentials, upload rate and time limit.
+        .layer(from_fn_with_state(state.clone(), limits::admit));
     let api = match layers::cors(&state.settings.cors_origins) {
         Some(cors) => api.layer(cors),
         None => api,
@@ -113,6 +121,5 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics::metrics))
         .layer(from_fn_with_state(state.clone(), limits::guard))
         .route("/health", get(ops::health));
-    let metrics = state.metrics.clone();
-    layers::around(api.merge(operations).with_state(state), metrics)
+    api.merge(operations).with_state(state)
 }

@@ -17,24 +17,36 @@ pub struct Settings {
     pub cors_origins: Vec<String>,
 }
 
-/// Everything a handler can reach. Cheap to clone.
+/// Everything a handler can reach. One `Arc`: cloned by every extractor and middleware, so a
+/// clone is a single reference count.
 #[derive(Clone, Debug)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+#[derive(Debug)]
+pub struct Shared {
     pub registry: Registry,
-    pub settings: Arc<Settings>,
+    pub settings: Settings,
     /// Counters and histograms for `/metrics`.
     pub metrics: Arc<super::metrics::Metrics>,
     /// Bounds how many requests are in flight.
     pub request_permits: Arc<Semaphore>,
 }
 
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
 impl AppState {
     pub fn new(registry: Registry, settings: Settings, max_requests: usize) -> AppState {
-        AppState {
+        AppState(Arc::new(Shared {
             registry,
-            settings: Arc::new(settings),
+            settings,
             metrics: Arc::new(super::metrics::Metrics::default()),
             request_permits: Arc::new(Semaphore::new(max_requests.max(1))),
-        }
+        }))
     }
 }
