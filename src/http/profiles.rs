@@ -100,7 +100,7 @@ impl ProfilePack {
 }
 
 /// `POST /v1/clusterprofiles/render`.
-#[utoipa::path(post, path = "/v1/clusterprofiles/render", tag = "rendering", params(ProfileQuery), request_body(content = ProfileBody, content_type = "application/json"), responses((status = 200, description = "Every layer rendered in order", content((String = "application/yaml"), (Object = "application/json")))))]
+#[utoipa::path(post, path = "/v1/clusterprofiles/render", tag = "rendering", params(ProfileQuery), request_body(content = ProfileBody, content_type = "application/json"), responses((status = 200, description = "Every layer rendered in order", content((Vec<Object> = "application/yaml"), (Object = "application/json")))))]
 pub async fn render_profile(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<ProfileQuery>,

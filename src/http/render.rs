@@ -115,7 +115,7 @@ async fn render_tag(
 }
 
 /// `POST /v1/packs/{name}/tags/{tag}/render`.
-#[utoipa::path(post, path = "/v1/packs/{pack}/tags/{version}/render", tag = "rendering", params(("pack" = String, Path, description = "Pack name, e.g. cni-calico"), ("version" = String, Path, description = "A version (3.24.6), a parent tag (3.24.x, 3.x) or latest"), RenderQuery), request_body(content = RenderBody, content_type = "application/json"), responses((status = 200, description = "The rendered objects: YAML stream, or JSON with Accept: application/json", content((String = "application/yaml"), (Object = "application/json"))), (status = 304, description = "Not modified (ETag)")))]
+#[utoipa::path(post, path = "/v1/packs/{pack}/tags/{version}/render", tag = "rendering", params(("pack" = String, Path, description = "Pack name, e.g. cni-calico"), ("version" = String, Path, description = "A version (3.24.6), a parent tag (3.24.x, 3.x) or latest"), RenderQuery), request_body(content = RenderBody, content_type = "application/json"), responses((status = 200, description = "The rendered objects: YAML stream, or JSON with Accept: application/json", content((Vec<Object> = "application/yaml"), (Object = "application/json"))), (status = 304, description = "Not modified (ETag)")))]
 pub async fn render_post(
     State(state): State<AppState>,
     path: TagPath,
@@ -127,7 +127,7 @@ pub async fn render_post(
 }
 
 /// `GET /v1/packs/{name}/tags/{tag}/render?cloudType=`: the pack's defaults for that cloud.
-#[utoipa::path(get, path = "/v1/packs/{pack}/tags/{version}/render", tag = "rendering", params(("pack" = String, Path, description = "Pack name, e.g. cni-calico"), ("version" = String, Path, description = "A version (3.24.6), a parent tag (3.24.x, 3.x) or latest"), RenderQuery), responses((status = 200, description = "The pack rendered with its defaults for the cloud", content((String = "application/yaml"), (Object = "application/json"))), (status = 304, description = "Not modified (ETag)")))]
+#[utoipa::path(get, path = "/v1/packs/{pack}/tags/{version}/render", tag = "rendering", params(("pack" = String, Path, description = "Pack name, e.g. cni-calico"), ("version" = String, Path, description = "A version (3.24.6), a parent tag (3.24.x, 3.x) or latest"), RenderQuery), responses((status = 200, description = "The pack rendered with its defaults for the cloud", content((Vec<Object> = "application/yaml"), (Object = "application/json"))), (status = 304, description = "Not modified (ETag)")))]
 pub async fn render_get(
     State(state): State<AppState>,
     path: TagPath,
@@ -142,7 +142,7 @@ pub async fn render_get(
 }
 
 /// `GET /v1/packs/{name}/tags/{tag}/values?cloudType=`: the resolved default values as YAML.
-#[utoipa::path(get, path = "/v1/packs/{pack}/tags/{version}/values", tag = "rendering", params(("pack" = String, Path, description = "Pack name, e.g. cni-calico"), ("version" = String, Path, description = "A version (3.24.6), a parent tag (3.24.x, 3.x) or latest"), RenderQuery), responses((status = 200, description = "The resolved values for the cloud", content_type = "application/yaml", body = String)))]
+#[utoipa::path(get, path = "/v1/packs/{pack}/tags/{version}/values", tag = "rendering", params(("pack" = String, Path, description = "Pack name, e.g. cni-calico"), ("version" = String, Path, description = "A version (3.24.6), a parent tag (3.24.x, 3.x) or latest"), RenderQuery), responses((status = 200, description = "The resolved values for the cloud", content_type = "application/yaml", body = Object)))]
 pub async fn default_values(
     State(state): State<AppState>,
     path: TagPath,
