@@ -6,6 +6,8 @@ WORKDIR /src
 COPY Cargo.toml Cargo.lock build.rs ./
 COPY src ./src
 COPY migrations ./migrations
+# The browser catalog, embedded in the binary (include_bytes!).
+COPY static ./static
 RUN cargo build --release --locked && strip target/release/packyard
 
 # Runtime stage: Debian slim, a non-root user, data in the /data volume.

@@ -111,6 +111,9 @@ fn differing<'a>(ours: &[&'a str], upstream: &'a str) -> Vec<(&'a str, &'a str)>
 
 #[test]
 fn templates_change_only_templated_lines_of_upstream() {
+    let Some(upstream_dir) = common::reference::calico_upstream() else {
+        return;
+    };
     for version in VERSIONS {
         let template = std::fs::read_to_string(repo(&format!(
             "packs/cni-calico-{version}/manifests/calico.yaml"
@@ -118,10 +121,7 @@ fn templates_change_only_templated_lines_of_upstream() {
         .unwrap();
         let (etcd, kubernetes) = branches(&template);
         let upstream = |file: &str| {
-            std::fs::read_to_string(repo(&format!(
-                "tests/fixtures/upstream/calico/v{version}/{file}"
-            )))
-            .unwrap()
+            std::fs::read_to_string(upstream_dir.join(format!("v{version}/{file}"))).unwrap()
         };
         let etcd_upstream = upstream("calico-etcd.yaml");
         let kubernetes_upstream = upstream("calico.yaml");
@@ -145,14 +145,15 @@ fn templates_change_only_templated_lines_of_upstream() {
 
 #[test]
 fn values_list_every_image_of_the_manifests() {
+    let Some(upstream_dir) = common::reference::calico_upstream() else {
+        return;
+    };
     for version in VERSIONS {
         let values =
             std::fs::read_to_string(repo(&format!("packs/cni-calico-{version}/values.yaml")))
                 .unwrap();
-        let upstream = std::fs::read_to_string(repo(&format!(
-            "tests/fixtures/upstream/calico/v{version}/calico.yaml"
-        )))
-        .unwrap();
+        let upstream =
+            std::fs::read_to_string(upstream_dir.join(format!("v{version}/calico.yaml"))).unwrap();
         for line in upstream
             .lines()
             .filter(|l| l.trim_start().starts_with("image: "))

@@ -28,11 +28,10 @@ pub fn load(name_version: &str) -> LoadedVersion {
     }
 }
 
-pub fn upstream_text(version: &str, file: &str) -> String {
-    std::fs::read_to_string(repo(&format!(
-        "tests/fixtures/upstream/calico/v{version}/{file}"
-    )))
-    .unwrap()
+/// An upstream manifest, or `None` (after saying so) when the reference data is absent.
+pub fn upstream_text(version: &str, file: &str) -> Option<String> {
+    let dir = super::reference::calico_upstream()?;
+    Some(std::fs::read_to_string(dir.join(format!("v{version}/{file}"))).unwrap())
 }
 
 /// (apiVersion, kind, namespace, name) of an object.
@@ -118,14 +117,15 @@ fn set_env(env: &mut [Value], name: &str, value: &str) -> bool {
     }
 }
 
-/// Upstream objects with exactly the edits of CALICO.md for `settings`.
-pub fn expected(version: &str, settings: &Settings) -> BTreeMap<ObjectKey, Value> {
+/// Upstream objects with exactly the edits of CALICO.md for `settings` (`None` without the
+/// reference data).
+pub fn expected(version: &str, settings: &Settings) -> Option<BTreeMap<ObjectKey, Value>> {
     let file = if settings.etcd.is_some() {
         "calico-etcd.yaml"
     } else {
         "calico.yaml"
     };
-    let mut objects = objects(&upstream_text(version, file));
+    let mut objects = objects(&upstream_text(version, file)?);
     for object in objects.values_mut() {
         match (object["kind"].as_str(), object["metadata"]["name"].as_str()) {
             (Some("ConfigMap"), Some("calico-config")) => {
@@ -198,7 +198,7 @@ pub fn expected(version: &str, settings: &Settings) -> BTreeMap<ObjectKey, Value
             _ => {}
         }
     }
-    objects
+    Some(objects)
 }
 
 /// Asserts two object sets are equal object by object, naming the first difference.

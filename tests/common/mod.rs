@@ -8,6 +8,7 @@ pub mod calico;
 pub mod packs;
 pub mod palette;
 pub mod process;
+pub mod reference;
 pub mod remote;
 pub mod s3;
 

@@ -1,0 +1,32 @@
+//! Reference data kept outside the project: Calico's upstream manifests and Palette's API models,
+//! read in place from `$PACKYARD_REFERENCE_DIR` (default `../shared` beside the clone). A test that
+//! needs them says that it skips, and returns, when they are absent (a fresh clone on its own).
+
+use std::path::PathBuf;
+
+/// The reference directory.
+pub fn dir() -> PathBuf {
+    std::env::var_os("PACKYARD_REFERENCE_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared")))
+}
+
+/// `relative` inside the reference directory, or `None` (after saying so) when it is absent.
+pub fn path(relative: &str) -> Option<PathBuf> {
+    let path = dir().join(relative);
+    if path.exists() {
+        Some(path)
+    } else {
+        eprintln!(
+            "skipped: reference data {} is absent (set PACKYARD_REFERENCE_DIR to the directory \
+             holding upstream/calico and palette-api)",
+            path.display()
+        );
+        None
+    }
+}
+
+/// Calico's upstream manifests, `upstream/calico`.
+pub fn calico_upstream() -> Option<PathBuf> {
+    path("upstream/calico")
+}
