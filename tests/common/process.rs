@@ -222,3 +222,22 @@ pub fn run_packyard(args: &[&str], data_dir: &Path, database_url: Option<&str>) 
     }
     command.output().expect("run packyard")
 }
+
+/// `program args` under a shell watchdog that stops it once this test binary has exited. A helper
+/// server kept in a `static` (one per test binary) is never dropped, so without the watchdog it
+/// would outlive the suite.
+pub fn tied_to_this_binary(program: &str, args: &[&str]) -> Command {
+    const WATCHDOG: &str = r#"parent=$1; shift
+"$@" &
+child=$!
+while kill -0 "$parent" 2>/dev/null && kill -0 "$child" 2>/dev/null; do sleep 0.2; done
+kill "$child" 2>/dev/null
+wait "$child""#;
+    let mut command = Command::new("sh");
+    command
+        .args(["-c", WATCHDOG, "watchdog"])
+        .arg(std::process::id().to_string())
+        .arg(program)
+        .args(args);
+    command
+}

@@ -1,7 +1,8 @@
 //! A throwaway S3-compatible server for tests: moto_server (PyPI `moto[server]`, installed by
-//! .ci/tools) on a free 127.0.0.1 port, one per test binary, one bucket per test.
+//! .ci/tools) on a free 127.0.0.1 port, one per test binary (stopped when the binary exits), one
+//! bucket per test.
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -38,13 +39,16 @@ pub async fn server() -> &'static S3Server {
                 .and_then(|l| l.local_addr())
                 .expect("free port")
                 .port();
-            let child = Command::new(moto_server())
-                .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .unwrap_or_else(|e| panic!("cannot start {} (run .ci/tools): {e}", moto_server()));
+            let port_text = port.to_string();
+            let child = super::process::tied_to_this_binary(
+                &moto_server(),
+                &["-H", "127.0.0.1", "-p", &port_text],
+            )
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {} (run .ci/tools): {e}", moto_server()));
             let server = S3Server {
                 endpoint: format!("http://127.0.0.1:{port}"),
                 _child: ChildGuard(child),
