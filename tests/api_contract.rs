@@ -113,3 +113,63 @@ async fn the_document_covers_every_route_and_error() {
     assert_eq!(schemes["bearer"]["scheme"], "bearer");
     assert_eq!(schemes["basic"]["scheme"], "basic");
 }
+
+/// The constraints the server enforces are in the document, taken from the types that enforce them.
+#[tokio::test]
+async fn the_document_states_what_the_server_enforces() {
+    let registry = TestRegistry::new().await;
+    let document = registry.get("/openapi.json").await.json();
+    let schemas = &document["components"]["schemas"];
+    assert_eq!(
+        schemas["PackName"]["pattern"],
+        packyard::domain::PackName::PATTERN
+    );
+    assert_eq!(schemas["PackName"]["maxLength"], 128);
+    assert_eq!(schemas["Digest"]["pattern"], "^sha256:[0-9a-f]{64}$");
+    assert_eq!(
+        schemas["Version"]["pattern"],
+        packyard::domain::Version::PATTERN
+    );
+    let parameter = |path: &str, method: &str, name: &str| {
+        document["paths"][path][method]["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .unwrap_or_else(|| panic!("{method} {path} has no parameter {name}"))
+            .clone()
+    };
+    let blob = parameter("/v1/{pack}/blobs/{digest}", "get", "digest");
+    assert_eq!(blob["schema"]["$ref"], "#/components/schemas/Digest");
+    let pack = parameter("/v1/packs/{pack}/tags/{version}/render", "get", "pack");
+    assert_eq!(pack["schema"]["$ref"], "#/components/schemas/PackName");
+    let state_version = parameter("/v1/packs/{pack}/tags/{version}", "patch", "version");
+    assert_eq!(
+        state_version["schema"]["$ref"],
+        "#/components/schemas/Version"
+    );
+    let cloud = parameter("/v1/packs/{pack}/tags/{version}/render", "get", "cloudType");
+    assert_eq!(cloud["required"], true);
+    let n = parameter("/v1/_catalog", "get", "n");
+    assert_eq!(n["schema"]["maximum"], 1000);
+    let last = parameter("/v1/_catalog", "get", "last");
+    assert!(
+        last.to_string().contains("#/components/schemas/PackName"),
+        "{last}"
+    );
+}
+
+/// JSON bodies are objects: serde would read `[]` as a struct written as an array of its fields.
+#[tokio::test]
+async fn a_json_body_must_be_an_object() {
+    let registry = TestRegistry::new().await;
+    let search = registry
+        .post_json("/v1/packs/search", serde_json::json!([]))
+        .await;
+    assert_eq!(search.status, StatusCode::BAD_REQUEST, "{:?}", search.body);
+    assert_eq!(search.json()["code"], "BODY_INVALID");
+    let object = registry
+        .post_json("/v1/packs/search", serde_json::json!({}))
+        .await;
+    assert_eq!(object.status, StatusCode::OK, "{:?}", object.body);
+}

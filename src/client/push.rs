@@ -6,7 +6,7 @@ use clap::Args;
 use serde::Deserialize;
 
 use super::{DEFAULT_SERVER, failure_message};
-use crate::pack::files::{Limits, PackFiles};
+use crate::registry::publish::{Limits, PackFiles};
 
 #[derive(Debug, Clone, Args)]
 pub struct PushArgs {

@@ -21,6 +21,9 @@ pub enum DigestError {
 
 impl Digest {
     pub const PREFIX: &'static str = "sha256:";
+    pub const MAX_LEN: usize = 71;
+    /// What [`FromStr`] accepts, as a regular expression, for the API document.
+    pub const PATTERN: &'static str = "^sha256:[0-9a-f]{64}$";
 
     pub fn from_bytes(bytes: [u8; 32]) -> Self {
         Digest(bytes)
@@ -88,6 +91,28 @@ impl<'de> serde::Deserialize<'de> for Digest {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_documented_pattern_is_what_parses() {
+        let pattern = regex::Regex::new(Digest::PATTERN).unwrap();
+        let hex = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+        for text in [
+            format!("sha256:{hex}"),
+            format!("sha256:{}", hex.to_uppercase()),
+            format!("sha256:{}", &hex[..63]),
+            format!("sha256:{hex}0"),
+            format!("sha512:{hex}"),
+            hex.to_owned(),
+            "0".to_owned(),
+        ] {
+            assert_eq!(
+                pattern.is_match(&text),
+                text.parse::<Digest>().is_ok(),
+                "{text}"
+            );
+            assert!(text.len() <= Digest::MAX_LEN || text.parse::<Digest>().is_err());
+        }
+    }
+
     use super::*;
 
     const HEX: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";

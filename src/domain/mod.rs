@@ -57,3 +57,31 @@ from_stored_text!(
     Scope,
     Version
 );
+
+/// OpenAPI schemas for the text types: the pattern and length their parsers enforce (a unit test
+/// beside each parser holds the two together), so the API document states what the server checks.
+macro_rules! text_schema {
+    ($($type:ty => $description:expr),* $(,)?) => {
+        $(
+            impl utoipa::PartialSchema for $type {
+                fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                    utoipa::openapi::ObjectBuilder::new()
+                        .schema_type(utoipa::openapi::schema::Type::String)
+                        .pattern(Some(<$type>::PATTERN))
+                        .min_length(Some(1))
+                        .max_length(Some(<$type>::MAX_LEN))
+                        .description(Some($description))
+                        .into()
+                }
+            }
+
+            impl utoipa::ToSchema for $type {}
+        )*
+    };
+}
+
+text_schema!(
+    PackName => "A pack name: lowercase letters and digits separated by '.', '_', '__' or runs of '-'",
+    Digest => "A sha256 content digest: 'sha256:' and 64 lowercase hex characters",
+    Version => "A version: numeric parts separated by dots, optionally a leading v, a -pre-release and a +build",
+);

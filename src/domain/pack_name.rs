@@ -25,6 +25,8 @@ pub enum PackNameError {
 
 impl PackName {
     pub const MAX_LEN: usize = 128;
+    /// [`follows_component_grammar`] as a regular expression, for the API document.
+    pub const PATTERN: &'static str = "^[a-z0-9]+(?:(?:[._]|__|[-]*)[a-z0-9]+)*$";
     /// Names that are path segments of the registry's own `/v1/...` routes.
     pub const RESERVED: [&'static str; 3] = ["packs", "registries", "clusterprofiles"];
 
@@ -131,6 +133,38 @@ impl<'de> serde::Deserialize<'de> for PackName {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_documented_pattern_is_the_grammar_the_parser_applies() {
+        let pattern = regex::Regex::new(PackName::PATTERN).unwrap();
+        for name in [
+            "cni-calico",
+            "a",
+            "a.b",
+            "a_b",
+            "a__b",
+            "a---b",
+            "a1",
+            "0",
+            "a-",
+            "-a",
+            "a..b",
+            "a___b",
+            "A",
+            "a b",
+            "a/b",
+            "",
+            "a_.b",
+            "é",
+            "a.",
+            "_a",
+            "a--_b",
+            "a__.b",
+        ] {
+            let parses = name.parse::<PackName>().is_ok() || PackName::RESERVED.contains(&name);
+            assert_eq!(pattern.is_match(name), parses, "{name:?}");
+        }
+    }
+
     use super::*;
 
     #[test]

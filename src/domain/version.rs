@@ -54,6 +54,9 @@ impl fmt::Display for Leniency {
 impl Version {
     pub const MAX_LEN: usize = 128;
     pub const MAX_PARTS: usize = 8;
+    /// What [`Version::parse`] accepts, as a regular expression, for the API document (numeric
+    /// parts of up to 19 digits always fit a u64; the parser also takes a 20-digit one that fits).
+    pub const PATTERN: &'static str = r"^[vV]?[0-9]{1,19}(\.[0-9]{1,19}){0,7}(-[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?(\+[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?$";
 
     pub fn parse(text: &str) -> Result<Version, VersionError> {
         if text.is_empty() {
@@ -321,6 +324,44 @@ fn newest<'a>(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn what_the_documented_pattern_matches_parses() {
+        let pattern = regex::Regex::new(Version::PATTERN).unwrap();
+        for text in [
+            "3.24.6",
+            "v1.5",
+            "1",
+            "1.2.3-rc.1",
+            "1.2.3-rc-1+build.5",
+            "1.2.3.4.5.6.7.8",
+            "1.2.3.4.5.6.7.8.9",
+            "3.24.x",
+            "latest",
+            "",
+            "1..2",
+            "1.2-",
+            "1.2+",
+            "-1",
+            "1.2.3-a..b",
+            "01.2",
+            "V2",
+            "1.2.3+",
+            "x",
+        ] {
+            if pattern.is_match(text) {
+                assert!(
+                    Version::parse(text).is_ok(),
+                    "{text:?} matches but does not parse"
+                );
+            } else {
+                assert!(
+                    Version::parse(text).is_err(),
+                    "{text:?} parses but does not match"
+                );
+            }
+        }
+    }
+
     use super::*;
 
     fn v(text: &str) -> Version {

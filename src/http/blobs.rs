@@ -13,7 +13,7 @@ use super::blob_response::{DOCKER_CONTENT_DIGEST, blob_path, serve};
 use super::extract::{ApiQuery, BlobPath};
 use super::respond::header_text;
 use super::{ApiError, AppState};
-use crate::domain::{Digest, MediaType};
+use crate::domain::{Digest, MediaType, PackName};
 use crate::registry::RegistryError;
 use crate::registry::blobs::Upload;
 use crate::registry::error::PutError;
@@ -48,7 +48,7 @@ async fn serve_path(
     }
 }
 
-#[utoipa::path(get, path = "/v1/{pack}/blobs/{digest}", tag = "blobs", params(("pack" = String, Path, description = "Pack name, e.g. cni-calico"), ("digest" = String, Path, description = "sha256:<64 hex>"), BlobQuery), responses((status = 200, description = "The blob (Range requests give 206)", content_type = "*/*", body = Vec<u8>), (status = 206, description = "Part of the blob", content_type = "*/*", body = Vec<u8>), (status = 304, description = "Not modified (ETag)"), (status = 416, description = "Range not satisfiable", body = super::error::ErrorBody)))]
+#[utoipa::path(get, path = "/v1/{pack}/blobs/{digest}", tag = "blobs", params(("pack" = PackName, Path, description = "Pack name, e.g. cni-calico"), ("digest" = Digest, Path, description = "sha256:<64 hex>"), BlobQuery), responses((status = 200, description = "The blob (Range requests give 206)", content_type = "*/*", body = Vec<u8>), (status = 206, description = "Part of the blob", content_type = "*/*", body = Vec<u8>), (status = 304, description = "Not modified (ETag)"), (status = 416, description = "Range not satisfiable", body = super::error::ErrorBody)))]
 pub async fn get_blob(
     State(state): State<AppState>,
     path: BlobPath,
@@ -59,7 +59,7 @@ pub async fn get_blob(
 }
 
 /// Like GET without a body: the blob file is only stat'ed, never read.
-#[utoipa::path(head, path = "/v1/{pack}/blobs/{digest}", tag = "blobs", params(("pack" = String, Path, description = "Pack name, e.g. cni-calico"), ("digest" = String, Path, description = "sha256:<64 hex>"), BlobQuery), responses((status = 200, description = "The blob exists; size in Content-Length"), (status = 206, description = "Range"), (status = 304, description = "Not modified (ETag)"), (status = 416, description = "Range not satisfiable")))]
+#[utoipa::path(head, path = "/v1/{pack}/blobs/{digest}", tag = "blobs", params(("pack" = PackName, Path, description = "Pack name, e.g. cni-calico"), ("digest" = Digest, Path, description = "sha256:<64 hex>"), BlobQuery), responses((status = 200, description = "The blob exists; size in Content-Length"), (status = 206, description = "Range"), (status = 304, description = "Not modified (ETag)"), (status = 416, description = "Range not satisfiable")))]
 pub async fn head_blob(
     State(state): State<AppState>,
     path: BlobPath,
@@ -96,7 +96,7 @@ fn content_length(headers: &HeaderMap) -> Result<Option<u64>, ApiError> {
 
 /// Streams one blob into the store for `{pack}`: 201 when the pack did not have it, 200 when it did,
 /// 400 (with nothing stored) when the content does not match the digest in the URL.
-#[utoipa::path(put, path = "/v1/{pack}/blobs/{digest}", tag = "blobs", params(("pack" = String, Path, description = "Pack name, e.g. cni-calico"), ("digest" = String, Path, description = "sha256:<64 hex>")), request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The blob bytes; their sha256 must equal the digest"), security(("bearer" = []), ("basic" = [])), responses((status = 201, description = "Stored", body = UploadResult), (status = 200, description = "Already stored", body = UploadResult)))]
+#[utoipa::path(put, path = "/v1/{pack}/blobs/{digest}", tag = "blobs", params(("pack" = PackName, Path, description = "Pack name, e.g. cni-calico"), ("digest" = Digest, Path, description = "sha256:<64 hex>")), request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The blob bytes; their sha256 must equal the digest"), security(("bearer" = []), ("basic" = [])), responses((status = 201, description = "Stored", body = UploadResult), (status = 200, description = "Already stored", body = UploadResult)))]
 pub async fn put_blob(
     WriteAccess(caller): WriteAccess,
     State(state): State<AppState>,

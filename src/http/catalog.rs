@@ -16,7 +16,11 @@ const MAX_PAGE: u32 = 1000;
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct CatalogQuery {
+    /// Page size (default 100).
+    #[param(minimum = 0, maximum = 1000)]
     n: Option<u32>,
+    /// The last name of the previous page.
+    #[param(value_type = Option<PackName>)]
     last: Option<String>,
 }
 

@@ -2,7 +2,7 @@
 //! `field=value` or `field_in_a,b`.
 
 use crate::domain::PackState;
-use crate::store::catalog::{Filters, TextFilter, TextMatch};
+use crate::registry::catalog::{Filters, TextFilter, TextMatch};
 
 use super::ApiError;
 

@@ -162,6 +162,7 @@ pub struct PackFilterSpec {
     source: Vec<String>,
     is_fips: Option<bool>,
     #[serde(default)]
+    #[schema(value_type = Vec<PackState>)]
     state: Vec<String>,
     /// packyard extension: text the name or display name contains (ignoring case).
     #[serde(default)]

@@ -125,7 +125,12 @@ impl Modify for CommonErrors {
         super::profiles::validate_profile,
         super::packs::tag_list,
     ),
-    components(schemas(super::error::ErrorBody)),
+    components(schemas(
+        super::error::ErrorBody,
+        crate::domain::PackName,
+        crate::domain::Digest,
+        crate::domain::Version
+    )),
     modifiers(&CommonErrors)
 )]
 struct ApiDoc;

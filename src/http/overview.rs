@@ -213,7 +213,7 @@ impl Overview {
     }
 }
 
-#[utoipa::path(get, path = "/v1/packs/{pack}/tags/{version}/overview", tag = "packs", params(("pack" = String, Path, description = "Pack name, e.g. cni-calico"), ("version" = String, Path, description = "A version (3.24.6), a parent tag (3.24.x, 3.x) or latest")), responses((status = 200, body = Overview)))]
+#[utoipa::path(get, path = "/v1/packs/{pack}/tags/{version}/overview", tag = "packs", params(("pack" = PackName, Path, description = "Pack name, e.g. cni-calico"), ("version" = String, Path, description = "A version (3.24.6), a parent tag (3.24.x, 3.x) or latest")), responses((status = 200, body = Overview)))]
 pub async fn overview(
     State(state): State<AppState>,
     path: TagPath,

@@ -12,7 +12,7 @@ use super::extract::{ApiPath, ApiQuery, PackPath, TagPath};
 use super::palette::{PackReadme, PackTagEntity, RegistriesMetadata, RegistryMetadata};
 use super::respond::{cached_json, header_text, json_body};
 use super::{ApiError, AppState};
-use crate::domain::{Layer, PackState};
+use crate::domain::{Layer, PackName, PackState};
 use crate::registry::catalog::VersionFilter;
 
 /// `GET /v1/registries/metadata`: this registry.
@@ -40,6 +40,9 @@ pub struct PackRegistryQuery {
     #[param(value_type = Option<Layer>)]
     layer: Option<String>,
     /// States shown besides active and deprecated, comma-separated (`disabled,deleted`).
+    #[param(
+        pattern = "^(active|deprecated|disabled|deleted)?(,(active|deprecated|disabled|deleted)?)*$"
+    )]
     states: Option<String>,
 }
 
@@ -89,7 +92,7 @@ fn visible_states(states: Option<&str>) -> Result<Vec<PackState>, ApiError> {
 
 /// `GET /v1/packs/{name}/registries/{registryUid}`: every version of a pack with its tags (parent
 /// tags as their own entries) and values.
-#[utoipa::path(get, path = "/v1/packs/{pack}/registries/{registry}", tag = "packs", params(("pack" = String, Path, description = "Pack name, e.g. cni-calico", pattern = r"^[a-z0-9]([a-z0-9._-]{0,126}[a-z0-9])?$"), ("registry" = String, Path, description = "This registry's uid"), PackRegistryQuery), responses((status = 200, description = "Every version with its tags (v1PackTagEntity)", body = PackTagEntity)))]
+#[utoipa::path(get, path = "/v1/packs/{pack}/registries/{registry}", tag = "packs", params(("pack" = PackName, Path, description = "Pack name, e.g. cni-calico"), ("registry" = String, Path, description = "This registry's uid"), PackRegistryQuery), responses((status = 200, description = "Every version with its tags (v1PackTagEntity)", body = PackTagEntity)))]
 pub async fn pack_in_registry(
     State(state): State<AppState>,
     PackPath(pack): PackPath,
@@ -112,7 +115,7 @@ pub async fn pack_in_registry(
 }
 
 /// `GET /v1/packs/{uid}`: one version, as a `v1PackTagEntity` with that version alone.
-#[utoipa::path(get, path = "/v1/packs/{pack}", tag = "packs", params(("pack" = String, Path, description = "A version uid")), responses((status = 200, body = PackTagEntity)))]
+#[utoipa::path(get, path = "/v1/packs/{pack}", tag = "packs", params(("pack" = PackName, Path, description = "A version uid")), responses((status = 200, body = PackTagEntity)))]
 pub async fn pack_by_uid(
     State(state): State<AppState>,
     ApiPath(uid): ApiPath<String>,
@@ -123,7 +126,7 @@ pub async fn pack_by_uid(
 }
 
 /// `GET /v1/packs/{uid}/readme`.
-#[utoipa::path(get, path = "/v1/packs/{pack}/readme", tag = "packs", params(("pack" = String, Path, description = "A version uid")), responses((status = 200, body = PackReadme)))]
+#[utoipa::path(get, path = "/v1/packs/{pack}/readme", tag = "packs", params(("pack" = PackName, Path, description = "A version uid")), responses((status = 200, body = PackReadme)))]
 pub async fn readme(
     State(state): State<AppState>,
     ApiPath(uid): ApiPath<String>,
@@ -136,7 +139,7 @@ pub async fn readme(
 }
 
 /// `GET /v1/packs/{uid}/logo`: the logo image, cached like any blob.
-#[utoipa::path(get, path = "/v1/packs/{pack}/logo", tag = "packs", params(("pack" = String, Path, description = "A version uid")), responses((status = 200, description = "The logo", content_type = "image/png", body = Vec<u8>), (status = 304, description = "Not modified (ETag)")))]
+#[utoipa::path(get, path = "/v1/packs/{pack}/logo", tag = "packs", params(("pack" = PackName, Path, description = "A version uid")), responses((status = 200, description = "The logo", content_type = "image/png", body = Vec<u8>), (status = 304, description = "Not modified (ETag)")))]
 pub async fn logo(
     State(state): State<AppState>,
     ApiPath(uid): ApiPath<String>,
@@ -154,7 +157,7 @@ pub struct TagList {
 }
 
 /// `GET /v1/{pack}/tags/list`: the pack's listed tags, oldest version first.
-#[utoipa::path(get, path = "/v1/{pack}/tags/list", tag = "registry protocol", params(("pack" = String, Path, description = "Pack name, e.g. cni-calico", pattern = r"^[a-z0-9]([a-z0-9._-]{0,126}[a-z0-9])?$")), responses((status = 200, body = TagList)))]
+#[utoipa::path(get, path = "/v1/{pack}/tags/list", tag = "registry protocol", params(("pack" = PackName, Path, description = "Pack name, e.g. cni-calico")), responses((status = 200, body = TagList)))]
 pub async fn tag_list(
     State(state): State<AppState>,
     PackPath(pack): PackPath,
@@ -169,7 +172,7 @@ pub async fn tag_list(
 
 /// `GET /v1/packs/{name}/tags/{tag}`: the one version a tag (a version, `3.24.x`, or `latest`)
 /// resolves to, so tools need not scan every tag. `X-Pack-Version` names the version.
-#[utoipa::path(get, path = "/v1/packs/{pack}/tags/{version}", tag = "packs", params(("pack" = String, Path, description = "Pack name, e.g. cni-calico", pattern = r"^[a-z0-9]([a-z0-9._-]{0,126}[a-z0-9])?$"), ("version" = String, Path, description = "A version (3.24.6), a parent tag (3.24.x, 3.x) or latest")), responses((status = 200, description = "The version the tag resolves to", body = PackTagEntity)))]
+#[utoipa::path(get, path = "/v1/packs/{pack}/tags/{version}", tag = "packs", params(("pack" = PackName, Path, description = "Pack name, e.g. cni-calico"), ("version" = String, Path, description = "A version (3.24.6), a parent tag (3.24.x, 3.x) or latest")), responses((status = 200, description = "The version the tag resolves to", body = PackTagEntity)))]
 pub async fn pack_by_tag(
     State(state): State<AppState>,
     path: TagPath,

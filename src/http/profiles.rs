@@ -13,13 +13,14 @@ use super::extract::ApiQuery;
 use super::json::ApiJson;
 use super::respond;
 use super::{ApiError, AppState};
+use crate::domain::PackName;
 use crate::registry::rendering::{self, ConstraintError, Profile};
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ProfilePack {
     /// The pack's name.
-    #[schema(min_length = 1)]
+    #[schema(value_type = PackName)]
     pub name: String,
     /// A version, a parent tag (`3.24.x`) or `latest` (the default).
     #[serde(default)]

@@ -12,7 +12,7 @@ use super::auth::{AdminAccess, WriteAccess};
 use super::extract::{ApiQuery, VersionPath};
 use super::json::ApiJson;
 use super::{ApiError, AppState};
-use crate::domain::PackState;
+use crate::domain::{PackName, PackState, Version};
 use crate::registry::Finding;
 use crate::registry::publish::{Force, PublishStatus};
 
@@ -104,7 +104,7 @@ pub struct StateResponse {
 }
 
 /// `PATCH /v1/packs/{name}/tags/{version}` with `{"state": "deprecated"}`.
-#[utoipa::path(patch, path = "/v1/packs/{pack}/tags/{version}", tag = "publishing", params(("pack" = String, Path, description = "Pack name, e.g. cni-calico"), ("version" = String, Path, description = "An exact version")), request_body(content = StateChange, content_type = "application/json"), security(("bearer" = [])), responses((status = 200, body = StateResponse)))]
+#[utoipa::path(patch, path = "/v1/packs/{pack}/tags/{version}", tag = "publishing", params(("pack" = PackName, Path, description = "Pack name, e.g. cni-calico"), ("version" = Version, Path, description = "An exact version")), request_body(content = StateChange, content_type = "application/json"), security(("bearer" = [])), responses((status = 200, body = StateResponse)))]
 pub async fn change_state(
     AdminAccess(caller): AdminAccess,
     State(state): State<AppState>,

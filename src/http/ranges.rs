@@ -2,7 +2,7 @@
 
 use axum::http::{HeaderMap, header};
 
-use crate::store::blobs::Span;
+use crate::registry::blobs::Span;
 
 /// What to send for a `Range` request against content of `size` bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

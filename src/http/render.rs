@@ -12,7 +12,7 @@ use super::extract::{ApiQuery, TagPath};
 use super::json::ApiJson;
 use super::respond::{self, header_text};
 use super::{ApiError, AppState};
-use crate::domain::PackState;
+use crate::domain::{PackName, PackState};
 use crate::registry::VersionRow;
 use crate::registry::rendering::{CacheOutcome, RenderInputs, Rendered, to_yaml};
 
@@ -44,17 +44,26 @@ pub struct RenderBody {
 #[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase")]
 pub struct RenderQuery {
-    /// Only for `GET`: the cloud to render for.
+    /// Any missing key is an error (default: the server's `--strict`).
+    strict: Option<bool>,
+}
+
+/// The query of the `GET` renders, which name their cloud here.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(rename_all = "camelCase")]
+pub struct CloudQuery {
+    /// The cloud to render for (aws, azure, gcp, vsphere, ...).
     #[param(min_length = 1, pattern = r"\S")]
-    cloud_type: Option<String>,
+    cloud_type: String,
     /// Any missing key is an error (default: the server's `--strict`).
     strict: Option<bool>,
 }
 
 /// The cloud a request names, trimmed; required.
-fn cloud(value: Option<&str>) -> Result<String, ApiError> {
-    match value.map(str::trim) {
-        Some(cloud) if !cloud.is_empty() => Ok(cloud.to_owned()),
+fn cloud(value: &str) -> Result<String, ApiError> {
+    match value.trim() {
+        cloud if !cloud.is_empty() => Ok(cloud.to_owned()),
         _ => Err(ApiError::InvalidParameter {
             name: "cloudType",
             reason: "the cloud to render for is required".to_owned(),
@@ -65,7 +74,7 @@ fn cloud(value: Option<&str>) -> Result<String, ApiError> {
 impl RenderBody {
     fn inputs(self) -> Result<RenderInputs, ApiError> {
         Ok(RenderInputs {
-            cloud: cloud(Some(&self.cloud_type))?,
+            cloud: cloud(&self.cloud_type)?,
             values: self.values,
             presets: self.presets,
             variables: self.variables,
@@ -115,7 +124,7 @@ async fn render_tag(
 }
 
 /// `POST /v1/packs/{name}/tags/{tag}/render`.
-#[utoipa::path(post, path = "/v1/packs/{pack}/tags/{version}/render", tag = "rendering", params(("pack" = String, Path, description = "Pack name, e.g. cni-calico"), ("version" = String, Path, description = "A version (3.24.6), a parent tag (3.24.x, 3.x) or latest"), RenderQuery), request_body(content = RenderBody, content_type = "application/json"), responses((status = 200, description = "The rendered objects: YAML stream, or JSON with Accept: application/json", content((Vec<Object> = "application/yaml"), (Object = "application/json"))), (status = 304, description = "Not modified (ETag)")))]
+#[utoipa::path(post, path = "/v1/packs/{pack}/tags/{version}/render", tag = "rendering", params(("pack" = PackName, Path, description = "Pack name, e.g. cni-calico"), ("version" = String, Path, description = "A version (3.24.6), a parent tag (3.24.x, 3.x) or latest"), RenderQuery), request_body(content = RenderBody, content_type = "application/json"), responses((status = 200, description = "The rendered objects: YAML stream, or JSON with Accept: application/json", content((Vec<Object> = "application/yaml"), (Object = "application/json"))), (status = 304, description = "Not modified (ETag)")))]
 pub async fn render_post(
     State(state): State<AppState>,
     path: TagPath,
@@ -127,28 +136,28 @@ pub async fn render_post(
 }
 
 /// `GET /v1/packs/{name}/tags/{tag}/render?cloudType=`: the pack's defaults for that cloud.
-#[utoipa::path(get, path = "/v1/packs/{pack}/tags/{version}/render", tag = "rendering", params(("pack" = String, Path, description = "Pack name, e.g. cni-calico"), ("version" = String, Path, description = "A version (3.24.6), a parent tag (3.24.x, 3.x) or latest"), RenderQuery), responses((status = 200, description = "The pack rendered with its defaults for the cloud", content((Vec<Object> = "application/yaml"), (Object = "application/json"))), (status = 304, description = "Not modified (ETag)")))]
+#[utoipa::path(get, path = "/v1/packs/{pack}/tags/{version}/render", tag = "rendering", params(("pack" = PackName, Path, description = "Pack name, e.g. cni-calico"), ("version" = String, Path, description = "A version (3.24.6), a parent tag (3.24.x, 3.x) or latest"), CloudQuery), responses((status = 200, description = "The pack rendered with its defaults for the cloud", content((Vec<Object> = "application/yaml"), (Object = "application/json"))), (status = 304, description = "Not modified (ETag)")))]
 pub async fn render_get(
     State(state): State<AppState>,
     path: TagPath,
-    ApiQuery(query): ApiQuery<RenderQuery>,
+    ApiQuery(query): ApiQuery<CloudQuery>,
     request: HeaderMap,
 ) -> Result<Response, ApiError> {
     let inputs = RenderInputs {
-        cloud: cloud(query.cloud_type.as_deref())?,
+        cloud: cloud(&query.cloud_type)?,
         ..RenderInputs::default()
     };
     render_tag(&state, path, inputs, query.strict, &request).await
 }
 
 /// `GET /v1/packs/{name}/tags/{tag}/values?cloudType=`: the resolved default values as YAML.
-#[utoipa::path(get, path = "/v1/packs/{pack}/tags/{version}/values", tag = "rendering", params(("pack" = String, Path, description = "Pack name, e.g. cni-calico"), ("version" = String, Path, description = "A version (3.24.6), a parent tag (3.24.x, 3.x) or latest"), RenderQuery), responses((status = 200, description = "The resolved values for the cloud", content_type = "application/yaml", body = Object)))]
+#[utoipa::path(get, path = "/v1/packs/{pack}/tags/{version}/values", tag = "rendering", params(("pack" = PackName, Path, description = "Pack name, e.g. cni-calico"), ("version" = String, Path, description = "A version (3.24.6), a parent tag (3.24.x, 3.x) or latest"), CloudQuery), responses((status = 200, description = "The resolved values for the cloud", content_type = "application/yaml", body = Object)))]
 pub async fn default_values(
     State(state): State<AppState>,
     path: TagPath,
-    ApiQuery(query): ApiQuery<RenderQuery>,
+    ApiQuery(query): ApiQuery<CloudQuery>,
 ) -> Result<Response, ApiError> {
-    let cloud = cloud(query.cloud_type.as_deref())?;
+    let cloud = cloud(&query.cloud_type)?;
     let (row, values) = state
         .registry
         .default_values(&path.pack, &path.tag, &cloud)

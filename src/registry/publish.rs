@@ -11,7 +11,9 @@ use super::error::Conflict;
 use super::{Caller, Finding, Pack, Registry, RegistryError, VersionRow, record_pack_change};
 use crate::auth::Scope;
 use crate::domain::{Digest, EventAction, MediaType, PackName, Version};
-use crate::pack::files::{Content, Limits, PackFiles};
+use crate::pack::files::Content;
+// Front ends read pack folders and archives through the registry (`packyard push`).
+pub use crate::pack::files::{Limits, PackFiles};
 use crate::pack::lint;
 use crate::pack::{self, AssetRole};
 use crate::render::precheck;
