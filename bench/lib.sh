@@ -75,6 +75,19 @@ median_rate() {
   printf '%s\n' "${rates[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'
 }
 
+# median_pair URL_A URL_B [wrk flags...]: "A B", the median rates of the two, measured in turns
+# (A, B, A, B, ...) so that a busy moment of the machine falls on both, not on one of them.
+median_pair() {
+  local a=$1 b=$2 runs=${BENCH_RUNS:-3} ours=() theirs=()
+  shift 2
+  for _ in $(seq 1 "$runs"); do
+    ours+=("$(wrk_rate "$a" "$@")")
+    theirs+=("$(wrk_rate "$b" "$@")")
+  done
+  local median='{a[NR]=$1} END {print a[int((NR+1)/2)]}'
+  echo "$(printf '%s\n' "${ours[@]}" | sort -g | awk "$median") $(printf '%s\n' "${theirs[@]}" | sort -g | awk "$median")"
+}
+
 # row FIGURE PACKYARD REFERENCE: one table row with the ratio.
 row() {
   local ratio

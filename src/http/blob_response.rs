@@ -3,7 +3,7 @@
 
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use futures_util::StreamExt;
 
 use super::ranges::{self, RangeDecision};
@@ -19,6 +19,7 @@ const WHOLE_READ: u64 = 2 << 20;
 const IMMUTABLE: HeaderValue = HeaderValue::from_static("public, max-age=31536000, immutable");
 /// Blobs are data, never pages: no sniffing, and no script or subresource if one is opened.
 const BLOB_CSP: HeaderValue = HeaderValue::from_static("sandbox; default-src 'none'");
+const OCTET_STREAM: &str = "application/octet-stream";
 pub const DOCKER_CONTENT_DIGEST: HeaderName = HeaderName::from_static("docker-content-digest");
 
 /// The blob's URL path, as used in `Location` and logo URLs.
@@ -38,14 +39,18 @@ fn plan(
     media_type: Option<&str>,
     request: &HeaderMap,
 ) -> Result<Plan, ApiError> {
-    let etag = format!("\"{}\"", blob.digest);
-    let mut headers = HeaderMap::new();
+    // The digest is spelled once; header values take the strings without copying them again.
+    let digest = blob.digest.to_string();
+    let etag = format!("\"{digest}\"");
+    let owned = |text: String| {
+        HeaderValue::from_maybe_shared(bytes::Bytes::from(text)).map_err(ApiError::internal)
+    };
     let header_value = |text: &str| HeaderValue::from_str(text).map_err(ApiError::internal);
-    headers.insert(header::ETAG, header_value(&etag)?);
-    headers.insert(
-        DOCKER_CONTENT_DIGEST,
-        header_value(&blob.digest.to_string())?,
-    );
+    let decision =
+        (!ranges::none_match(request, &etag)).then(|| ranges::decide(request, &etag, blob.size));
+    let mut headers = HeaderMap::with_capacity(16);
+    headers.insert(header::ETAG, owned(etag)?);
+    headers.insert(DOCKER_CONTENT_DIGEST, owned(digest)?);
     headers.insert(header::CACHE_CONTROL, IMMUTABLE);
     headers.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
     headers.insert(
@@ -53,26 +58,26 @@ fn plan(
         HeaderValue::from_static("nosniff"),
     );
     headers.insert(header::CONTENT_SECURITY_POLICY, BLOB_CSP);
-    if ranges::none_match(request, &etag) {
+    let Some(decision) = decision else {
         return Ok(Plan {
             headers,
             status: StatusCode::NOT_MODIFIED,
             span: None,
         });
-    }
-    let media_type = media_type
-        .and_then(|requested| requested.parse::<MediaType>().ok())
-        .or_else(|| blob.media_type.clone())
-        .unwrap_or_else(MediaType::octet_stream);
-    let (media_type, attachment) = passive(media_type, request, &mut headers);
-    headers.insert(header::CONTENT_TYPE, header_value(media_type.as_str())?);
+    };
+    let requested = media_type.and_then(|requested| requested.parse::<MediaType>().ok());
+    let (media_type, attachment) = match requested.as_ref().or(blob.media_type.as_ref()) {
+        Some(wanted) => passive(wanted, request, &mut headers),
+        None => (OCTET_STREAM, false),
+    };
+    headers.insert(header::CONTENT_TYPE, header_value(media_type)?);
     if attachment {
         headers.insert(
             header::CONTENT_DISPOSITION,
             HeaderValue::from_static("attachment"),
         );
     }
-    let (status, span) = match ranges::decide(request, &etag, blob.size) {
+    let (status, span) = match decision {
         RangeDecision::Full => (
             StatusCode::OK,
             Span {
@@ -101,9 +106,13 @@ fn plan(
 /// The type a blob is served as, and whether it must be a download: passive types as they are,
 /// SVG only to an `<img>` load (`Sec-Fetch-Dest: image`), anything else as an
 /// `application/octet-stream` attachment, so no blob can act as a page on this origin.
-fn passive(wanted: MediaType, request: &HeaderMap, headers: &mut HeaderMap) -> (MediaType, bool) {
+fn passive<'a>(
+    wanted: &'a MediaType,
+    request: &HeaderMap,
+    headers: &mut HeaderMap,
+) -> (&'a str, bool) {
     if wanted.is_passive() {
-        return (wanted, false);
+        return (wanted.as_str(), false);
     }
     if wanted.is_svg() {
         headers.insert(header::VARY, HeaderValue::from_static("Sec-Fetch-Dest"));
@@ -111,10 +120,10 @@ fn passive(wanted: MediaType, request: &HeaderMap, headers: &mut HeaderMap) -> (
             .get("sec-fetch-dest")
             .is_some_and(|dest| dest.as_bytes().eq_ignore_ascii_case(b"image"));
         if image_load {
-            return (wanted, false);
+            return (wanted.as_str(), false);
         }
     }
-    (MediaType::octet_stream(), true)
+    (OCTET_STREAM, true)
 }
 
 /// Answers a request for `blob`: conditional, ranged, streamed. `media_type` is a requested
@@ -131,7 +140,7 @@ pub async fn serve(
     let registry = &state.registry;
     if !include_body {
         registry.check_blob_file(blob).await?;
-        return Ok((plan.status, plan.headers).into_response());
+        return Ok(respond(plan.status, plan.headers, Body::empty()));
     }
     let body = match plan.span {
         None => Body::empty(),
@@ -163,5 +172,14 @@ pub async fn serve(
             Body::from_stream(chunks)
         }
     };
-    Ok((plan.status, plan.headers, body).into_response())
+    Ok(respond(plan.status, plan.headers, body))
+}
+
+/// A response made of its parts as they are (`(status, headers, body).into_response()` would
+/// insert every header again into a new map).
+fn respond(status: StatusCode, headers: HeaderMap, body: Body) -> Response {
+    let mut response = Response::new(body);
+    *response.status_mut() = status;
+    *response.headers_mut() = headers;
+    response
 }

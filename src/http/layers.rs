@@ -19,6 +19,7 @@
 
 use std::any::Any;
 use std::collections::HashSet;
+use std::fmt::Write as _;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -168,8 +169,14 @@ impl Default for RequestIds {
 impl MakeRequestId for RequestIds {
     fn make_request_id<B>(&mut self, _request: &Request<B>) -> Option<RequestId> {
         let n = self.next.fetch_add(1, Ordering::Relaxed);
-        let id = format!("{}-{n:x}", self.prefix);
-        HeaderValue::from_str(&id).ok().map(RequestId::new)
+        let mut id = String::with_capacity(self.prefix.len() + 17);
+        id.push_str(&self.prefix);
+        id.push('-');
+        // Writing to a String cannot fail.
+        let _ = write!(id, "{n:x}");
+        HeaderValue::from_maybe_shared(bytes::Bytes::from(id))
+            .ok()
+            .map(RequestId::new)
     }
 }
 

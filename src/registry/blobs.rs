@@ -1,6 +1,8 @@
 //! Blobs by digest within a pack: finding them (records and small contents cached), reading their
 //! bytes, uploading new ones, and a version's logo.
 
+use std::sync::Arc;
+
 use bytes::Bytes;
 use futures_util::Stream;
 
@@ -39,7 +41,7 @@ impl Registry {
         &self,
         pack: &PackName,
         digest: &Digest,
-    ) -> Result<BlobRecord, RegistryError> {
+    ) -> Result<Arc<BlobRecord>, RegistryError> {
         self.inner
             .caches
             .blobs
@@ -141,7 +143,7 @@ impl Registry {
     }
 
     /// The logo of the version with `uid`, as a blob of its pack.
-    pub async fn logo(&self, uid: &str) -> Result<(PackName, BlobRecord), RegistryError> {
+    pub async fn logo(&self, uid: &str) -> Result<(PackName, Arc<BlobRecord>), RegistryError> {
         let row = self.version_by_uid(uid).await?;
         let digest = row
             .logo_digest

@@ -3,11 +3,13 @@
 //! re-checked after `RECORD_TTL`, and the blob routes `forget` a record whose file has gone. So a
 //! blob GET needs almost no database queries and, for small blobs, no file system access.
 
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use quick_cache::Weighter;
 use quick_cache::sync::Cache;
+use quick_cache::{Equivalent, Weighter};
 
 use crate::domain::{Digest, PackName};
 use crate::store::blob_records::{self, BlobRecord};
@@ -35,18 +37,37 @@ impl Weighter<Digest, Bytes> for ContentWeight {
 
 type RecordKey = (PackName, Digest);
 
+/// A [`RecordKey`] made of borrowed parts, so a lookup allocates nothing. It hashes exactly as the
+/// tuple does (each part in order).
+struct RecordQuery<'a>(&'a PackName, &'a Digest);
+
+impl Hash for RecordQuery<'_> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.0.hash(state);
+        self.1.hash(state);
+    }
+}
+
+impl Equivalent<RecordKey> for RecordQuery<'_> {
+    fn equivalent(&self, key: &RecordKey) -> bool {
+        *self.0 == key.0 && *self.1 == key.1
+    }
+}
+
+type RecordEntry = (Arc<BlobRecord>, Instant);
+
 #[derive(Clone)]
 struct RecordWeight;
 
-impl Weighter<RecordKey, (BlobRecord, Instant)> for RecordWeight {
-    fn weight(&self, key: &RecordKey, value: &(BlobRecord, Instant)) -> u64 {
+impl Weighter<RecordKey, RecordEntry> for RecordWeight {
+    fn weight(&self, key: &RecordKey, value: &RecordEntry) -> u64 {
         let media = value.0.media_type.as_ref().map_or(0, |m| m.as_str().len());
         (key.0.as_str().len() + media + 160) as u64
     }
 }
 
 pub struct BlobCache {
-    records: Cache<RecordKey, (BlobRecord, Instant), RecordWeight>,
+    records: Cache<RecordKey, RecordEntry, RecordWeight>,
     contents: Cache<Digest, Bytes, ContentWeight>,
 }
 
@@ -77,16 +98,19 @@ impl BlobCache {
         db: &Db,
         pack: &PackName,
         digest: &Digest,
-    ) -> Result<Option<BlobRecord>, sqlx::Error> {
-        let key = (pack.clone(), *digest);
-        if let Some((found, checked)) = self.records.get(&key)
+    ) -> Result<Option<Arc<BlobRecord>>, sqlx::Error> {
+        if let Some((found, checked)) = self.records.get(&RecordQuery(pack, digest))
             && checked.elapsed() < RECORD_TTL
         {
             return Ok(Some(found));
         }
-        let found = blob_records::find_pack_blob(db.reader(), pack, digest).await?;
+        let found = blob_records::find_pack_blob(db.reader(), pack, digest)
+            .await?
+            .map(Arc::new);
         match &found {
-            Some(record) => self.records.insert(key, (record.clone(), Instant::now())),
+            Some(record) => self
+                .records
+                .insert((pack.clone(), *digest), (record.clone(), Instant::now())),
             None => self.forget(pack, digest),
         }
         Ok(found)
@@ -99,7 +123,7 @@ impl BlobCache {
 
     /// Drops what is cached for `pack`'s blob `digest` (its file has gone).
     pub fn forget(&self, pack: &PackName, digest: &Digest) {
-        self.records.remove(&(pack.clone(), *digest));
+        self.records.remove(&RecordQuery(pack, digest));
         self.contents.remove(digest);
     }
 
