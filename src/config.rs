@@ -153,6 +153,11 @@ pub struct ServeConfig {
     #[arg(long, env = "PACKYARD_MAX_CONCURRENT_REQUESTS", default_value_t = 1024)]
     pub max_concurrent_requests: usize,
 
+    /// Threads that serve HTTP connections, each an event loop with its own listening socket on the
+    /// address (SO_REUSEPORT). Default: one per core.
+    #[arg(long, env = "PACKYARD_HTTP_WORKERS", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub http_workers: Option<u16>,
+
     /// Seconds a client has to send complete request headers; an idle keep-alive connection is
     /// closed after the same time.
     #[arg(long, env = "PACKYARD_HEADER_TIMEOUT_SECS", default_value_t = 10)]
@@ -231,6 +236,7 @@ impl ServeConfig {
             private: false,
             max_concurrent_requests: 1024,
             max_concurrent_publishes: 2,
+            http_workers: None,
             header_timeout_secs: 10,
             send_timeout_secs: 30,
             request_timeout_secs: 60,

@@ -249,3 +249,63 @@ async fn a_one_gib_blob_streams_through_in_bounded_memory() {
         "peak RSS {peak_kib} KiB is more than 64 MiB above idle ({idle_kib} KiB)"
     );
 }
+
+/// Connections are served by `--http-workers` event-loop threads, each with its own listening
+/// socket on the one port (SO_REUSEPORT); another server started on that port is refused rather
+/// than quietly sharing it.
+#[tokio::test]
+async fn http_workers_share_one_port_that_no_other_server_can_join() {
+    let setup = Setup::new().await;
+    let mut server = setup.start("server.log", &["--http-workers", "3"]).await;
+    let threads: Vec<String> = std::fs::read_dir(format!("/proc/{}/task", server.pid()))
+        .unwrap()
+        .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("comm")).ok())
+        .map(|name| name.trim().to_owned())
+        .collect();
+    for worker in ["packyard-http-0", "packyard-http-1", "packyard-http-2"] {
+        assert!(threads.iter().any(|t| t == worker), "{threads:?}");
+    }
+    assert!(
+        !threads.iter().any(|t| t == "packyard-http-3"),
+        "{threads:?}"
+    );
+    let log = server.log_containing("\"http_workers\":3").await;
+    assert!(log.contains("\"http_workers\":3"), "{log}");
+
+    // Many separate connections at once, wherever the kernel puts them, are all answered.
+    let requests = (0..24).map(|_| {
+        let url = server.url("/health");
+        tokio::spawn(async move {
+            let client = reqwest::Client::builder()
+                .pool_max_idle_per_host(0)
+                .build()
+                .unwrap();
+            client.get(url).send().await.map(|r| r.status().as_u16())
+        })
+    });
+    for request in requests.collect::<Vec<_>>() {
+        assert_eq!(request.await.unwrap().unwrap(), 200);
+    }
+
+    let port = server.base_url.rsplit(':').next().unwrap().to_owned();
+    let other = tempfile::tempdir().unwrap();
+    let second = tokio::process::Command::new(env!("CARGO_BIN_EXE_packyard"))
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .arg("--data-dir")
+        .arg(other.path().join("data"))
+        .arg("--packs-dir")
+        .arg(other.path().join("no-packs"))
+        .env_remove("PACKYARD_DATABASE_URL")
+        .kill_on_drop(true)
+        .output();
+    let second = tokio::time::timeout(Duration::from_secs(60), second)
+        .await
+        .expect("a second server on a taken port must exit, not serve")
+        .unwrap();
+    assert!(!second.status.success());
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert!(stderr.contains("cannot listen on"), "{stderr}");
+
+    server.terminate();
+    assert!(server.wait(Duration::from_secs(30)).await.success());
+}
