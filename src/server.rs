@@ -264,14 +264,19 @@ async fn serve_on_workers(
                 let runtime = tokio::runtime::Builder::new_current_thread()
                     .enable_all()
                     .build()?;
-                runtime.block_on(async move {
+                let served = runtime.block_on(async move {
                     let listener = TcpListener::from_std(listener)?;
                     let shutdown = async move {
                         // A dropped sender means the server is going away too.
                         let _ = stopped.wait_for(|stop| *stop).await;
                     };
                     serve(listener, app, shutdown, timeouts).await
-                })
+                });
+                if let Err(error) = &served {
+                    // Said at once: the other workers go on serving until shutdown.
+                    tracing::error!(%error, worker = index, "an HTTP worker stopped");
+                }
+                served
             })?;
         workers.push(worker);
     }

@@ -118,11 +118,11 @@ impl Registry {
         let (user, password) = text.split_once(':')?;
         let (user, password) = (user.to_owned(), password.to_owned());
         // bcrypt takes tens of milliseconds: keep it off the async threads.
-        let valid =
-            tokio::task::spawn_blocking(move || htpasswd.verify(&user, &password).then_some(user))
-                .await
-                .ok()
-                .flatten()?;
+        let valid = self
+            .spawn_blocking(move || htpasswd.verify(&user, &password).then_some(user))
+            .await
+            .ok()
+            .flatten()?;
         Some(Caller {
             packs: self.inner.access.user_packs.of(&valid),
             name: valid,

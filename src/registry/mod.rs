@@ -102,6 +102,8 @@ struct Inner {
     publish_permits: Arc<Semaphore>,
     max_blob_size: u64,
     max_pack_size: u64,
+    /// The runtime the registry was opened on, whose blocking pool runs its CPU-bound work.
+    blocking: Option<tokio::runtime::Handle>,
 }
 
 /// The registry service. Cheap to clone.
@@ -139,7 +141,21 @@ impl Registry {
                 publish_permits: Arc::new(Semaphore::new(config.publish_permits.max(1))),
                 max_blob_size: config.max_blob_size,
                 max_pack_size: config.max_pack_size,
+                blocking: tokio::runtime::Handle::try_current().ok(),
             }),
+        }
+    }
+
+    /// Runs blocking work (renders, archive reads, password checks) on the blocking pool of the
+    /// runtime the registry was opened on, whichever HTTP worker thread asks: one pool whose threads
+    /// (and their allocator heaps) are shared, instead of one pool per worker.
+    pub(crate) fn spawn_blocking<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> tokio::task::JoinHandle<T> {
+        match &self.inner.blocking {
+            Some(runtime) => runtime.spawn_blocking(work),
+            None => tokio::task::spawn_blocking(work),
         }
     }
 

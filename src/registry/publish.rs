@@ -151,10 +151,9 @@ impl Registry {
         };
         let file = staged.open()?;
         let spill = self.inner.blobs.staging_dir();
-        let files = tokio::task::spawn_blocking(move || {
-            PackFiles::from_archive(file, &Limits::default(), &spill)
-        })
-        .await??;
+        let files = self
+            .spawn_blocking(move || PackFiles::from_archive(file, &Limits::default(), &spill))
+            .await??;
         let (pack, assets) = read_pack(files).await?;
         caller.may_write(&pack.name)?;
         self.publish(
@@ -170,9 +169,9 @@ impl Registry {
     /// Publishes a pack folder from disk (as an admin).
     pub async fn publish_folder(&self, folder: &Path) -> Result<Published, RegistryError> {
         let path = folder.to_path_buf();
-        let files =
-            tokio::task::spawn_blocking(move || PackFiles::from_dir(&path, &Limits::default()))
-                .await??;
+        let files = self
+            .spawn_blocking(move || PackFiles::from_dir(&path, &Limits::default()))
+            .await??;
         let folder_name = folder
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -194,7 +193,9 @@ impl Registry {
             return Ok(unchanged);
         }
         let (pack, assets) = read_pack(files.clone()).await?;
-        let archive = tokio::task::spawn_blocking(move || files.to_archive(&folder_name)).await??;
+        let archive = self
+            .spawn_blocking(move || files.to_archive(&folder_name))
+            .await??;
         self.publish(pack, assets, Archive::Generated(archive), None, actor)
             .await
     }

@@ -140,13 +140,14 @@ impl Registry {
         let registry = self.clone();
         let cancel = CancelOnDrop(Arc::new(AtomicBool::new(false)));
         let flag = cancel.0.clone();
-        let result = tokio::task::spawn_blocking(move || {
-            let _permit = permit;
-            let renderer = &registry.inner.renderer;
-            let budget = renderer.budget(Some(flag));
-            work(renderer, &budget)
-        })
-        .await?;
+        let result = self
+            .spawn_blocking(move || {
+                let _permit = permit;
+                let renderer = &registry.inner.renderer;
+                let budget = renderer.budget(Some(flag));
+                work(renderer, &budget)
+            })
+            .await?;
         drop(cancel);
         Ok(result)
     }
