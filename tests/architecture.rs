@@ -3,21 +3,14 @@
 //! Unit tests (`#[cfg(test)]` and below in a file) may reach anywhere and are not scanned.
 
 use std::collections::{BTreeMap, BTreeSet};
+mod common;
+
 use std::path::{Path, PathBuf};
+
+use common::source::rust_files;
 
 fn src() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("src")
-}
-
-fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            rust_files(&path, out);
-        } else if path.extension().is_some_and(|e| e == "rs") {
-            out.push(path);
-        }
-    }
 }
 
 /// The file's text up to its unit tests.
@@ -55,8 +48,7 @@ fn crate_modules(text: &str) -> BTreeSet<String> {
 
 /// module → the modules it names, over all of its files.
 fn dependencies() -> BTreeMap<String, BTreeSet<String>> {
-    let mut files = Vec::new();
-    rust_files(&src(), &mut files);
+    let files = rust_files(&src());
     let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for file in files {
         let module = module_of(&file);

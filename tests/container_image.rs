@@ -2,7 +2,11 @@
 //! (`include_bytes!`, `include_str!`, `sqlx::migrate!`), what `build.rs` watches, and the manifest's
 //! own target paths. A missing `COPY` fails `docker build` only where docker runs; this fails here.
 
+mod common;
+
 use std::path::{Component, Path, PathBuf};
+
+use common::source::rust_files;
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -60,17 +64,6 @@ fn is_copied(path: &Path, copied: &[PathBuf]) -> bool {
     copied.iter().any(|c| path.starts_with(c))
 }
 
-fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            rust_files(&path, out);
-        } else if path.extension().is_some_and(|e| e == "rs") {
-            out.push(path);
-        }
-    }
-}
-
 /// The first string literal after each `marker` in `text`.
 fn literals_after<'a>(text: &'a str, marker: &str) -> Vec<&'a str> {
     text.match_indices(marker)
@@ -86,9 +79,7 @@ fn literals_after<'a>(text: &'a str, marker: &str) -> Vec<&'a str> {
 /// Every project path the compiler or the build script reads, relative to the project root.
 fn read_by_build() -> Vec<(PathBuf, String)> {
     let mut read = Vec::new();
-    let mut sources = Vec::new();
-    rust_files(&root().join("src"), &mut sources);
-    for file in sources {
+    for file in rust_files(&root().join("src")) {
         let text = std::fs::read_to_string(&file).unwrap();
         let relative = file.strip_prefix(root()).unwrap().to_path_buf();
         let dir = relative.parent().unwrap();

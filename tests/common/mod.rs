@@ -11,6 +11,7 @@ pub mod process;
 pub mod reference;
 pub mod remote;
 pub mod s3;
+pub mod source;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
