@@ -7,8 +7,16 @@ use packyard::cli::{Cli, Command};
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// mimalloc's `mi_option_purge_delay` (mimalloc.h).
+const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+
 #[tokio::main]
 async fn main() -> ExitCode {
+    // Freed memory goes back to the OS at once instead of after 10 ms: a render refused at its
+    // output budget must not stay resident while the next request grows on another thread (the
+    // hardening render attack peaks ~35 MiB above idle instead of ~65; blob GETs measure the same).
+    // SAFETY: sets a documented allocator option; takes effect for later frees on every thread.
+    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0) };
     let cli = Cli::parse();
     let log_guard = packyard::telemetry::init(cli.log_format);
     let outcome: Result<(), Box<dyn std::error::Error>> = match cli.command {
