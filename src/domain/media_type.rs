@@ -13,9 +13,8 @@ pub struct MediaTypeError;
 impl MediaType {
     pub const MAX_LEN: usize = 255;
 
-    pub fn octet_stream() -> Self {
-        MediaType("application/octet-stream".to_owned())
-    }
+    /// What a blob of unknown or unsafe type is served as.
+    pub const OCTET_STREAM: &'static str = "application/octet-stream";
 
     /// `application/gzip`: pack archives and chart archives.
     pub fn gzip() -> Self {

@@ -19,7 +19,6 @@ const WHOLE_READ: u64 = 2 << 20;
 const IMMUTABLE: HeaderValue = HeaderValue::from_static("public, max-age=31536000, immutable");
 /// Blobs are data, never pages: no sniffing, and no script or subresource if one is opened.
 const BLOB_CSP: HeaderValue = HeaderValue::from_static("sandbox; default-src 'none'");
-const OCTET_STREAM: &str = "application/octet-stream";
 pub const DOCKER_CONTENT_DIGEST: HeaderName = HeaderName::from_static("docker-content-digest");
 
 /// The blob's URL path, as used in `Location` and logo URLs.
@@ -68,7 +67,7 @@ fn plan(
     let requested = media_type.and_then(|requested| requested.parse::<MediaType>().ok());
     let (media_type, attachment) = match requested.as_ref().or(blob.media_type.as_ref()) {
         Some(wanted) => passive(wanted, request, &mut headers),
-        None => (OCTET_STREAM, false),
+        None => (MediaType::OCTET_STREAM, false),
     };
     headers.insert(header::CONTENT_TYPE, header_value(media_type)?);
     if attachment {
@@ -123,7 +122,7 @@ fn passive<'a>(
             return (wanted.as_str(), false);
         }
     }
-    (OCTET_STREAM, true)
+    (MediaType::OCTET_STREAM, true)
 }
 
 /// Answers a request for `blob`: conditional, ranged, streamed. `media_type` is a requested
