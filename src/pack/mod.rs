@@ -1,6 +1,7 @@
 //! The Palette pack format: read and validate a pack folder or archive into a [`Pack`], with lint
 //! findings for what Palette lets through and errors only for what makes a pack unusable.
 
+pub mod chart;
 pub mod charts;
 pub mod content_digest;
 pub mod files;

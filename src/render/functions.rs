@@ -324,7 +324,7 @@ fn sha256sum(_: &mut Exec<'_>, args: Vec<Value>) -> FuncResult {
 }
 
 /// Parses a version leniently for semver: a leading `v` and missing parts are accepted.
-fn lenient_semver(text: &str) -> Option<semver::Version> {
+pub fn lenient_semver(text: &str) -> Option<semver::Version> {
     let text = text.trim().trim_start_matches(['v', 'V']);
     let (core, rest) = match text.find(['-', '+']) {
         Some(i) => (&text[..i], &text[i..]),
@@ -340,53 +340,9 @@ fn lenient_semver(text: &str) -> Option<semver::Version> {
     semver::Version::parse(&format!("{}{rest}", parts.join("."))).ok()
 }
 
-/// Masterminds semver constraints: `||` between alternatives, spaces or commas between terms.
+/// Masterminds semver constraints (see [`super::semver`]).
 pub fn semver_matches(constraint: &str, version: &str) -> std::result::Result<bool, String> {
-    let version =
-        lenient_semver(version).ok_or_else(|| format!("invalid semantic version {version:?}"))?;
-    for alternative in constraint.split("||") {
-        let mut terms: Vec<String> = Vec::new();
-        for raw in alternative.split([',', ' ']).filter(|t| !t.is_empty()) {
-            // An operator written apart from its version (">= 1.2") joins the next term.
-            if matches!(raw, "=" | "!=" | ">" | "<" | ">=" | "<=" | "~" | "^" | "~>") {
-                terms.push(raw.to_owned());
-            } else if let Some(last) = terms.last_mut()
-                && matches!(
-                    last.as_str(),
-                    "=" | "!=" | ">" | "<" | ">=" | "<=" | "~" | "^" | "~>"
-                )
-            {
-                last.push_str(raw);
-            } else {
-                terms.push(raw.to_owned());
-            }
-        }
-        let mut all = true;
-        for term in &terms {
-            let term = term.replace("~>", "~");
-            let (op, rest) = term.split_at(
-                term.find(|c: char| c.is_ascii_digit() || c == 'v' || c == 'x' || c == '*')
-                    .unwrap_or(0),
-            );
-            let rest = rest.trim_start_matches(['v', 'V']);
-            let requirement = if op == "!=" {
-                let excluded =
-                    lenient_semver(rest).ok_or_else(|| format!("invalid constraint {term:?}"))?;
-                all &= version != excluded;
-                continue;
-            } else {
-                format!("{}{rest}", if op.is_empty() { "=" } else { op })
-            };
-            let requirement = requirement.replace(".x", ".*").replace(".X", ".*");
-            let requirement = semver::VersionReq::parse(&requirement)
-                .map_err(|e| format!("invalid constraint {term:?}: {e}"))?;
-            all &= requirement.matches(&version);
-        }
-        if all && !terms.is_empty() {
-            return Ok(true);
-        }
-    }
-    Ok(false)
+    super::semver::matches(constraint, version)
 }
 
 fn semver_compare(_: &mut Exec<'_>, args: Vec<Value>) -> FuncResult {
@@ -588,6 +544,7 @@ fn register(map: &mut FuncMap) {
 static MANIFEST_FUNCS: LazyLock<FuncMap> = LazyLock::new(|| {
     let mut map = builtins::builtins();
     register(&mut map);
+    super::sprig::register(&mut map);
     map
 });
 

@@ -82,6 +82,33 @@ pub fn html_safe_json(json: &str) -> String {
     out
 }
 
+/// Go's `unicode.IsSpace`.
+fn is_go_space(c: char) -> bool {
+    matches!(
+        c,
+        '\t' | '\n'
+            | '\u{0b}'
+            | '\u{0c}'
+            | '\r'
+            | ' '
+            | '\u{85}'
+            | '\u{a0}'
+            | '\u{1680}'
+            | '\u{2000}'
+            ..='\u{200a}' | '\u{2028}' | '\u{2029}' | '\u{202f}' | '\u{205f}' | '\u{3000}'
+    )
+}
+
+/// Go's `strings.TrimSpace`.
+pub fn trim_space(text: &str) -> &str {
+    text.trim_matches(is_go_space)
+}
+
+/// Go's `strings.TrimLeftFunc(s, unicode.IsSpace)`.
+pub fn trim_left_space(text: &str) -> &str {
+    text.trim_start_matches(is_go_space)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,6 +4,7 @@
 //! database.
 
 pub mod cache;
+pub mod chart;
 pub mod data;
 pub mod engine;
 pub mod functions;
@@ -16,6 +17,8 @@ pub mod output;
 pub mod pipeline;
 pub mod precheck;
 pub mod profile;
+pub mod semver;
+pub mod sprig;
 pub mod validate;
 pub mod values;
 pub mod yaml_out;

@@ -248,12 +248,12 @@ mod tests {
 
     #[test]
     fn finds_unknown_functions_with_their_line() {
-        let found = lines("a: 1\nb: {{ .Values.b | toYml }}\nc: {{ include \"x\" . }}\n");
+        let found = lines("a: 1\nb: {{ .Values.b | toYml }}\nc: {{ includ \"x\" . }}\n");
         assert_eq!(
             found,
             vec![
                 (2, "function \"toYml\" is not defined".to_owned()),
-                (3, "function \"include\" is not defined".to_owned())
+                (3, "function \"includ\" is not defined".to_owned())
             ]
         );
     }

@@ -104,6 +104,9 @@ fn length(_: &mut Exec<'_>, args: Vec<Value>) -> FuncResult {
         Value::Bytes(b) => b.len() as i64,
         Value::List(list) => list.items.len() as i64,
         Value::Map(map) => map.entries.borrow().len() as i64,
+        Value::Object(object) if object.entries().is_some() => {
+            object.entries().map_or(0, |e| e.len() as i64)
+        }
         Value::Nil => {
             return Err(error("reflect: call of reflect.Value.Type on zero Value"));
         }

@@ -104,6 +104,22 @@ impl TemplateSet {
         Ok(())
     }
 
+    /// Parses `text` as the template `name`, replacing any template of that name even when the
+    /// text is empty (Helm's `tpl` renders its text under the current template's name).
+    pub fn parse_replacing(&mut self, name: &str, text: &str) -> Result<(), ParseError> {
+        let funcs = self.funcs;
+        let parsed = parse::parse(name, text, &|f| funcs.contains(f))?;
+        for tree in parsed.trees {
+            let tree = Arc::new(tree);
+            if &*tree.name == name {
+                self.trees.insert(tree.name.clone(), tree);
+            } else {
+                self.add_tree(tree);
+            }
+        }
+        Ok(())
+    }
+
     pub fn add_tree(&mut self, tree: Arc<Tree>) {
         if tree.is_empty() && self.trees.contains_key(&tree.name) {
             return;
@@ -293,6 +309,29 @@ impl<'s> Exec<'s> {
         }
     }
 
+    /// Runs the template `name` of another set (Helm's `tpl`: the text parsed into a copy of
+    /// this set) one level deeper, under the same budget and options, with its own `include`
+    /// counts as Helm gives it.
+    pub fn run_in(
+        &mut self,
+        set: &TemplateSet,
+        name: &str,
+        data: Value,
+    ) -> Result<String, ExecError> {
+        if self.depth >= MAX_EXEC_DEPTH {
+            return Err(ExecError::Template(format!(
+                "exceeded maximum template depth ({MAX_EXEC_DEPTH})"
+            )));
+        }
+        let options = Options {
+            missing_key: self.missing_key,
+            numbers: self.numbers,
+        };
+        let mut child = Exec::new(set, self.budget, options);
+        child.depth = self.depth + 1;
+        stacker::maybe_grow(64 * 1024, 1024 * 1024, || child.run(name, data))
+    }
+
     fn error_at(&self, pos: Pos, node: &dyn Display, message: impl Display) -> Signal {
         let location = match self.tree {
             Some(tree) => tree.location(pos),
@@ -459,6 +498,14 @@ impl<'s> Exec<'s> {
                     self.one_iteration(branch, mark, key, item, true)?;
                 }
                 true
+            }
+            Value::Object(object) if object.entries().is_some() => {
+                let entries = object.entries().unwrap_or_default();
+                let ran = !entries.is_empty();
+                for (key, item) in entries {
+                    self.one_iteration(branch, mark, key, item, true)?;
+                }
+                ran
             }
             Value::Int(n) | Value::Int64(n) => {
                 if branch.pipe.decl.len() > 1 {
@@ -957,6 +1004,11 @@ impl<'s> Exec<'s> {
                 ExecError::Template(message) => {
                     self.error_at(pos, node, format!("error calling {name}: {message}"))
                 }
+                // Go reports where the outermost call failed.
+                ExecError::Fail { message, .. } => Signal::Error(ExecError::Fail {
+                    location: self.location(pos),
+                    message,
+                }),
                 other => Signal::Error(other),
             },
         }
@@ -1088,7 +1140,7 @@ impl<'s> Exec<'s> {
             Ty::Float64 => matches!(value, Value::Float(_)),
             Ty::Bool => matches!(value, Value::Bool(_)),
             Ty::Map => {
-                matches!(&value, Value::Map(m) if m.kind == super::value::MapKind::Interface)
+                matches!(&value, Value::Map(m) if m.kind != super::value::MapKind::String)
             }
             Ty::List => {
                 matches!(&value, Value::List(l) if l.kind == super::value::ListKind::Interface)

@@ -30,6 +30,9 @@ pub enum MapKind {
     Interface,
     /// `map[string]string`
     String,
+    /// Helm's `common.Values` (a chart's `.Values`): a named `map[string]interface{}`, assignable
+    /// to it as a parameter but not what a type assertion (`dig`) accepts.
+    Values,
 }
 
 /// A Go slice. Sprig never changes a slice in place (`append` returns a new one), so the items are
@@ -69,6 +72,11 @@ pub trait Object {
     /// The object as plain data, for `toJson` and `toYaml` (Go marshals its exported fields);
     /// None encodes its printed form.
     fn data(&self) -> Option<Value> {
+        None
+    }
+    /// The key/value pairs when the object is a Go map underneath (Helm's `.Files`), for `range`,
+    /// `len` and truth.
+    fn entries(&self) -> Option<Vec<(Value, Value)>> {
         None
     }
 }
@@ -201,7 +209,7 @@ impl Value {
             Value::Bytes(b) => !b.is_empty(),
             Value::List(list) => !list.items.is_empty(),
             Value::Map(map) => !map.entries.borrow().is_empty(),
-            Value::Object(_) => true,
+            Value::Object(object) => object.entries().is_none_or(|e| !e.is_empty()),
         }
     }
 
@@ -224,6 +232,7 @@ impl Value {
             Value::Map(map) => match map.kind {
                 MapKind::Interface => "map[string]interface {}",
                 MapKind::String => "map[string]string",
+                MapKind::Values => "common.Values",
             }
             .to_owned(),
             Value::Object(object) => object.type_name().to_owned(),

@@ -1,0 +1,225 @@
+//! What `helm template --include-crds` prints around the engine (`pkg/action` and
+//! `pkg/release/v1/util`): NOTES.txt dropped, documents split, hooks separated, manifests sorted
+//! in `InstallOrder` (ties in file order), CRDs first, and `---\n# Source: <path>` before each
+//! document.
+
+use std::collections::BTreeMap;
+use std::sync::LazyLock;
+
+use serde_json::Value as Json;
+
+/// Helm's `InstallOrder`.
+const INSTALL_ORDER: &[&str] = &[
+    "PriorityClass",
+    "Namespace",
+    "NetworkPolicy",
+    "ResourceQuota",
+    "LimitRange",
+    "PodSecurityPolicy",
+    "PodDisruptionBudget",
+    "ServiceAccount",
+    "Secret",
+    "SecretList",
+    "ConfigMap",
+    "StorageClass",
+    "PersistentVolume",
+    "PersistentVolumeClaim",
+    "CustomResourceDefinition",
+    "ClusterRole",
+    "ClusterRoleList",
+    "ClusterRoleBinding",
+    "ClusterRoleBindingList",
+    "Role",
+    "RoleList",
+    "RoleBinding",
+    "RoleBindingList",
+    "Service",
+    "DaemonSet",
+    "Pod",
+    "ReplicationController",
+    "ReplicaSet",
+    "Deployment",
+    "HorizontalPodAutoscaler",
+    "StatefulSet",
+    "Job",
+    "CronJob",
+    "IngressClass",
+    "Ingress",
+    "APIService",
+    "MutatingWebhookConfiguration",
+    "ValidatingWebhookConfiguration",
+];
+
+const HOOK_EVENTS: &[&str] = &[
+    "pre-install",
+    "post-install",
+    "pre-delete",
+    "post-delete",
+    "pre-upgrade",
+    "post-upgrade",
+    "pre-rollback",
+    "post-rollback",
+    "test",
+    "test-success",
+];
+
+/// One output document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Document {
+    /// `<chart>/<path>`, as `# Source:` shows it.
+    pub source: String,
+    /// The document's text (without the separator and source line).
+    pub text: String,
+    pub kind: String,
+}
+
+/// A chart's output, in Helm's three groups.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ChartOutput {
+    pub crds: Vec<Document>,
+    pub manifests: Vec<Document>,
+    pub hooks: Vec<Document>,
+}
+
+impl ChartOutput {
+    /// Every document in output order.
+    pub fn documents(&self) -> impl Iterator<Item = &Document> {
+        self.crds.iter().chain(&self.manifests).chain(&self.hooks)
+    }
+
+    /// The stream `helm template --include-crds` prints.
+    pub fn stream(&self) -> String {
+        let mut body = String::new();
+        for doc in self.crds.iter().chain(&self.manifests) {
+            body.push_str("---\n# Source: ");
+            body.push_str(&doc.source);
+            body.push('\n');
+            body.push_str(&doc.text);
+            body.push('\n');
+        }
+        let mut out = crate::render::golang::trim_space(&body).to_owned();
+        out.push('\n');
+        for doc in &self.hooks {
+            out.push_str("---\n# Source: ");
+            out.push_str(&doc.source);
+            out.push('\n');
+            out.push_str(&doc.text);
+            out.push('\n');
+        }
+        out
+    }
+}
+
+static SEPARATOR: LazyLock<regex::Regex> = LazyLock::new(|| {
+    regex::Regex::new(r"(?:^|[\t\n\x0c\r ]*\n)---[\t\n\x0c\r ]*").expect("a valid pattern")
+});
+
+/// `SplitManifests`: the documents of a rendered file, blank ones dropped.
+pub fn split_manifests(text: &str) -> Vec<&str> {
+    SEPARATOR
+        .split(crate::render::golang::trim_left_space(text))
+        .filter(|d| !crate::render::golang::trim_space(d).is_empty())
+        .map(crate::render::golang::trim_left_space)
+        .collect()
+}
+
+fn kind_rank(kind: &str) -> (usize, &str) {
+    match INSTALL_ORDER.iter().position(|k| *k == kind) {
+        Some(i) => (i, ""),
+        None => (INSTALL_ORDER.len(), kind),
+    }
+}
+
+/// A scalar as Go's YAML reads it into a string field.
+fn go_string(value: &Json) -> Option<String> {
+    match value {
+        Json::String(s) => Some(s.clone()),
+        Json::Bool(b) => Some(b.to_string()),
+        Json::Number(n) => Some(n.to_string()),
+        Json::Null => Some(String::new()),
+        _ => None,
+    }
+}
+
+/// `SimpleHead`: a document's kind and whether it is a hook (None: an unknown hook, dropped).
+fn head(path: &str, doc: &str) -> Result<(String, Option<bool>), String> {
+    let mut ignored = Vec::new();
+    let value = crate::pack::yaml::parse(doc, path, &mut ignored)
+        .map_err(|e| format!("YAML parse error on {path}: {}", e.message))?;
+    let object = match value {
+        Json::Null => return Ok((String::new(), Some(false))),
+        Json::Object(map) => map,
+        _ => {
+            return Err(format!(
+                "YAML parse error on {path}: error unmarshaling JSON: json: cannot unmarshal into Go value of type util.SimpleHead"
+            ));
+        }
+    };
+    let kind = object.get("kind").and_then(go_string).unwrap_or_default();
+    let hook = object
+        .get("metadata")
+        .and_then(|m| m.get("annotations"))
+        .and_then(|a| a.get("helm.sh/hook"))
+        .and_then(go_string);
+    let Some(hook) = hook else {
+        return Ok((kind, Some(false)));
+    };
+    let known = hook
+        .split(',')
+        .map(|e| e.trim().to_lowercase())
+        .all(|e| HOOK_EVENTS.contains(&e.as_str()));
+    Ok((kind, known.then_some(true)))
+}
+
+/// Sorts rendered files (path → text, NOTES.txt already removed) into manifests and hooks.
+pub fn sort_manifests(
+    files: &BTreeMap<String, String>,
+) -> Result<(Vec<Document>, Vec<Document>), String> {
+    let mut manifests = Vec::new();
+    let mut hooks = Vec::new();
+    for (path, content) in files {
+        if path.rsplit('/').next().is_some_and(|b| b.starts_with('_')) {
+            continue;
+        }
+        if crate::render::golang::trim_space(content).is_empty() {
+            continue;
+        }
+        for doc in split_manifests(content) {
+            let (kind, hook) = head(path, doc)?;
+            let document = Document {
+                source: path.clone(),
+                text: doc.to_owned(),
+                kind,
+            };
+            match hook {
+                Some(false) => manifests.push(document),
+                Some(true) => hooks.push(document),
+                None => {}
+            }
+        }
+    }
+    manifests.sort_by(|a, b| kind_rank(&a.kind).cmp(&kind_rank(&b.kind)));
+    hooks.sort_by(|a, b| kind_rank(&a.kind).cmp(&kind_rank(&b.kind)));
+    Ok((manifests, hooks))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn documents_split_and_sort_like_helm() {
+        assert_eq!(
+            split_manifests("\n---\na: 1\n---\n\n---\nb: 2\n"),
+            vec!["a: 1", "b: 2\n"]
+        );
+        let files = BTreeMap::from([
+            ("c/templates/a.yaml".to_owned(), "kind: Deployment\n---\nkind: ServiceAccount\n".to_owned()),
+            ("c/templates/b.yaml".to_owned(), "kind: Foo\n---\nkind: Job\nmetadata:\n  annotations:\n    helm.sh/hook: pre-install\n---\nkind: Job\nmetadata:\n  annotations:\n    helm.sh/hook: nonsense\n".to_owned()),
+        ]);
+        let (manifests, hooks) = sort_manifests(&files).unwrap();
+        let kinds: Vec<&str> = manifests.iter().map(|d| d.kind.as_str()).collect();
+        assert_eq!(kinds, vec!["ServiceAccount", "Deployment", "Foo"]);
+        assert_eq!(hooks.len(), 1);
+    }
+}

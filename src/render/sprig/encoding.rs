@@ -1,0 +1,607 @@
+//! Sprig's encodings, hashes, paths, URLs, type tests and `semver`, and Helm's JSON/YAML/TOML
+//! conversions that differ from Sprig's (`fromJson` answers a map with an `Error` key rather than
+//! failing).
+
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use base64::Engine;
+use sha2::Digest as _;
+
+use super::{A, S, arg_str, charged, strval};
+use crate::render::functions::is_empty;
+use crate::render::gotemplate::funcs::{FuncError, FuncMap, FuncResult, error};
+use crate::render::gotemplate::value::{self, Object, Signature, Str, Ty, Value};
+use crate::render::gotemplate::{Budget, Exec};
+use crate::render::{go_json, yaml_out};
+
+const B32: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+
+fn base32_encode(data: &[u8]) -> String {
+    let mut out = String::new();
+    for chunk in data.chunks(5) {
+        let mut buf = [0u8; 5];
+        buf[..chunk.len()].copy_from_slice(chunk);
+        let bits = buf.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b));
+        let chars = (chunk.len() * 8).div_ceil(5);
+        for i in 0..8 {
+            if i < chars {
+                out.push(B32[((bits >> (35 - i * 5)) & 31) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+fn base32_decode(text: &str) -> Option<Vec<u8>> {
+    let clean = text.trim_end_matches('=');
+    let mut out = Vec::new();
+    let (mut buffer, mut bits) = (0u64, 0u32);
+    for c in clean.bytes() {
+        let v = B32.iter().position(|b| *b == c)? as u64;
+        buffer = (buffer << 5) | v;
+        bits += 5;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((buffer >> bits) as u8);
+        }
+    }
+    Some(out)
+}
+
+fn adler32(data: &[u8]) -> u32 {
+    let (mut a, mut b) = (1u32, 0u32);
+    for byte in data {
+        a = (a + u32::from(*byte)) % 65521;
+        b = (b + a) % 65521;
+    }
+    (b << 16) | a
+}
+
+/// Go's `path.Clean`.
+pub fn clean(path: &str) -> String {
+    if path.is_empty() {
+        return ".".to_owned();
+    }
+    let rooted = path.starts_with('/');
+    let mut parts: Vec<&str> = Vec::new();
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                if parts.last().is_some_and(|p| *p != "..") {
+                    parts.pop();
+                } else if !rooted {
+                    parts.push("..");
+                }
+            }
+            other => parts.push(other),
+        }
+    }
+    let joined = parts.join("/");
+    match (rooted, joined.is_empty()) {
+        (true, _) => format!("/{joined}"),
+        (false, true) => ".".to_owned(),
+        (false, false) => joined,
+    }
+}
+
+fn base(path: &str) -> String {
+    if path.is_empty() {
+        return ".".to_owned();
+    }
+    let trimmed = path.trim_end_matches('/');
+    if trimmed.is_empty() {
+        return "/".to_owned();
+    }
+    trimmed.rsplit('/').next().unwrap_or(trimmed).to_owned()
+}
+
+fn dir(path: &str) -> String {
+    let cut = path.rfind('/').map_or(0, |i| i + 1);
+    clean(&path[..cut])
+}
+
+fn ext(path: &str) -> String {
+    for (i, c) in path.char_indices().rev() {
+        if c == '/' {
+            break;
+        }
+        if c == '.' {
+            return path[i..].to_owned();
+        }
+    }
+    String::new()
+}
+
+/// Go's `url.Parse`, for the parts Sprig's `urlParse` reports.
+fn url_parse(text: &str) -> BTreeMap<Str, Value> {
+    let (without_fragment, fragment) = text.split_once('#').unwrap_or((text, ""));
+    let mut rest = without_fragment;
+    let mut scheme = "";
+    if let Some(i) = rest.find(':') {
+        let candidate = &rest[..i];
+        if candidate
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic())
+            && candidate
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+        {
+            scheme = candidate;
+            rest = &rest[i + 1..];
+        }
+    }
+    let (rest, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let (mut opaque, mut userinfo, mut host, mut path) = ("", "", "", rest);
+    if !scheme.is_empty() && !rest.starts_with('/') {
+        opaque = rest;
+        path = "";
+    } else if let Some(authority_and_path) = rest.strip_prefix("//") {
+        let end = authority_and_path
+            .find('/')
+            .unwrap_or(authority_and_path.len());
+        let authority = &authority_and_path[..end];
+        path = &authority_and_path[end..];
+        match authority.rsplit_once('@') {
+            Some((user, h)) => {
+                userinfo = user;
+                host = h;
+            }
+            None => host = authority,
+        }
+    }
+    let hostname = if let Some(inner) = host.strip_prefix('[') {
+        inner.split(']').next().unwrap_or(inner)
+    } else {
+        host.rsplit_once(':').map_or(host, |(h, _)| h)
+    };
+    [
+        ("scheme", scheme),
+        ("host", host),
+        ("hostname", hostname),
+        ("path", path),
+        ("query", query),
+        ("opaque", opaque),
+        ("fragment", fragment),
+        ("userinfo", userinfo),
+    ]
+    .into_iter()
+    .map(|(k, v)| (Str::from(k), Value::str(v)))
+    .collect()
+}
+
+fn url_join(parts: &Value) -> String {
+    let field = |k: &str| match parts.get(k) {
+        Value::Str(s) => s.to_string(),
+        _ => String::new(),
+    };
+    let (scheme, host, path, query, opaque, fragment, userinfo) = (
+        field("scheme"),
+        field("host"),
+        field("path"),
+        field("query"),
+        field("opaque"),
+        field("fragment"),
+        field("userinfo"),
+    );
+    let mut out = String::new();
+    if !scheme.is_empty() {
+        out.push_str(&scheme);
+        out.push(':');
+    }
+    if !opaque.is_empty() {
+        out.push_str(&opaque);
+    } else {
+        if !scheme.is_empty() || !host.is_empty() || !userinfo.is_empty() {
+            if !host.is_empty() || !path.is_empty() || !userinfo.is_empty() {
+                out.push_str("//");
+            }
+            if !userinfo.is_empty() {
+                out.push_str(&userinfo);
+                out.push('@');
+            }
+            out.push_str(&host);
+        }
+        if !path.is_empty() && !path.starts_with('/') && !host.is_empty() {
+            out.push('/');
+        }
+        out.push_str(&path);
+    }
+    if !query.is_empty() {
+        out.push('?');
+        out.push_str(&query);
+    }
+    if !fragment.is_empty() {
+        out.push('#');
+        out.push_str(&fragment);
+    }
+    out
+}
+
+/// Go's `json.Indent(dst, compact, "", "  ")`.
+pub fn indent_json(compact: &str) -> String {
+    let mut out = String::with_capacity(compact.len() * 2);
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    let chars: Vec<char> = compact.chars().collect();
+    let newline = |out: &mut String, depth: usize| {
+        out.push('\n');
+        out.extend(std::iter::repeat_n("  ", depth));
+    };
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if in_string {
+            out.push(c);
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '"' {
+                in_string = false;
+            }
+            i += 1;
+            continue;
+        }
+        match c {
+            '"' => {
+                in_string = true;
+                out.push(c);
+            }
+            '{' | '[' => {
+                out.push(c);
+                if matches!(chars.get(i + 1), Some('}') | Some(']')) {
+                    out.push(chars[i + 1]);
+                    i += 1;
+                } else {
+                    depth += 1;
+                    newline(&mut out, depth);
+                }
+            }
+            '}' | ']' => {
+                depth = depth.saturating_sub(1);
+                newline(&mut out, depth);
+                out.push(c);
+            }
+            ',' => {
+                out.push(c);
+                newline(&mut out, depth);
+            }
+            ':' => out.push_str(": "),
+            other => out.push(other),
+        }
+        i += 1;
+    }
+    out
+}
+
+/// Undoes Go's HTML escaping in encoded JSON (`SetEscapeHTML(false)`).
+fn unescape_html(json: &str) -> String {
+    let mut out = String::with_capacity(json.len());
+    let mut rest = json;
+    while let Some(i) = rest.find('\\') {
+        out.push_str(&rest[..i]);
+        let tail = &rest[i..];
+        let replaced = [("\\u003c", '<'), ("\\u003e", '>'), ("\\u0026", '&')]
+            .iter()
+            .find(|(esc, _)| tail.starts_with(esc));
+        match replaced {
+            Some((esc, c)) => {
+                out.push(*c);
+                rest = &tail[esc.len()..];
+            }
+            None => {
+                // Any other escape is copied whole (so `\\u003c` stays as written).
+                let len = tail[1..].chars().next().map_or(1, |c| 1 + c.len_utf8());
+                out.push_str(&tail[..len]);
+                rest = &tail[len..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+fn encode_json(value: &Value) -> Result<String, FuncError> {
+    go_json::encode(value).map_err(|e| match e {
+        go_json::EncodeError::Limit(limit) => FuncError::Limit(limit),
+        go_json::EncodeError::Unsupported(v) => error(format!("json: unsupported value: {v}")),
+    })
+}
+
+fn json_text(exec: &Exec<'_>, value: &Value, pretty: bool, raw: bool, must: bool) -> FuncResult {
+    let encoded = match encode_json(value) {
+        Ok(text) => text,
+        Err(FuncError::Limit(limit)) => return Err(FuncError::Limit(limit)),
+        Err(e) if must => return Err(e),
+        Err(_) => return Ok(Value::str("")),
+    };
+    let encoded = if raw {
+        unescape_html(&encoded)
+    } else {
+        encoded
+    };
+    charged(
+        exec,
+        if pretty {
+            indent_json(&encoded)
+        } else {
+            encoded
+        },
+    )
+}
+
+fn parse_json(exec: &Exec<'_>, text: &str) -> Result<Value, String> {
+    exec.budget
+        .charge(text.len() as u64 * 4)
+        .map_err(|e| e.to_string())?;
+    let json: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    Ok(value::from_json(&json, value::Numbers::Float64))
+}
+
+fn parse_yaml(exec: &Exec<'_>, text: &str) -> Result<serde_json::Value, String> {
+    exec.budget
+        .charge(text.len() as u64 * 4)
+        .map_err(|e| e.to_string())?;
+    let mut ignored = Vec::new();
+    crate::pack::yaml::parse(text, "fromYaml", &mut ignored).map_err(|e| e.message)
+}
+
+fn error_map(message: String) -> Value {
+    Value::map(BTreeMap::from([(
+        Str::from("Error"),
+        Value::string(message),
+    )]))
+}
+
+fn to_toml(value: &Value) -> Result<String, String> {
+    let json = value::to_json(value, 0).map_err(|e| e.to_string())?;
+    let toml: toml::Value = serde_json::from_value(json).map_err(|e| e.to_string())?;
+    toml::to_string(&toml).map_err(|e| e.to_string())
+}
+
+/// Masterminds' `*semver.Version`.
+struct SemverVersion {
+    original: String,
+    version: semver::Version,
+}
+
+impl Object for SemverVersion {
+    fn type_name(&self) -> &str {
+        "*semver.Version"
+    }
+    fn field(&self, _: &str) -> Option<Value> {
+        None
+    }
+    fn method(&self, name: &str) -> Option<Signature> {
+        matches!(
+            name,
+            "Major" | "Minor" | "Patch" | "Prerelease" | "Metadata" | "Original" | "String"
+        )
+        .then_some(Signature {
+            params: &[],
+            variadic: None,
+        })
+    }
+    fn call(&self, name: &str, _: Vec<Value>, _: &Budget) -> Result<Value, FuncError> {
+        let v = &self.version;
+        Ok(match name {
+            "Major" => Value::Int64(v.major as i64),
+            "Minor" => Value::Int64(v.minor as i64),
+            "Patch" => Value::Int64(v.patch as i64),
+            "Prerelease" => Value::string(v.pre.to_string()),
+            "Metadata" => Value::string(v.build.to_string()),
+            "Original" => Value::string(self.original.clone()),
+            _ => Value::string(v.to_string()),
+        })
+    }
+    fn format(&self, out: &mut String) {
+        out.push_str(&self.version.to_string());
+    }
+}
+
+fn b64_bytes(value: &Value) -> Result<&[u8], FuncError> {
+    match value {
+        Value::Str(s) => Ok(s.as_bytes()),
+        Value::Bytes(b) => Ok(b),
+        other => Err(error(format!(
+            "wrong type for value; expected string; got {}",
+            other.type_name()
+        ))),
+    }
+}
+
+pub fn register(map: &mut FuncMap) {
+    // `.Files.Get` of a binary file is Go's string of raw bytes: encode those bytes.
+    map.add("b64enc", &[A], |exec, args| {
+        let bytes = b64_bytes(&args[0])?;
+        exec.budget.charge(bytes.len() as u64 * 4 / 3 + 4)?;
+        Ok(Value::string(
+            base64::engine::general_purpose::STANDARD.encode(bytes),
+        ))
+    });
+    map.add("b32enc", &[S], |exec, args| {
+        charged(exec, base32_encode(arg_str(&args, 0).as_bytes()))
+    });
+    map.add("b32dec", &[S], |exec, args| {
+        let decoded = base32_decode(arg_str(&args, 0))
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .unwrap_or_else(|| "illegal base32 data at input byte 0".to_owned());
+        charged(exec, decoded)
+    });
+    map.add("sha1sum", &[S], |_, args| {
+        Ok(Value::string(hex::encode(sha1::Sha1::digest(
+            arg_str(&args, 0).as_bytes(),
+        ))))
+    });
+    map.add("sha512sum", &[S], |_, args| {
+        Ok(Value::string(hex::encode(sha2::Sha512::digest(
+            arg_str(&args, 0).as_bytes(),
+        ))))
+    });
+    map.add("adler32sum", &[S], |_, args| {
+        Ok(Value::string(
+            adler32(arg_str(&args, 0).as_bytes()).to_string(),
+        ))
+    });
+    for (name, f) in [
+        ("base", base as fn(&str) -> String),
+        ("osBase", base),
+        ("dir", dir),
+        ("osDir", dir),
+        ("ext", ext),
+        ("osExt", ext),
+        ("clean", clean),
+        ("osClean", clean),
+    ] {
+        let body: crate::render::gotemplate::funcs::Body = match name {
+            "base" | "osBase" => |exec, args| charged(exec, base(arg_str(&args, 0))),
+            "dir" | "osDir" => |exec, args| charged(exec, dir(arg_str(&args, 0))),
+            "ext" | "osExt" => |exec, args| charged(exec, ext(arg_str(&args, 0))),
+            _ => |exec, args| charged(exec, clean(arg_str(&args, 0))),
+        };
+        let _ = f;
+        map.add(name, &[S], body);
+    }
+    for name in ["isAbs", "osIsAbs"] {
+        map.add(name, &[S], |_, args| {
+            Ok(Value::Bool(arg_str(&args, 0).starts_with('/')))
+        });
+    }
+    map.add("urlParse", &[S], |_, args| {
+        Ok(Value::map(url_parse(arg_str(&args, 0))))
+    });
+    map.add("urlJoin", &[Ty::Map], |exec, args| {
+        charged(exec, url_join(&args[0]))
+    });
+    map.add("typeOf", &[A], |_, args| {
+        Ok(Value::string(args[0].type_name()))
+    });
+    map.add("typeIs", &[S, A], |_, args| {
+        Ok(Value::Bool(args[1].type_name() == arg_str(&args, 0)))
+    });
+    map.add("typeIsLike", &[S, A], |_, args| {
+        let t = args[1].type_name();
+        let target = arg_str(&args, 0);
+        Ok(Value::Bool(t == target || format!("*{t}") == target))
+    });
+    map.add("kindOf", &[A], |_, args| {
+        Ok(Value::str(args[0].kind_name()))
+    });
+    map.add("kindIs", &[S, A], |_, args| {
+        Ok(Value::Bool(args[1].kind_name() == arg_str(&args, 0)))
+    });
+    map.add_variadic("all", &[], A, |_, args| {
+        Ok(Value::Bool(args.iter().all(|v| !is_empty(v))))
+    });
+    map.add_variadic("any", &[], A, |_, args| {
+        Ok(Value::Bool(args.iter().any(|v| !is_empty(v))))
+    });
+    map.add("semver", &[S], |_, args| {
+        let text = arg_str(&args, 0);
+        let version = crate::render::functions::lenient_semver(text)
+            .ok_or_else(|| error("Invalid Semantic Version"))?;
+        Ok(Value::Object(Rc::new(SemverVersion {
+            original: text.to_owned(),
+            version,
+        })))
+    });
+    map.add("getHostByName", &[S], |_, _| Ok(Value::str("")));
+    map.add("toPrettyJson", &[A], |exec, args| {
+        json_text(exec, &args[0], true, false, false)
+    });
+    map.add("mustToPrettyJson", &[A], |exec, args| {
+        json_text(exec, &args[0], true, false, true)
+    });
+    map.add("toRawJson", &[A], |exec, args| {
+        json_text(exec, &args[0], false, true, false)
+    });
+    map.add("mustToRawJson", &[A], |exec, args| {
+        json_text(exec, &args[0], false, true, true)
+    });
+    map.add("mustToJson", &[A], |exec, args| {
+        json_text(exec, &args[0], false, false, true)
+    });
+    map.add("fromJson", &[S], |exec, args| {
+        Ok(match parse_json(exec, arg_str(&args, 0)) {
+            Ok(v @ Value::Map(_)) => v,
+            Ok(_) => error_map(
+                "json: cannot unmarshal into Go value of type map[string]interface {}".to_owned(),
+            ),
+            Err(e) => error_map(e),
+        })
+    });
+    map.add("mustFromJson", &[S], |exec, args| {
+        parse_json(exec, arg_str(&args, 0)).map_err(error)
+    });
+    map.add("fromJsonArray", &[S], |exec, args| {
+        Ok(match parse_json(exec, arg_str(&args, 0)) {
+            Ok(v @ Value::List(_)) => v,
+            Ok(_) => Value::list(vec![Value::str(
+                "json: cannot unmarshal into Go value of type []interface {}",
+            )]),
+            Err(e) => Value::list(vec![Value::string(e)]),
+        })
+    });
+    map.add("fromYamlArray", &[S], |exec, args| {
+        let numbers = exec.numbers;
+        Ok(match parse_yaml(exec, arg_str(&args, 0)) {
+            Ok(json @ serde_json::Value::Array(_)) => value::from_json(&json, numbers),
+            Ok(serde_json::Value::Null) => Value::list(Vec::new()),
+            Ok(_) => Value::list(vec![Value::str(
+                "error unmarshaling JSON: json: cannot unmarshal object into Go value of type []interface {}",
+            )]),
+            Err(e) => Value::list(vec![Value::string(e)]),
+        })
+    });
+    for name in ["toYamlPretty", "mustToYaml"] {
+        map.add(name, &[A], |exec, args| {
+            let json = value::to_json(&args[0], 0)?;
+            charged(exec, yaml_out::to_yaml(&json))
+        });
+    }
+    map.add("toToml", &[A], |exec, args| {
+        charged(exec, to_toml(&args[0]).unwrap_or_else(|e| e))
+    });
+    map.add("fromToml", &[S], |exec, args| {
+        let text = arg_str(&args, 0);
+        exec.budget.charge(text.len() as u64 * 4)?;
+        Ok(match toml::from_str::<serde_json::Value>(text) {
+            Ok(json) => value::from_json(&json, value::Numbers::Float64),
+            Err(e) => error_map(e.to_string()),
+        })
+    });
+    let _ = strval;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encodings_and_paths_follow_go() {
+        assert_eq!(base32_encode(b"hello"), "NBSWY3DP");
+        assert_eq!(base32_decode("NBSWY3DP").unwrap(), b"hello");
+        assert_eq!(adler32(b"hello"), 103_547_413);
+        assert_eq!(clean("a/../b/./c/"), "b/c");
+        assert_eq!(base("/a/b.txt"), "b.txt");
+        assert_eq!(dir("/a/b.txt"), "/a");
+        assert_eq!(ext("a/b.tar.gz"), ".gz");
+        assert_eq!(
+            indent_json(r#"{"a":[1,2],"b":{}}"#),
+            "{\n  \"a\": [\n    1,\n    2\n  ],\n  \"b\": {}\n}"
+        );
+        assert_eq!(
+            unescape_html(r#""\u003cb\u003e \\u003c""#),
+            r#""<b> \\u003c""#
+        );
+        let parts = url_parse("https://user@example.com:8443/p?q=1#f");
+        assert_eq!(parts[&Str::from("hostname")].as_str(), Some("example.com"));
+        assert_eq!(parts[&Str::from("userinfo")].as_str(), Some("user"));
+    }
+}
