@@ -209,10 +209,13 @@ mod tests {
 
     #[test]
     fn documents_split_and_sort_like_helm() {
+        // The separator swallows the blank line after it, so a second `---` stays in the text,
+        // as in Go's (and Helm's) split.
         assert_eq!(
             split_manifests("\n---\na: 1\n---\n\n---\nb: 2\n"),
-            vec!["a: 1", "b: 2\n"]
+            vec!["a: 1", "---\nb: 2\n"]
         );
+        assert_eq!(split_manifests("a: 1\n---\nb: 2"), vec!["a: 1", "b: 2"]);
         let files = BTreeMap::from([
             ("c/templates/a.yaml".to_owned(), "kind: Deployment\n---\nkind: ServiceAccount\n".to_owned()),
             ("c/templates/b.yaml".to_owned(), "kind: Foo\n---\nkind: Job\nmetadata:\n  annotations:\n    helm.sh/hook: pre-install\n---\nkind: Job\nmetadata:\n  annotations:\n    helm.sh/hook: nonsense\n".to_owned()),
