@@ -20,17 +20,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let iterations: u32 = iterations.parse()?;
     let files = PackFiles::from_dir(std::path::Path::new(pack_dir), &Limits::default())?;
-    let (pack, _) = packyard::pack::read(&files)?;
+    let (pack, assets) = packyard::pack::read(&files)?;
     let manifest = pack
         .manifests
         .first()
         .ok_or("the pack has no manifest")?
         .clone();
-    let loaded = LoadedVersion {
-        uid: "bench".into(),
-        manifests: pack.manifests.clone(),
-        pack,
-    };
+    let loaded = LoadedVersion::from_read("bench", pack, &assets);
     let context = MacroContext {
         cloud_type: cloud.clone(),
         ..MacroContext::default()

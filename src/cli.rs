@@ -25,8 +25,12 @@ pub enum Command {
     Migrate(StorageConfig),
     /// Publish pack folders to a running registry.
     Push(PushArgs),
-    /// Render a pack's manifests for a cloud (from a server, or a local data directory).
+    /// Render a pack's manifests and charts for a cloud (from a server, a local data directory,
+    /// or a pack folder or archive on disk).
     Render(RenderArgs),
+    /// Print the findings a publish would return for a pack folder or archive; exit status 1
+    /// on errors.
+    Lint(crate::client::lint::LintArgs),
     /// Create, list or revoke API tokens.
     Token(crate::admin::TokenArgs),
     /// Re-hash every blob and check every reference; exit status 1 when anything is wrong.

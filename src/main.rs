@@ -18,6 +18,13 @@ async fn main() -> ExitCode {
     // SAFETY: sets a documented allocator option; takes effect for later frees on every thread.
     unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0) };
     let cli = Cli::parse();
+    if !matches!(cli.command, Command::Serve(_)) {
+        // A command line tool ends quietly when its reader goes away (`packyard render ... |
+        // head`), as Unix tools do, instead of panicking on a broken pipe. The server keeps
+        // Rust's default (SIGPIPE ignored): a client that leaves must never stop it.
+        // SAFETY: restores the default disposition of one signal before any thread writes.
+        unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
+    }
     let log_guard = packyard::telemetry::init(cli.log_format);
     let outcome: Result<(), Box<dyn std::error::Error>> = match cli.command {
         Command::Serve(config) => packyard::server::run(*config).await.map_err(Into::into),
@@ -26,6 +33,7 @@ async fn main() -> ExitCode {
         Command::Render(args) => packyard::client::render::run(args)
             .await
             .map_err(Into::into),
+        Command::Lint(args) => packyard::client::lint::run(args).map_err(Into::into),
         Command::Token(args) => packyard::admin::token(args).await.map_err(Into::into),
         Command::Verify(args) => packyard::admin::verify(args).await.map_err(Into::into),
         Command::Gc(args) => packyard::admin::gc(args).await.map_err(Into::into),

@@ -1,5 +1,6 @@
 //! Command-line commands that talk to a running packyard server over HTTP.
 
+pub mod lint;
 pub mod push;
 pub mod render;
 

@@ -1,5 +1,6 @@
 //! `packyard render NAME TAG --cloud C`: the resolved manifests of a pack, from a running server or
-//! straight from a local registry (`--data-dir`).
+//! straight from a local registry (`--data-dir`); `packyard render ./my-pack --cloud C`: a pack
+//! folder or archive rendered from disk, with no server and no data directory.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -17,10 +18,10 @@ pub enum OutputFormat {
 
 #[derive(Debug, Clone, Args)]
 pub struct RenderArgs {
-    /// The pack, such as cni-calico.
+    /// The pack, such as cni-calico; or, without a tag, a pack folder or archive on disk.
     pub name: String,
-    /// A version, a parent tag such as 3.24.x, or latest.
-    pub tag: String,
+    /// A version, a parent tag such as 3.24.x, or latest (omit it to render a pack from disk).
+    pub tag: Option<String>,
 
     /// The cloud to render for (aws, azure, gcp, vsphere, ...).
     #[arg(long)]
@@ -45,6 +46,22 @@ pub struct RenderArgs {
     /// Any missing key is an error.
     #[arg(long)]
     pub strict: bool,
+
+    /// The Kubernetes version charts see as .Capabilities.KubeVersion (default: Helm's, 1.36.0).
+    #[arg(long)]
+    pub kube_version: Option<String>,
+
+    /// The cluster's name (`.spectro.system.cluster.name`, `.Spectro.cluster`).
+    #[arg(long)]
+    pub cluster_name: Option<String>,
+
+    /// The cluster's API server address (`.Spectro.apiServer` in manifests).
+    #[arg(long)]
+    pub api_server: Option<String>,
+
+    /// Makes random and time functions (randAlphaNum, genCA, uuidv4, now) repeatable.
+    #[arg(long)]
+    pub seed: Option<u64>,
 
     /// The registry to ask (ignored with --data-dir).
     #[arg(long, env = "PACKYARD_SERVER", default_value = DEFAULT_SERVER)]
@@ -94,18 +111,75 @@ pub async fn run(args: RenderArgs) -> Result<(), RenderCommandError> {
         None => None,
     };
     let variables: BTreeMap<String, String> = args.variables.iter().cloned().collect();
-    let output = match &args.data_dir {
-        Some(data_dir) => {
+    let output = match (&args.tag, &args.data_dir) {
+        (None, _) => render_from_disk(&args, values, variables)?,
+        (Some(_), Some(data_dir)) => {
             let storage = StorageConfig {
                 database_url: args.database_url.clone(),
                 ..StorageConfig::for_data_dir(data_dir.clone())
             };
             render_local(&storage, &args, values, variables).await?
         }
-        None => render_remote(&args, values, variables).await?,
+        (Some(_), None) => render_remote(&args, values, variables).await?,
     };
     print!("{output}");
     Ok(())
+}
+
+fn inputs(
+    args: &RenderArgs,
+    values: Option<String>,
+    variables: BTreeMap<String, String>,
+) -> crate::registry::rendering::RenderInputs {
+    crate::registry::rendering::RenderInputs {
+        cloud: args.cloud.clone(),
+        values,
+        presets: args.presets.clone(),
+        variables,
+        cluster_name: args.cluster_name.clone(),
+        kubernetes_version: args.kube_version.clone(),
+        api_server: args.api_server.clone(),
+        seed: args.seed,
+        ..crate::registry::rendering::RenderInputs::default()
+    }
+}
+
+fn pretty(format: crate::registry::rendering::Format, body: &[u8]) -> Result<String, RenderCommandError> {
+    let failed = |e: &dyn std::fmt::Display| RenderCommandError::Failed(e.to_string());
+    let mut text = String::from_utf8_lossy(body).into_owned();
+    if format == crate::registry::rendering::Format::Json {
+        // Pretty, for people reading a terminal.
+        let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| failed(&e))?;
+        text = serde_json::to_string_pretty(&value).map_err(|e| failed(&e))?;
+        text.push('\n');
+    }
+    Ok(text)
+}
+
+fn format_of(args: &RenderArgs) -> crate::registry::rendering::Format {
+    match args.output {
+        OutputFormat::Yaml => crate::registry::rendering::Format::Yaml,
+        OutputFormat::Json => crate::registry::rendering::Format::Json,
+    }
+}
+
+/// A pack folder or archive rendered straight from disk.
+fn render_from_disk(
+    args: &RenderArgs,
+    values: Option<String>,
+    variables: BTreeMap<String, String>,
+) -> Result<String, RenderCommandError> {
+    let path = std::path::Path::new(&args.name);
+    if !path.exists() {
+        return Err(RenderCommandError::Failed(format!(
+            "{} is neither a pack folder nor an archive; to render a published pack, give its tag too (packyard render {} latest --cloud {})",
+            args.name, args.name, args.cloud
+        )));
+    }
+    let format = format_of(args);
+    let body = crate::registry::offline::render(path, inputs(args, values, variables), args.strict, format)
+        .map_err(|e| RenderCommandError::Failed(e.to_string()))?;
+    pretty(format, &body)
 }
 
 async fn render_remote(
@@ -117,7 +191,7 @@ async fn render_remote(
         "{}/v1/packs/{}/tags/{}/render",
         args.server.trim_end_matches('/'),
         args.name,
-        args.tag
+        args.tag.as_deref().unwrap_or("latest")
     );
     let accept = match args.output {
         OutputFormat::Yaml => "application/yaml",
@@ -128,6 +202,10 @@ async fn render_remote(
         "values": values,
         "presets": args.presets,
         "variables": variables,
+        "kubernetesVersion": args.kube_version,
+        "clusterName": args.cluster_name,
+        "apiServer": args.api_server,
+        "seed": args.seed,
     });
     let response = reqwest::Client::new()
         .post(&url)
@@ -152,7 +230,6 @@ async fn render_local(
     values: Option<String>,
     variables: BTreeMap<String, String>,
 ) -> Result<String, RenderCommandError> {
-    use crate::registry::rendering::{Format, RenderInputs};
     use crate::registry::{Registry, RegistryConfig};
 
     let failed = |e: &dyn std::fmt::Display| RenderCommandError::Failed(e.to_string());
@@ -161,28 +238,18 @@ async fn render_local(
         .map_err(|e| failed(&e))?;
     let registry = Registry::new(db, blobs, RegistryConfig::local());
     let pack = args.name.parse().map_err(|e| failed(&e))?;
-    let inputs = RenderInputs {
-        cloud: args.cloud.clone(),
-        values,
-        presets: args.presets.clone(),
-        variables,
-        ..RenderInputs::default()
-    };
-    let format = match args.output {
-        OutputFormat::Yaml => Format::Yaml,
-        OutputFormat::Json => Format::Json,
-    };
+    let inputs = inputs(args, values, variables);
+    let format = format_of(args);
     let rendered = registry
-        .render_pack(&pack, &args.tag, inputs, args.strict, format)
+        .render_pack(
+            &pack,
+            args.tag.as_deref().unwrap_or("latest"),
+            inputs,
+            args.strict,
+            format,
+        )
         .await;
     registry.close().await;
     let body = rendered.map_err(|e| failed(&e))?.body;
-    let mut text = String::from_utf8_lossy(&body.body).into_owned();
-    if format == Format::Json {
-        // Pretty, for people reading a terminal.
-        let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| failed(&e))?;
-        text = serde_json::to_string_pretty(&value).map_err(|e| failed(&e))?;
-        text.push('\n');
-    }
-    Ok(text)
+    pretty(format, &body.body)
 }

@@ -229,6 +229,7 @@ fn render_answer(error: &RenderError) -> Answer {
             answer.file = Some(file.clone());
         }
         RenderError::Output(e) => answer.file = Some(e.source_name.clone()),
+        RenderError::Chart { chart, .. } => answer.file = Some(chart.clone()),
         RenderError::Limit(limit) => {
             answer.code = "RENDER_LIMIT";
             answer.limit = Some(limit_flag(limit));

@@ -46,6 +46,16 @@ pub struct ProfileBody {
     pub cluster_name: Option<String>,
     #[serde(default)]
     pub region: Option<String>,
+    /// The Kubernetes version charts see (default: the profile's Kubernetes layer).
+    #[serde(default)]
+    pub kubernetes_version: Option<String>,
+    /// The cluster's API server address, `.Spectro.apiServer` in manifests.
+    #[serde(default)]
+    pub api_server: Option<String>,
+    /// Makes random and time functions repeatable.
+    #[serde(default)]
+    #[schema(minimum = 0)]
+    pub seed: Option<u64>,
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -84,6 +94,9 @@ impl ProfileBody {
             variables: self.variables,
             cluster_name: self.cluster_name,
             region: self.region,
+            kubernetes_version: self.kubernetes_version,
+            api_server: self.api_server,
+            seed: self.seed,
         })
     }
 }

@@ -36,8 +36,16 @@ pub struct RenderBody {
     pub region: Option<String>,
     #[serde(default)]
     pub cluster_name: Option<String>,
+    /// The Kubernetes version charts see as `.Capabilities.KubeVersion` (default: Helm's).
     #[serde(default)]
     pub kubernetes_version: Option<String>,
+    /// The cluster's API server address, `.Spectro.apiServer` in manifests.
+    #[serde(default)]
+    pub api_server: Option<String>,
+    /// Makes random and time functions repeatable (`randAlphaNum`, `genCA`, `uuidv4`, `now`).
+    #[serde(default)]
+    #[schema(minimum = 0)]
+    pub seed: Option<u64>,
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -81,6 +89,8 @@ impl RenderBody {
             region: self.region,
             cluster_name: self.cluster_name,
             kubernetes_version: self.kubernetes_version,
+            api_server: self.api_server,
+            seed: self.seed,
         })
     }
 }
@@ -115,12 +125,25 @@ async fn render_tag(
     let rendered = registry
         .render_pack(&path.pack, &path.tag, inputs, strict, format)
         .await?;
-    let Rendered { row, body, cache } = rendered;
+    let Rendered {
+        row,
+        body,
+        cache,
+        nothing_to_render,
+    } = rendered;
     state.metrics.render_cache(cache == CacheOutcome::Hit);
     if cache == CacheOutcome::Miss {
         state.metrics.render("pack");
     }
-    respond::rendered(&body, format, request, version_headers(&row, cache)?)
+    let mut headers = version_headers(&row, cache)?;
+    if nothing_to_render {
+        let warning = format!(
+            "299 - \"{} {} has nothing to render: it lists no manifests (kubeManifests) and no charts\"",
+            row.pack_name, row.version
+        );
+        headers.append(header::WARNING, header_text(&warning)?);
+    }
+    respond::rendered(&body, format, request, headers)
 }
 
 /// `POST /v1/packs/{name}/tags/{tag}/render`.

@@ -13,6 +13,7 @@ pub mod error;
 pub mod faults;
 pub mod folders;
 pub mod lifecycle;
+pub mod offline;
 pub mod publish;
 pub mod rendering;
 pub mod tags;
@@ -39,7 +40,7 @@ pub use crate::store::versions::{StoredEvent, VersionBlob, VersionRow};
 
 use crate::domain::{Digest, PackName, TagRef, Version};
 use crate::render::gotemplate::Limits as RenderLimits;
-use crate::render::pipeline::Renderer;
+use crate::render::pipeline::{LoadedChart, Renderer};
 use crate::store::blobs::BlobStore;
 use crate::store::db::{Backend, Db};
 use crate::store::generations;
@@ -253,7 +254,63 @@ impl Registry {
             .versions
             .load(&self.inner.db, &row)
             .await?;
+        if loaded.charts_loaded() {
+            return Ok((row, loaded));
+        }
+        let loaded = self.with_charts(&row, loaded).await?;
         Ok((row, loaded))
+    }
+
+    /// The version with its chart archives read from the blob store and loaded (on the blocking
+    /// pool: unpacking is CPU work), cached with it.
+    async fn with_charts(
+        &self,
+        row: &VersionRow,
+        loaded: Arc<LoadedVersion>,
+    ) -> Result<Arc<LoadedVersion>, RegistryError> {
+        let blobs = versions::list_version_blobs(self.inner.db.reader(), &row.uid).await?;
+        let mut archives = Vec::with_capacity(loaded.pack.charts.len());
+        for info in &loaded.pack.charts {
+            let blob = blobs
+                .iter()
+                .find(|b| b.role == "chart" && b.path == info.path);
+            let bytes = match blob {
+                Some(blob) => Some(
+                    self.inner
+                        .blobs
+                        .read_whole(
+                            &blob.digest,
+                            crate::store::blobs::Span {
+                                start: 0,
+                                len: blob.size,
+                            },
+                        )
+                        .await
+                        .map_err(|e| RegistryError::Corrupt(format!("chart {}: {e}", info.path)))?,
+                ),
+                None => None,
+            };
+            archives.push((info.clone(), bytes));
+        }
+        let mut version = (*loaded).clone();
+        let version = self
+            .spawn_blocking(move || {
+                version.charts = archives
+                    .into_iter()
+                    .map(|(info, bytes)| match bytes {
+                        Some(bytes) => LoadedChart::from_archive(info, &bytes),
+                        None => LoadedChart::missing(info),
+                    })
+                    .collect();
+                Arc::new(version)
+            })
+            .await
+            .map_err(|e| RegistryError::Corrupt(format!("loading charts: {e}")))?;
+        self.inner
+            .caches
+            .versions
+            .replace(row.uid.clone(), version.clone());
+        Ok(version)
     }
 
     /// A version by uid (deleted versions are not found).

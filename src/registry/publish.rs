@@ -14,9 +14,7 @@ use crate::domain::{Digest, EventAction, MediaType, PackName, Version};
 use crate::pack::files::Content;
 // Front ends read pack folders and archives through the registry (`packyard push`).
 pub use crate::pack::files::{Limits, PackFiles};
-use crate::pack::lint;
 use crate::pack::{self, AssetRole};
-use crate::render::precheck;
 use crate::store::blob_records::{self, ReferenceKind};
 use crate::store::blobs::{Expectation, PutError, Staged, Stored};
 use crate::store::packs;
@@ -91,29 +89,14 @@ fn compare(
     }
 }
 
-/// Reads a pack's files and checks its templates (CPU work, off the async threads).
+/// Reads a pack's files and checks its templates and charts (CPU work, off the async threads).
 pub async fn read_pack(files: PackFiles) -> Result<(Pack, Vec<pack::Asset>), RegistryError> {
     tokio::task::spawn_blocking(move || {
         let (mut pack, assets) = pack::read(&files)?;
-        check_templates(&mut pack);
+        crate::render::lint::check(&mut pack, &assets);
         Ok((pack, assets))
     })
     .await?
-}
-
-/// Every templated manifest is parsed at publish time, so a pack's template mistakes are findings
-/// with a line rather than render errors.
-fn check_templates(pack: &mut Pack) {
-    let mut findings = std::mem::take(&mut pack.findings);
-    for manifest in pack.manifests.iter().filter(|m| m.templated) {
-        for problem in precheck::check(&manifest.text) {
-            findings.push(
-                Finding::error("template-invalid", &manifest.path, problem.message)
-                    .at_line(problem.line),
-            );
-        }
-    }
-    pack.findings = lint::bound(findings);
 }
 
 impl Registry {

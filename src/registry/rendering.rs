@@ -18,7 +18,7 @@ use crate::domain::PackName;
 use crate::render::gotemplate::Budget;
 use crate::render::macros::MacroContext;
 use crate::render::output::{self, Document};
-use crate::render::pipeline::{PackRequest, RenderError, Renderer};
+use crate::render::pipeline::{Facts, PackRequest, RenderError, Renderer};
 use crate::render::profile::{self, Layered};
 
 pub use crate::render::pipeline::CacheOutcome;
@@ -46,10 +46,23 @@ pub struct RenderInputs {
     pub region: Option<String>,
     pub cluster_name: Option<String>,
     pub kubernetes_version: Option<String>,
+    /// The cluster's API server address (`.Spectro.apiServer` in manifests).
+    pub api_server: Option<String>,
+    /// Makes random functions (`randAlphaNum`, `genCA`, `uuidv4`, ...) and `now` repeatable.
+    pub seed: Option<u64>,
 }
 
 impl RenderInputs {
-    fn context(&self) -> MacroContext {
+    pub(super) fn facts(&self) -> Facts {
+        Facts {
+            kubernetes_version: self.kubernetes_version.clone().unwrap_or_default(),
+            cluster_name: self.cluster_name.clone().unwrap_or_default(),
+            api_server: self.api_server.clone().unwrap_or_default(),
+            seed: self.seed,
+        }
+    }
+
+    pub(super) fn context(&self) -> MacroContext {
         MacroContext {
             cloud_type: self.cloud.clone(),
             region: self.region.clone().unwrap_or_default(),
@@ -65,6 +78,7 @@ impl RenderInputs {
         let variables = serde_json::to_vec(&self.variables).unwrap_or_default();
         let presets = self.presets.join("\n");
         let flags = [u8::from(strict), u8::from(format == Format::Json)];
+        let seed = self.seed.map(|s| s.to_string()).unwrap_or_default();
         request_key([
             uid.as_bytes(),
             self.cloud.as_bytes(),
@@ -77,6 +91,8 @@ impl RenderInputs {
                 .as_deref()
                 .unwrap_or_default()
                 .as_bytes(),
+            self.api_server.as_deref().unwrap_or_default().as_bytes(),
+            seed.as_bytes(),
             &flags,
         ])
     }
@@ -89,6 +105,8 @@ pub struct Rendered {
     pub row: VersionRow,
     pub body: Arc<RenderedBody>,
     pub cache: CacheOutcome,
+    /// The pack has neither manifests nor charts: there was nothing to render.
+    pub nothing_to_render: bool,
 }
 
 /// One pack of a profile: a name, a tag (a version, a parent tag or `latest`), values, presets.
@@ -109,6 +127,10 @@ pub struct Profile {
     pub variables: BTreeMap<String, String>,
     pub cluster_name: Option<String>,
     pub region: Option<String>,
+    /// Overrides the Kubernetes layer's version.
+    pub kubernetes_version: Option<String>,
+    pub api_server: Option<String>,
+    pub seed: Option<u64>,
 }
 
 /// What validation found for one pack of a profile.
@@ -177,15 +199,18 @@ impl Registry {
     ) -> Result<Rendered, RegistryError> {
         let (row, loaded) = self.load(pack, tag).await?;
         Renderer::check_cloud(&loaded, &inputs.cloud)?;
+        let nothing_to_render = loaded.manifests.is_empty() && loaded.pack.charts.is_empty();
         let key = inputs.key(&row.uid, strict, format);
         if let Some(body) = self.inner.caches.renders.get(&key) {
             return Ok(Rendered {
                 row,
                 body,
                 cache: CacheOutcome::Hit,
+                nothing_to_render,
             });
         }
         let context = inputs.context();
+        let facts = inputs.facts();
         let request = PackRequest {
             values: inputs.values,
             presets: inputs.presets,
@@ -193,13 +218,19 @@ impl Registry {
         let (body, cache) = self
             .on_render_pool(move |renderer, budget| -> Result<_, RegistryError> {
                 let values = renderer.resolve_values(&loaded, &request, &context, budget)?;
-                let (documents, outcome) = renderer.render(&loaded, &values, strict, budget)?;
+                let (documents, outcome) =
+                    renderer.render_for(&loaded, &values, strict, &facts, budget)?;
                 Ok((encode(&documents, format, &key)?, outcome))
             })
             .await??;
         let body = Arc::new(body);
         self.inner.caches.renders.insert(key, body.clone());
-        Ok(Rendered { row, body, cache })
+        Ok(Rendered {
+            row,
+            body,
+            cache,
+            nothing_to_render,
+        })
     }
 
     /// The resolved default values of `tag` of `pack` for `cloud` (what a UI pre-fills).
@@ -266,8 +297,13 @@ impl Registry {
             .on_render_pool(move |renderer, budget| {
                 let versions: Vec<&LoadedVersion> = loaded.iter().map(Arc::as_ref).collect();
                 let context = profile_context(&profile, &versions);
+                let facts = profile::facts(
+                    &context,
+                    profile.api_server.as_deref().unwrap_or_default(),
+                    profile.seed,
+                );
                 let layers = layered(&versions, requests);
-                profile::render_all(renderer, &layers, &context, strict, budget)
+                profile::render_all(renderer, &layers, &context, &facts, strict, budget)
             })
             .await?
             .map_err(|(pack, error)| RegistryError::of_pack(pack, error))?;
@@ -323,7 +359,12 @@ impl Registry {
                     .map(|(i, _)| all_requests[*i].clone())
                     .collect();
                 let layers = layered(&versions, requests);
-                profile::validate_all(renderer, &layers, &context, budget)
+                let facts = profile::facts(
+                    &context,
+                    profile.api_server.as_deref().unwrap_or_default(),
+                    profile.seed,
+                );
+                profile::validate_all(renderer, &layers, &context, &facts, budget)
             })
             .await??;
         for (index, errors) in indices.into_iter().zip(found) {
@@ -355,6 +396,9 @@ fn profile_context(profile: &Profile, versions: &[&LoadedVersion]) -> MacroConte
     let mut context = profile::base_context(&profile.cloud, versions, &profile.variables);
     context.cluster_name = profile.cluster_name.clone().unwrap_or_default();
     context.region = profile.region.clone().unwrap_or_default();
+    if let Some(version) = profile.kubernetes_version.as_ref().filter(|v| !v.is_empty()) {
+        context.kubernetes_version = version.clone();
+    }
     context
 }
 
@@ -368,7 +412,7 @@ fn layered<'a>(versions: &[&'a LoadedVersion], requests: Vec<PackRequest>) -> Ve
 
 /// The rendered documents as a body in `format`. `key` digests every input the body is a
 /// function of, so it serves as a strong ETag without hashing the (large) body.
-fn encode(
+pub(super) fn encode(
     documents: &[Document],
     format: Format,
     key: &[u8; 32],
@@ -382,5 +426,6 @@ fn encode(
         }
     };
     let etag = format!("\"{}\"", hex::encode(&key[..16]));
-    Ok(RenderedBody::new(Bytes::from(body), etag, documents.len()))
+    let objects = documents.iter().filter(|d| output::has_content(&d.text)).count();
+    Ok(RenderedBody::new(Bytes::from(body), etag, objects))
 }

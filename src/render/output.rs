@@ -10,7 +10,7 @@ pub struct Document {
 }
 
 /// Whether a document holds anything but blank lines and comments.
-fn has_content(text: &str) -> bool {
+pub fn has_content(text: &str) -> bool {
     text.lines().any(|line| {
         let line = line.trim();
         !line.is_empty() && !line.starts_with('#')
@@ -43,6 +43,32 @@ pub fn split_documents(source: &str, text: &str) -> Vec<Document> {
     }
     push(start, text.len());
     documents
+}
+
+/// The documents of a `helm template` stream, cut so that [`to_yaml_stream`] gives the stream
+/// back byte for byte.
+pub fn from_helm_stream(stream: &str) -> Vec<Document> {
+    const HEADER: &str = "---\n# Source: ";
+    if stream.trim().is_empty() {
+        return Vec::new();
+    }
+    let mut starts: Vec<usize> = stream
+        .match_indices(HEADER)
+        .map(|(i, _)| i)
+        .filter(|i| *i == 0 || stream.as_bytes()[i - 1] == b'\n')
+        .collect();
+    starts.push(stream.len());
+    starts
+        .windows(2)
+        .map(|pair| {
+            let chunk = &stream[pair[0] + HEADER.len()..pair[1]];
+            let (source, body) = chunk.split_once('\n').unwrap_or((chunk, ""));
+            Document {
+                source: source.to_owned(),
+                text: body.strip_suffix('\n').unwrap_or(body).to_owned(),
+            }
+        })
+        .collect()
 }
 
 /// One YAML stream, each document preceded by `---` and a `# Source:` comment.
@@ -112,6 +138,9 @@ mod tests {
             "---\n# Source: p@1/m.yaml\na: 1\n---\n# Source: p@1/m.yaml\nb: 2\n"
         );
         let list = to_list(objects(&documents).unwrap());
+        let helm = "---\n# Source: c/templates/a.yaml\na: 1\n\n---\n# Source: c/templates/b.yaml\n# only a comment\n";
+        assert_eq!(to_yaml_stream(&from_helm_stream(helm)), helm);
+        assert_eq!(objects(&from_helm_stream(helm)).unwrap().len(), 1);
         assert_eq!(list["items"][1]["b"], 2);
     }
 }

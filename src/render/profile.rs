@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use super::gotemplate::{Budget, Limit};
 use super::macros::MacroContext;
-use super::pipeline::{LoadedVersion, PackRequest, RenderError, Renderer};
+use super::pipeline::{Facts, LoadedVersion, PackRequest, RenderError, Renderer};
 use super::values::get_path;
 use crate::domain::{Layer, Version};
 
@@ -27,6 +27,17 @@ pub fn layer_order(layers: &[Layer]) -> Vec<usize> {
     let mut order: Vec<usize> = (0..layers.len()).collect();
     order.sort_by_key(|&i| layers[i]);
     order
+}
+
+/// The facts charts and manifests see in a profile: the Kubernetes version of its k8s layer (or
+/// the request's), the cluster's name and API server, the seed.
+pub fn facts(context: &MacroContext, api_server: &str, seed: Option<u64>) -> Facts {
+    Facts {
+        kubernetes_version: context.kubernetes_version.clone(),
+        cluster_name: context.cluster_name.clone(),
+        api_server: api_server.to_owned(),
+        seed,
+    }
 }
 
 /// The base macro context of a profile: the cloud, and the Kubernetes version from its k8s layer.
@@ -267,6 +278,7 @@ pub fn render_all(
     renderer: &Renderer,
     layers: &[Layered<'_>],
     context: &MacroContext,
+    facts: &Facts,
     strict: bool,
     budget: &Budget,
 ) -> Result<Vec<super::output::Document>, (String, RenderError)> {
@@ -285,7 +297,7 @@ pub fn render_all(
             .as_ref()
             .map_err(|e| (label.clone(), e.clone()))?;
         let (rendered, _) = renderer
-            .render(version, values, strict, budget)
+            .render_for(version, values, strict, facts, budget)
             .map_err(|e| (label, e))?;
         documents.extend(rendered.iter().cloned());
     }
@@ -308,6 +320,7 @@ pub fn constraint_errors(failure: &RenderError) -> Vec<ConstraintError> {
         RenderError::TemplateInvalid(_) => vec![error("TemplateInvalid", failure.to_string())],
         RenderError::Failed { .. }
         | RenderError::Template { .. }
+        | RenderError::Chart { .. }
         | RenderError::Output(_)
         | RenderError::Limit(_) => vec![error("RenderFailed", failure.to_string())],
     }
@@ -319,13 +332,14 @@ pub fn validate_all(
     renderer: &Renderer,
     layers: &[Layered<'_>],
     context: &MacroContext,
+    facts: &Facts,
     budget: &Budget,
 ) -> Result<Vec<Vec<ConstraintError>>, Limit> {
     let resolved = resolve_all(renderer, layers, context, budget);
     let mut errors: Vec<Vec<ConstraintError>> = layers.iter().map(|_| Vec::new()).collect();
     for (index, result) in resolved.iter().enumerate() {
         errors[index] = match result {
-            Ok(values) => match renderer.render(layers[index].version, values, false, budget) {
+            Ok(values) => match renderer.render_for(layers[index].version, values, false, facts, budget) {
                 Ok(_) => Vec::new(),
                 Err(RenderError::Limit(limit)) => return Err(limit),
                 Err(e) => constraint_errors(&e),

@@ -20,12 +20,8 @@ fn repo(path: &str) -> std::path::PathBuf {
 pub fn load(name_version: &str) -> LoadedVersion {
     let files =
         PackFiles::from_dir(&repo(&format!("packs/{name_version}")), &Limits::default()).unwrap();
-    let (pack, _) = packyard::pack::read(&files).unwrap();
-    LoadedVersion {
-        uid: format!("test-{name_version}"),
-        manifests: pack.manifests.clone(),
-        pack,
-    }
+    let (pack, assets) = packyard::pack::read(&files).unwrap();
+    LoadedVersion::from_read(&format!("test-{name_version}"), pack, &assets)
 }
 
 /// An upstream manifest, or `None` (after saying so) when the reference data is absent.

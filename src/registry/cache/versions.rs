@@ -32,7 +32,7 @@ impl Weighter<String, Arc<LoadedVersion>> for VersionWeight {
             + pack.readme.as_ref().map_or(0, String::len)
             + pack.findings.len() * 256
             + pack.schema.len() * 256;
-        (key.len() + manifests + text + 4096) as u64
+        (key.len() + manifests + text + 4096) as u64 + version.charts_weight()
     }
 }
 
@@ -63,6 +63,11 @@ impl VersionCache {
         self.cache.weight()
     }
 
+    /// Replaces a cached version (one whose charts were loaded since).
+    pub fn replace(&self, uid: String, version: Arc<LoadedVersion>) {
+        self.cache.insert(uid, version);
+    }
+
     /// The version with its manifests, from the cache or the database.
     pub async fn load(
         &self,
@@ -82,6 +87,7 @@ impl VersionCache {
             uid: row.uid.clone(),
             pack,
             manifests,
+            charts: Vec::new(),
         });
         self.cache.insert(row.uid.clone(), loaded.clone());
         Ok(loaded)

@@ -3,8 +3,9 @@
 //! parent chart wins over a subchart's), each template executed with its chart's context, and the
 //! output sorted.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
+use std::sync::{Arc, Mutex};
 
 use serde_json::Value as Json;
 
@@ -15,12 +16,57 @@ use super::{ChartError, ChartRequest, schema};
 use crate::pack::chart::Chart;
 use crate::render::functions;
 use crate::render::gotemplate::value::{MapKind, Numbers, Str, Value, from_json};
-use crate::render::gotemplate::{Budget, ExecError, MissingKey, Options, TemplateSet};
+use crate::render::gotemplate::ast::Tree;
+use crate::render::gotemplate::{Budget, ExecError, MissingKey, Options, TemplateSet, parse};
+
+/// Parsed templates of one chart, by full template name, kept across renders: parsing is the
+/// costliest step of a chart render and depends only on the chart.
+#[derive(Default)]
+pub struct ParseCache {
+    trees: Mutex<HashMap<String, ParsedFile>>,
+}
+
+type ParsedFile = Arc<Result<Vec<Arc<Tree>>, String>>;
+
+impl std::fmt::Debug for ParseCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ParseCache")
+    }
+}
+
+impl ParseCache {
+    fn get_or_parse(&self, name: &str, text: &[u8]) -> ParsedFile {
+        if let Some(found) = self.trees.lock().ok().and_then(|t| t.get(name).cloned()) {
+            return found;
+        }
+        let funcs = functions::manifest_funcs();
+        let text = String::from_utf8_lossy(text);
+        let parsed = Arc::new(
+            parse::parse(name, &text, &|f| funcs.contains(f))
+                .map(|p| p.trees.into_iter().map(Arc::new).collect())
+                .map_err(|e| crate::render::sprig::helm::helm_parse_error(&e.to_string())),
+        );
+        if let Ok(mut trees) = self.trees.lock() {
+            trees.insert(name.to_owned(), parsed.clone());
+        }
+        parsed
+    }
+}
 
 /// Renders `chart` as `helm template` would.
 pub fn render(
     chart: &Chart,
     request: &ChartRequest<'_>,
+    budget: &Budget,
+) -> Result<ChartOutput, ChartError> {
+    render_cached(chart, request, &ParseCache::default(), budget)
+}
+
+/// Like [`render`], parsing each template at most once per `cache`.
+pub fn render_cached(
+    chart: &Chart,
+    request: &ChartRequest<'_>,
+    cache: &ParseCache,
     budget: &Budget,
 ) -> Result<ChartOutput, ChartError> {
     let chart_type = &chart.metadata.chart_type;
@@ -61,7 +107,7 @@ pub fn render(
         Ok(_) if !compatible => return Err(incompatible()),
         Ok(values) => values,
     };
-    let files = execute(&root, &values, request, budget)?;
+    let files = execute(&root, &values, request, cache, budget)?;
     let (manifests, hooks) = sort_manifests(&files).map_err(ChartError::Template)?;
     let mut output = ChartOutput {
         crds: Vec::new(),
@@ -162,6 +208,7 @@ fn execute(
     root: &Node<'_>,
     values: &serde_json::Map<String, Json>,
     request: &ChartRequest<'_>,
+    cache: &ParseCache,
     budget: &Budget,
 ) -> Result<BTreeMap<String, String>, ChartError> {
     let root_values = match from_json(&Json::Object(values.clone()), Numbers::Float64) {
@@ -189,10 +236,12 @@ fn execute(
 
     let mut set = TemplateSet::new(functions::manifest_funcs());
     for template in &templates {
-        let text = String::from_utf8_lossy(template.text);
-        set.parse(&template.name, &text).map_err(|e| {
-            ChartError::Template(crate::render::sprig::helm::helm_parse_error(&e.to_string()))
-        })?;
+        budget.tick()?;
+        let parsed = cache.get_or_parse(&template.name, template.text);
+        let trees = parsed.as_ref().as_ref().map_err(|e| ChartError::Template(e.clone()))?;
+        for tree in trees {
+            set.add_tree(tree.clone());
+        }
     }
     let options = Options {
         missing_key: MissingKey::Zero,

@@ -11,7 +11,7 @@ pub mod values;
 
 use serde_json::{Map, Value as Json};
 
-pub use engine::render;
+pub use engine::{ParseCache, render, render_cached};
 pub use objects::KubeVersion;
 pub use output::{ChartOutput, Document};
 
