@@ -144,7 +144,10 @@ fn inputs(
     }
 }
 
-fn pretty(format: crate::registry::rendering::Format, body: &[u8]) -> Result<String, RenderCommandError> {
+fn pretty(
+    format: crate::registry::rendering::Format,
+    body: &[u8],
+) -> Result<String, RenderCommandError> {
     let failed = |e: &dyn std::fmt::Display| RenderCommandError::Failed(e.to_string());
     let mut text = String::from_utf8_lossy(body).into_owned();
     if format == crate::registry::rendering::Format::Json {
@@ -177,8 +180,13 @@ fn render_from_disk(
         )));
     }
     let format = format_of(args);
-    let body = crate::registry::offline::render(path, inputs(args, values, variables), args.strict, format)
-        .map_err(|e| RenderCommandError::Failed(e.to_string()))?;
+    let body = crate::registry::offline::render(
+        path,
+        inputs(args, values, variables),
+        args.strict,
+        format,
+    )
+    .map_err(|e| RenderCommandError::Failed(e.to_string()))?;
     pretty(format, &body)
 }
 

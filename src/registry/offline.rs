@@ -19,7 +19,11 @@ pub fn read(path: &Path) -> Result<(Pack, Vec<Asset>), RegistryError> {
     } else {
         let file = std::fs::File::open(path)
             .map_err(|e| RegistryError::Corrupt(format!("cannot read {}: {e}", path.display())))?;
-        PackFiles::from_archive(std::io::BufReader::new(file), &limits, &std::env::temp_dir())?
+        PackFiles::from_archive(
+            std::io::BufReader::new(file),
+            &limits,
+            &std::env::temp_dir(),
+        )?
     };
     let (mut pack, assets) = pack::read(&files)?;
     crate::render::lint::check(&mut pack, &assets);

@@ -396,7 +396,11 @@ fn profile_context(profile: &Profile, versions: &[&LoadedVersion]) -> MacroConte
     let mut context = profile::base_context(&profile.cloud, versions, &profile.variables);
     context.cluster_name = profile.cluster_name.clone().unwrap_or_default();
     context.region = profile.region.clone().unwrap_or_default();
-    if let Some(version) = profile.kubernetes_version.as_ref().filter(|v| !v.is_empty()) {
+    if let Some(version) = profile
+        .kubernetes_version
+        .as_ref()
+        .filter(|v| !v.is_empty())
+    {
         context.kubernetes_version = version.clone();
     }
     context
@@ -426,6 +430,9 @@ pub(super) fn encode(
         }
     };
     let etag = format!("\"{}\"", hex::encode(&key[..16]));
-    let objects = documents.iter().filter(|d| output::has_content(&d.text)).count();
+    let objects = documents
+        .iter()
+        .filter(|d| output::has_content(&d.text))
+        .count();
     Ok(RenderedBody::new(Bytes::from(body), etag, objects))
 }

@@ -31,7 +31,12 @@ pub fn check(pack: &mut Pack, assets: &[Asset]) {
             continue;
         };
         match load_archive(&bytes) {
-            Ok(chart) => check_chart(&chart, &info.path, &chart.metadata.name.clone(), &mut findings),
+            Ok(chart) => check_chart(
+                &chart,
+                &info.path,
+                &chart.metadata.name.clone(),
+                &mut findings,
+            ),
             Err(e) => findings.push(Finding::error(
                 "chart-invalid",
                 &info.path,
@@ -55,7 +60,11 @@ fn check_chart(chart: &Chart, archive: &str, full_path: &str, findings: &mut Vec
         ));
     }
     for dependency in &chart.metadata.dependencies {
-        if !chart.dependencies.iter().any(|c| c.name() == dependency.name) {
+        if !chart
+            .dependencies
+            .iter()
+            .any(|c| c.name() == dependency.name)
+        {
             findings.push(Finding::error(
                 "chart-dependency-missing",
                 archive,
@@ -82,6 +91,11 @@ fn check_chart(chart: &Chart, archive: &str, full_path: &str, findings: &mut Vec
         }
     }
     for sub in &chart.dependencies {
-        check_chart(sub, archive, &format!("{full_path}/charts/{}", sub.name()), findings);
+        check_chart(
+            sub,
+            archive,
+            &format!("{full_path}/charts/{}", sub.name()),
+            findings,
+        );
     }
 }

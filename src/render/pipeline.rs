@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
 
 use super::cache::{MacroCache, OutputCache, RegexCache, TEMPLATE_CACHE_BYTES, TemplateCache};
+use super::chart::{self as helm, ChartError, ChartRequest, KubeVersion, ParseCache};
 use super::data::to_template;
 use super::engine::TemplateFailure;
 use super::gotemplate::{Budget, Limit, Limits};
@@ -15,7 +16,6 @@ use super::macros::{self, MacroContext, MacroError};
 use super::output::{self, Document};
 use super::validate::{self, Violation};
 use super::values::{self, ValuesError};
-use super::chart::{self as helm, ChartError, ChartRequest, KubeVersion, ParseCache};
 use crate::pack::chart::{Chart, load_archive};
 use crate::pack::charts::ChartInfo;
 use crate::pack::{Asset, AssetRole, Manifest, Pack};
@@ -289,12 +289,21 @@ impl Renderer {
         Ok(values)
     }
 
-    fn output_key(version: &LoadedVersion, values: &Value, strict: bool, facts: &Facts) -> [u8; 32] {
+    fn output_key(
+        version: &LoadedVersion,
+        values: &Value,
+        strict: bool,
+        facts: &Facts,
+    ) -> [u8; 32] {
         let mut hasher = Sha256::new();
         hasher.update(version.uid.as_bytes());
         hasher.update([0, u8::from(strict), 0]);
         hasher.update(serde_json::to_vec(values).unwrap_or_default());
-        for fact in [&facts.kubernetes_version, &facts.cluster_name, &facts.api_server] {
+        for fact in [
+            &facts.kubernetes_version,
+            &facts.cluster_name,
+            &facts.api_server,
+        ] {
             hasher.update([0]);
             hasher.update(fact.as_bytes());
         }
@@ -379,7 +388,8 @@ impl Renderer {
                 .filter(|s| !s.is_empty())
                 .map(str::to_owned)
         };
-        let release = text_at(&["pack", "releaseNameOverride", &name]).unwrap_or_else(|| name.clone());
+        let release =
+            text_at(&["pack", "releaseNameOverride", &name]).unwrap_or_else(|| name.clone());
         let namespace = text_at(&["pack", "namespace"]).unwrap_or_else(|| release.clone());
         let wanted = if facts.kubernetes_version.is_empty() {
             DEFAULT_KUBE_VERSION
@@ -396,23 +406,28 @@ impl Renderer {
             values: &chart_values,
             include_crds: true,
         };
-        let output = helm::render_cached(loaded, &request, &chart.parsed, budget).map_err(|e| match e {
-            ChartError::Limit(limit) => RenderError::Limit(limit),
-            ChartError::ValuesInvalid(violations) => RenderError::Invalid(
-                violations
-                    .into_iter()
-                    .map(|v| Violation {
-                        path: format!(
-                            "charts.{name}{}{}",
-                            if v.chart == name { String::new() } else { format!(" ({})", v.chart) },
-                            v.path.replace('/', ".").trim_end_matches('.')
-                        ),
-                        message: v.message,
-                    })
-                    .collect(),
-            ),
-            other => failed(other.to_string()),
-        })?;
+        let output =
+            helm::render_cached(loaded, &request, &chart.parsed, budget).map_err(|e| match e {
+                ChartError::Limit(limit) => RenderError::Limit(limit),
+                ChartError::ValuesInvalid(violations) => RenderError::Invalid(
+                    violations
+                        .into_iter()
+                        .map(|v| Violation {
+                            path: format!(
+                                "charts.{name}{}{}",
+                                if v.chart == name {
+                                    String::new()
+                                } else {
+                                    format!(" ({})", v.chart)
+                                },
+                                v.path.replace('/', ".").trim_end_matches('.')
+                            ),
+                            message: v.message,
+                        })
+                        .collect(),
+                ),
+                other => failed(other.to_string()),
+            })?;
         Ok(output::from_helm_stream(&output.stream()))
     }
 

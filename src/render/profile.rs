@@ -339,11 +339,13 @@ pub fn validate_all(
     let mut errors: Vec<Vec<ConstraintError>> = layers.iter().map(|_| Vec::new()).collect();
     for (index, result) in resolved.iter().enumerate() {
         errors[index] = match result {
-            Ok(values) => match renderer.render_for(layers[index].version, values, false, facts, budget) {
-                Ok(_) => Vec::new(),
-                Err(RenderError::Limit(limit)) => return Err(limit),
-                Err(e) => constraint_errors(&e),
-            },
+            Ok(values) => {
+                match renderer.render_for(layers[index].version, values, false, facts, budget) {
+                    Ok(_) => Vec::new(),
+                    Err(RenderError::Limit(limit)) => return Err(limit),
+                    Err(e) => constraint_errors(&e),
+                }
+            }
             Err(RenderError::Limit(limit)) => return Err(*limit),
             Err(e) => constraint_errors(e),
         };

@@ -5,6 +5,7 @@
 
 pub mod browser;
 pub mod calico;
+pub mod charts;
 pub mod packs;
 pub mod palette;
 pub mod process;

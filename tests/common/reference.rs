@@ -30,3 +30,20 @@ pub fn path(relative: &str) -> Option<PathBuf> {
 pub fn calico_upstream() -> Option<PathBuf> {
     path("upstream/calico")
 }
+
+/// The Helm chart corpus: `$PACKYARD_CHART_CORPUS`, default `charts` in the reference directory;
+/// `None` (after saying so) when it is absent.
+pub fn chart_corpus() -> Option<PathBuf> {
+    let path = std::env::var_os("PACKYARD_CHART_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| dir().join("charts"));
+    if path.join("helm_template.py").exists() {
+        Some(path)
+    } else {
+        eprintln!(
+            "skipped: the chart corpus {} is absent (set PACKYARD_CHART_CORPUS to the folder holding the charts and helm_template.py)",
+            path.display()
+        );
+        None
+    }
+}

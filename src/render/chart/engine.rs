@@ -15,8 +15,8 @@ use super::values::{Node, coalesce_values, process_dependencies};
 use super::{ChartError, ChartRequest, schema};
 use crate::pack::chart::Chart;
 use crate::render::functions;
-use crate::render::gotemplate::value::{MapKind, Numbers, Str, Value, from_json};
 use crate::render::gotemplate::ast::Tree;
+use crate::render::gotemplate::value::{MapKind, Numbers, Str, Value, from_json};
 use crate::render::gotemplate::{Budget, ExecError, MissingKey, Options, TemplateSet, parse};
 
 /// Parsed templates of one chart, by full template name, kept across renders: parsing is the
@@ -238,7 +238,10 @@ fn execute(
     for template in &templates {
         budget.tick()?;
         let parsed = cache.get_or_parse(&template.name, template.text);
-        let trees = parsed.as_ref().as_ref().map_err(|e| ChartError::Template(e.clone()))?;
+        let trees = parsed
+            .as_ref()
+            .as_ref()
+            .map_err(|e| ChartError::Template(e.clone()))?;
         for tree in trees {
             set.add_tree(tree.clone());
         }
