@@ -198,6 +198,29 @@ fn collect<'c>(
     context
 }
 
+/// A message of at most 4 KiB: deep recursion makes Go's chain of "error calling include"
+/// messages quadratic; the start names the template and line, the end the reason.
+fn shorten(message: String) -> String {
+    const KEEP: usize = 2000;
+    if message.len() <= 2 * KEEP + 64 {
+        return message;
+    }
+    let mut head = KEEP;
+    while !message.is_char_boundary(head) {
+        head -= 1;
+    }
+    let mut tail = message.len() - KEEP;
+    while !message.is_char_boundary(tail) {
+        tail += 1;
+    }
+    format!(
+        "{} [... {} bytes ...] {}",
+        &message[..head],
+        tail - head,
+        &message[tail..]
+    )
+}
+
 /// Helm's `sortTemplates`: deeper paths first, then names in reverse order.
 fn helm_order(a: &str, b: &str) -> std::cmp::Ordering {
     let depth = |s: &str| s.matches('/').count();
@@ -276,7 +299,7 @@ fn execute(
                 ExecError::Fail { location, message } => {
                     ChartError::Template(format!("execution error at ({location}): {message}"))
                 }
-                ExecError::Template(message) => ChartError::Template(message),
+                ExecError::Template(message) => ChartError::Template(shorten(message)),
             })?;
         if template.name.ends_with("NOTES.txt") {
             continue;

@@ -8,13 +8,14 @@ use crate::render::gotemplate::funcs::{FuncError, FuncMap, FuncResult, error};
 use crate::render::gotemplate::value::Value;
 use crate::render::gotemplate::{Exec, ExecError};
 
-/// Helm's limit on nested `include`s of one name.
-const MAX_INCLUDES: usize = 1000;
+/// Helm's limit on nested `include`s of one name (1,000), a little lower so that it, and not the
+/// engine's depth limit, answers a template that includes itself.
+const MAX_INCLUDES: usize = crate::render::gotemplate::exec::MAX_EXEC_DEPTH - 2;
 
 fn include(exec: &mut Exec<'_>, args: Vec<Value>) -> FuncResult {
     let name = arg_str(&args, 0).to_owned();
     let count = exec.includes.entry(name.clone()).or_insert(0);
-    if *count > MAX_INCLUDES {
+    if *count >= MAX_INCLUDES {
         return Err(error(format!(
             "rendering template has a nested reference name: {name}: unable to execute template"
         )));
