@@ -64,7 +64,10 @@ const PARENT: &str = "apiVersion: v2\nname: parent\nversion: 1.0.0\n";
 fn user_values_coalesce_over_defaults_and_null_deletes_a_default() {
     let c = chart(&[
         ("Chart.yaml", PARENT),
-        ("values.yaml", "a: 1\nb:\n  c: 2\n  d: 3\nlist: [1, 2]\nkeep: x\n"),
+        (
+            "values.yaml",
+            "a: 1\nb:\n  c: 2\n  d: 3\nlist: [1, 2]\nkeep: x\n",
+        ),
         (
             "templates/v.yaml",
             "a: {{ hasKey .Values \"a\" }}\nb: {{ .Values.b | toJson }}\nlist: {{ .Values.list | toJson }}\nkeep: {{ .Values.keep }}\n",
@@ -83,7 +86,10 @@ fn parent_with_sub(parent_values: &str, deps: &str, sub_values: &str) -> Chart {
         ("Chart.yaml", &chart_yaml),
         ("values.yaml", parent_values),
         ("templates/p.yaml", "parent: {{ .Values | toJson }}\n"),
-        ("charts/sub/Chart.yaml", "apiVersion: v2\nname: sub\nversion: 0.1.0\n"),
+        (
+            "charts/sub/Chart.yaml",
+            "apiVersion: v2\nname: sub\nversion: 0.1.0\n",
+        ),
         ("charts/sub/values.yaml", sub_values),
         (
             "charts/sub/templates/s.yaml",
@@ -115,7 +121,11 @@ fn conditions_take_the_first_path_that_resolves_and_override_tags() {
     assert!(run(&c, "").contains("charts/sub/templates/s.yaml"));
     assert!(!run(&c, "sub:\n  enabled: false\n").contains("charts/sub/"));
     // A tag alone switches it off, but the condition, when set, decides.
-    let tags_only = parent_with_sub("", "  - name: sub\n    version: 0.1.0\n    tags: [front]\n", "");
+    let tags_only = parent_with_sub(
+        "",
+        "  - name: sub\n    version: 0.1.0\n    tags: [front]\n",
+        "",
+    );
     assert!(!run(&tags_only, "tags:\n  front: false\n").contains("charts/sub/"));
     assert!(run(&c, "tags:\n  front: false\n").contains("charts/sub/"));
 }
@@ -142,14 +152,24 @@ fn import_values_copy_child_values_into_the_parent() {
     let parent = body(&run(&c, ""), "parent/templates/p.yaml");
     assert!(parent.contains("\"exported\":true"), "{parent}");
     // The parent's own value wins over the imported one.
-    assert!(parent.contains("\"imported\":{\"mine\":1,\"x\":1}"), "{parent}");
+    assert!(
+        parent.contains("\"imported\":{\"mine\":1,\"x\":1}"),
+        "{parent}"
+    );
 }
 
 #[test]
 fn a_subchart_default_null_does_not_leak() {
-    let c = parent_with_sub("", "  - name: sub\n    version: 0.1.0\n", "gone: null\nkept: 1\n");
+    let c = parent_with_sub(
+        "",
+        "  - name: sub\n    version: 0.1.0\n",
+        "gone: null\nkept: 1\n",
+    );
     assert_eq!(
-        body(&run(&c, ""), "parent/charts/sub/templates/s.yaml").lines().next().unwrap(),
+        body(&run(&c, ""), "parent/charts/sub/templates/s.yaml")
+            .lines()
+            .next()
+            .unwrap(),
         "sub: {\"global\":{},\"kept\":1}"
     );
 }
@@ -157,7 +177,10 @@ fn a_subchart_default_null_does_not_leak() {
 #[test]
 fn helms_refusals_are_errors_in_helms_words() {
     let c = chart(&[
-        ("Chart.yaml", &format!("{PARENT}kubeVersion: \">=1.31.0-0\"\n")),
+        (
+            "Chart.yaml",
+            &format!("{PARENT}kubeVersion: \">=1.31.0-0\"\n"),
+        ),
         ("templates/a.yaml", "a: 1\n"),
     ]);
     assert_eq!(
@@ -166,15 +189,25 @@ fn helms_refusals_are_errors_in_helms_words() {
     );
     assert!(render_with(&c, "", "1.31.2").is_ok());
     let library = chart(&[("Chart.yaml", &format!("{PARENT}type: library\n"))]);
-    assert_eq!(render_with(&library, "", "1.30.0").unwrap_err(), "library charts are not installable");
+    assert_eq!(
+        render_with(&library, "", "1.30.0").unwrap_err(),
+        "library charts are not installable"
+    );
     let missing = chart(&[(
         "Chart.yaml",
         &format!("{PARENT}dependencies:\n  - name: gone\n    version: 1.0.0\n"),
     )]);
-    assert!(render_with(&missing, "", "1.30.0").unwrap_err().ends_with("missing in charts/ directory: gone"));
+    assert!(
+        render_with(&missing, "", "1.30.0")
+            .unwrap_err()
+            .ends_with("missing in charts/ directory: gone")
+    );
     let failing = chart(&[
         ("Chart.yaml", PARENT),
-        ("templates/a.yaml", "a: 1\nb: {{ required \"b is required\" .Values.b }}\n"),
+        (
+            "templates/a.yaml",
+            "a: 1\nb: {{ required \"b is required\" .Values.b }}\n",
+        ),
     ]);
     assert_eq!(
         render_with(&failing, "", "1.30.0").unwrap_err(),
@@ -204,7 +237,10 @@ fn files_capabilities_tpl_and_include_work_as_in_helm() {
         ("values.yaml", "greeting: \"hello {{ .Release.Name }}\"\n"),
         ("files/a.txt", "line1\nline2\n"),
         ("files/b.json", "{}"),
-        ("templates/_h.tpl", "{{- define \"name\" -}}{{ .Release.Name }}-x{{- end -}}"),
+        (
+            "templates/_h.tpl",
+            "{{- define \"name\" -}}{{ .Release.Name }}-x{{- end -}}",
+        ),
         (
             "templates/f.yaml",
             concat!(
@@ -242,7 +278,10 @@ fn files_capabilities_tpl_and_include_work_as_in_helm() {
         )
     );
     let error = render_with(&c, "loop: true", "1.30.0").unwrap_err();
-    assert!(error.contains("rendering template has a nested reference name: loop"), "{error:.300}");
+    assert!(
+        error.contains("rendering template has a nested reference name: loop"),
+        "{error:.300}"
+    );
     // A thousand nested calls make a long chain of messages: the answer keeps its ends.
     assert!(error.len() <= 4200, "{}", error.len());
 }
@@ -251,18 +290,33 @@ fn files_capabilities_tpl_and_include_work_as_in_helm() {
 fn output_follows_helm_crds_first_then_install_order_then_hooks() {
     let c = chart(&[
         ("Chart.yaml", PARENT),
-        ("crds/crd.yaml", "kind: CustomResourceDefinition\nmetadata:\n  name: c\n"),
-        ("templates/NOTES.txt", "Thanks for installing {{ .Release.Name }}"),
-        ("templates/a-deploy.yaml", "kind: Deployment\nmetadata:\n  name: d\n"),
+        (
+            "crds/crd.yaml",
+            "kind: CustomResourceDefinition\nmetadata:\n  name: c\n",
+        ),
+        (
+            "templates/NOTES.txt",
+            "Thanks for installing {{ .Release.Name }}",
+        ),
+        (
+            "templates/a-deploy.yaml",
+            "kind: Deployment\nmetadata:\n  name: d\n",
+        ),
         (
             "templates/b-hook.yaml",
             "kind: Job\nmetadata:\n  name: j\n  annotations:\n    helm.sh/hook: pre-install\n",
         ),
-        ("templates/c-many.yaml", "kind: Service\nmetadata:\n  name: s\n---\n# only a comment\n---\n\n---\nkind: Namespace\nmetadata:\n  name: n\n"),
+        (
+            "templates/c-many.yaml",
+            "kind: Service\nmetadata:\n  name: s\n---\n# only a comment\n---\n\n---\nkind: Namespace\nmetadata:\n  name: n\n",
+        ),
         ("templates/empty.yaml", "{{- if false }}kind: X{{ end }}"),
     ]);
     let out = run(&c, "");
-    let sources: Vec<&str> = out.lines().filter_map(|l| l.strip_prefix("# Source: ")).collect();
+    let sources: Vec<&str> = out
+        .lines()
+        .filter_map(|l| l.strip_prefix("# Source: "))
+        .collect();
     assert_eq!(
         sources,
         [

@@ -89,3 +89,70 @@ pub fn write_pack(
     let mut file = std::fs::File::create(dir.join("values.yaml")).unwrap();
     file.write_all(values.to_string().as_bytes()).unwrap();
 }
+
+/// A chart archive from `(path, text)` pairs, under `name/`.
+pub fn tgz(name: &str, files: &[(&str, &str)]) -> Vec<u8> {
+    let mut builder = tar::Builder::new(GzEncoder::new(Vec::new(), Compression::fast()));
+    for (path, text) in files {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(text.len() as u64);
+        header.set_mode(0o644);
+        header.set_cksum();
+        builder
+            .append_data(&mut header, format!("{name}/{path}"), text.as_bytes())
+            .unwrap();
+    }
+    builder.into_inner().unwrap().finish().unwrap()
+}
+
+/// A small chart written for tests: a CRD, a ServiceAccount, a Deployment and a hook, reading
+/// its values, the release, the namespace and the Kubernetes version; `required` on
+/// `.Values.image`; a `values.schema.json` bounding `replicas`.
+pub fn demo_chart() -> Vec<u8> {
+    tgz(
+        "demo",
+        &[
+            (
+                "Chart.yaml",
+                "apiVersion: v2\nname: demo\nversion: 0.1.0\nappVersion: \"1.2.3\"\ndescription: A demo chart\ndependencies:\n  - name: sub\n    version: 0.1.0\n    condition: sub.enabled\n",
+            ),
+            (
+                "values.yaml",
+                "replicas: 1\nimage: nginx\nsub:\n  enabled: true\n",
+            ),
+            (
+                "values.schema.json",
+                r#"{"type":"object","properties":{"replicas":{"type":"integer","minimum":1,"maximum":10}}}"#,
+            ),
+            (
+                "crds/widget.yaml",
+                "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: widgets.example.com\n",
+            ),
+            (
+                "templates/_helpers.tpl",
+                "{{- define \"demo.labels\" -}}app: {{ .Chart.Name }}\nrelease: {{ .Release.Name }}{{- end -}}",
+            ),
+            (
+                "templates/deployment.yaml",
+                "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ .Release.Name }}\n  namespace: {{ .Release.Namespace }}\n  labels:\n    {{- include \"demo.labels\" . | nindent 4 }}\n  annotations:\n    kube: {{ .Capabilities.KubeVersion.Version | quote }}\nspec:\n  replicas: {{ .Values.replicas }}\n  template:\n    spec:\n      containers:\n        - image: {{ required \"image is required\" .Values.image }}\n",
+            ),
+            (
+                "templates/serviceaccount.yaml",
+                "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: {{ .Release.Name }}\n",
+            ),
+            (
+                "templates/hook.yaml",
+                "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: {{ .Release.Name }}-migrate\n  annotations:\n    helm.sh/hook: pre-install\n",
+            ),
+            ("templates/NOTES.txt", "Installed {{ .Release.Name }}."),
+            (
+                "charts/sub/Chart.yaml",
+                "apiVersion: v2\nname: sub\nversion: 0.1.0\n",
+            ),
+            (
+                "charts/sub/templates/cm.yaml",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: sub-{{ .Release.Name }}\n",
+            ),
+        ],
+    )
+}
