@@ -43,10 +43,14 @@ fn text(response: &TestResponse) -> String {
     String::from_utf8_lossy(&response.body).into_owned()
 }
 
+/// The source of each document (the comment right after each `---`; manifests may carry
+/// `# Source:` comments of their own).
 fn sources(stream: &str) -> Vec<&str> {
-    stream
-        .lines()
-        .filter_map(|l| l.strip_prefix("# Source: "))
+    let lines: Vec<&str> = stream.lines().collect();
+    lines
+        .windows(2)
+        .filter(|pair| pair[0] == "---")
+        .filter_map(|pair| pair[1].strip_prefix("# Source: "))
         .collect()
 }
 
@@ -259,4 +263,118 @@ async fn manifests_see_the_cluster_as_spectro_and_seeds_repeat_random_values() {
     let again = text(&render(&second, "random", seeded(7), "application/yaml").await);
     assert_eq!(first, again);
     assert!(first.contains("password: "), "{first}");
+}
+
+/// A pack wrapping a corpus chart, in `layer`, with `values` as its whole values.yaml.
+fn corpus_pack(
+    corpus: &std::path::Path,
+    folder: &str,
+    chart: &str,
+    layer: &str,
+    values: &str,
+) -> TestPack {
+    let archive = format!("charts/{chart}.tgz");
+    TestPack::new(chart, "1.0.0")
+        .without("manifests/app.yaml")
+        .without("schema.yaml")
+        .without("presets.yaml")
+        .file(
+            &archive,
+            common::charts::package(&corpus.join(folder), chart),
+        )
+        .file("values.yaml", values)
+        .pack_json(|j| {
+            j["layer"] = json!(layer);
+            j["cloudTypes"] = json!(["all"]);
+            j["kubeManifests"] = json!([]);
+            j["charts"] = json!([archive]);
+        })
+}
+
+#[tokio::test]
+async fn a_profile_renders_kubernetes_calico_a_csi_chart_and_an_add_on_chart_in_layer_order() {
+    let Some(corpus) = common::reference::chart_corpus() else {
+        return;
+    };
+    let registry = TestRegistry::new().await;
+    let packs = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("packs");
+    for outcome in registry.state.registry.publish_dir(&packs).await.unwrap() {
+        outcome.result.unwrap();
+    }
+    registry
+        .publish_ok(&corpus_pack(
+            &corpus,
+            "aws-ebs-csi-driver-2.64.0",
+            "aws-ebs-csi-driver",
+            "csi",
+            "pack:\n  namespace: kube-system\ncharts:\n  aws-ebs-csi-driver: {}\n",
+        ))
+        .await;
+    // The add-on reads the Kubernetes layer's pod CIDR through a cross-layer macro.
+    registry
+        .publish_ok(&corpus_pack(
+            &corpus,
+            "kube-state-metrics-8.4.0",
+            "kube-state-metrics",
+            "addon",
+            "pack:\n  namespace: monitoring\ncharts:\n  kube-state-metrics:\n    customLabels:\n      pod-cidr: '{{ .spectro.pack.kubernetes.pack.podCIDR | replace \"/\" \"-\" }}'\n      kube: '{{ .spectro.system.kubernetes.version }}'\n",
+        ))
+        .await;
+    let body = json!({
+        "cloudType": "aws",
+        "packs": [
+            {"name": "kube-state-metrics"},
+            {"name": "aws-ebs-csi-driver"},
+            {"name": "cni-calico", "tag": "3.24.x"},
+            {"name": "kubernetes", "tag": "1.24.10", "values": "pack:\n  podCIDR: 10.10.0.0/16\n"}
+        ]
+    });
+    let response = registry
+        .post_json("/v1/clusterprofiles/render", body.clone())
+        .await;
+    assert_eq!(response.status, StatusCode::OK, "{}", text(&response));
+    let stream = text(&response);
+    let layer_of = |source: &str| {
+        [
+            "kubernetes@",
+            "cni-calico@",
+            "aws-ebs-csi-driver/",
+            "kube-state-metrics/",
+        ]
+        .iter()
+        .position(|prefix| source.starts_with(prefix))
+        .unwrap_or_else(|| panic!("a document from nowhere: {source}"))
+    };
+    let layers: Vec<usize> = sources(&stream).into_iter().map(layer_of).collect();
+    assert!(
+        layers.windows(2).all(|w| w[0] <= w[1]),
+        "layers out of order: {layers:?}"
+    );
+    // The Kubernetes pack has no manifests of its own: it brings values (the pod CIDR, the
+    // version) that the other layers read.
+    for layer in 1..4 {
+        assert!(
+            layers.contains(&layer),
+            "layer {layer} is missing: {layers:?}"
+        );
+    }
+    assert!(
+        stream.contains("pod-cidr: 10.10.0.0-16"),
+        "the cross-layer macro"
+    );
+    assert!(
+        stream.contains("kube: 1.24.10"),
+        "the profile's Kubernetes version"
+    );
+    assert!(stream.contains("namespace: monitoring"));
+    // Validation sees every layer, charts included, and finds nothing wrong.
+    let validation = registry
+        .post_json("/v1/clusterprofiles/validate/packs", body)
+        .await;
+    assert_eq!(validation.status, StatusCode::OK, "{}", text(&validation));
+    assert!(
+        !text(&validation).contains("RenderFailed"),
+        "{}",
+        text(&validation)
+    );
 }
