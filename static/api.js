@@ -84,5 +84,6 @@ export async function render(name, version, body) {
     yaml: await response.text(),
     objects: Number(response.headers.get("x-object-count") || 0),
     version: response.headers.get("x-pack-version"),
+    warning: response.headers.get("warning"),
   };
 }

@@ -61,12 +61,60 @@ function parametersTable(parameters) {
         h("td", { "data-label": "Description" }, p.description))))));
 }
 
-function details(view) {
+function chartParameters(chart) {
+  if (!chart.parameters.length) {
+    return h("p", {}, "This chart has no values.schema.json: its parameters are the keys of its values, shown in the render panel.");
+  }
+  return h("div", { class: "table-scroll" },
+    h("table", { class: "chart-parameters", "data-chart": chart.name },
+      h("caption", {}, `Parameters of ${chart.name} (from its values.schema.json)`),
+      h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Name"), h("th", { scope: "col" }, "Type"), h("th", { scope: "col" }, "Default"), h("th", { scope: "col" }, "Description"))),
+      h("tbody", {}, chart.parameters.map((p) => h("tr", { "data-parameter": p.path },
+        h("th", { scope: "row", "data-label": "Name" }, h("code", {}, p.path), p.required ? h("span", { class: "badge" }, "required") : null),
+        h("td", { "data-label": "Type" }, p.supportedValues.length ? h("ul", { class: "plain" }, p.supportedValues.map((v) => h("li", {}, h("code", {}, v)))) : h("code", {}, p.type || "any")),
+        h("td", { class: "defaults", "data-label": "Default" }, h("code", {}, p.default || "—")),
+        h("td", { "data-label": "Description" }, p.description))))));
+}
+
+function chartsSection(view) {
+  if (!view.charts.length) return null;
+  return h("section", { "aria-labelledby": "charts-heading" }, h("h2", { id: "charts-heading" }, "Charts"),
+    h("p", {}, `Rendered as helm template renders them, in this order${view.manifests ? ", before the pack's manifests" : ""}; values go under charts.<chart name>.`),
+    view.charts.map((chart) => h("article", { class: "chart", "data-chart": chart.name },
+      h("h3", {}, `${chart.name} ${chart.version}`, chart.appVersion ? h("span", { class: "meta" }, ` · app ${chart.appVersion}`) : null),
+      chart.problem ? notice("error", "This chart could not be loaded", chart.problem) : null,
+      chart.description ? h("p", {}, chart.description) : null,
+      h("p", { class: "meta" }, h("code", {}, chart.path)),
+      chart.dependencies.length
+        ? h("div", {}, h("h4", {}, "Dependencies"), h("ul", { class: "plain chart-dependencies" }, chart.dependencies.map((d) =>
+          h("li", {}, h("code", {}, d.alias ? `${d.name} as ${d.alias}` : d.name), ` ${d.version}`, d.condition ? ` (when ${d.condition})` : ""))))
+        : null,
+      chart.crds.length
+        ? h("div", {}, h("h4", {}, `CRDs (${chart.crds.length})`), h("ul", { class: "plain mono chart-crds" }, chart.crds.map((c) => h("li", {}, c))))
+        : null,
+      chartParameters(chart))));
+}
+
+function readmeSection(view) {
   const readme = h("article", { id: "readme", class: "readme" });
-  // Sanitised on the server (pulldown-cmark + ammonia); the page's CSP blocks inline scripts too.
-  readme.innerHTML = view.readmeHtml;
+  if (view.readmeHtml.trim()) {
+    // Sanitised on the server (pulldown-cmark + ammonia); the page's CSP blocks inline scripts too.
+    readme.innerHTML = view.readmeHtml;
+  } else {
+    readme.append(h("p", { class: "help", id: "readme-missing" },
+      "This pack has no README.md: its author did not include one. What it contains is shown here instead: its parameters",
+      view.charts.length ? ", its charts" : "", " and what it renders."));
+  }
+  return readme;
+}
+
+function details(view) {
+  const readme = readmeSection(view);
+  const chartPack = view.charts.length > 0 && view.parameters.length === 0;
   return [
-    h("section", { "aria-labelledby": "parameters-heading" }, h("h2", { id: "parameters-heading" }, "Parameters"), parametersTable(view.parameters)),
+    h("section", { "aria-labelledby": "parameters-heading" }, h("h2", { id: "parameters-heading" }, "Parameters"),
+      chartPack ? h("p", {}, "This pack declares no parameters of its own in schema.yaml; its charts' parameters are listed under Charts.") : parametersTable(view.parameters)),
+    chartsSection(view),
     h("section", { "aria-labelledby": "render-heading", id: "render-panel" }),
     h("section", { "aria-labelledby": "readme-heading" }, h("h2", { id: "readme-heading" }, "README"), readme),
     h("section", { "aria-labelledby": "images-heading" }, h("h2", { id: "images-heading" }, "Images"),

@@ -85,6 +85,15 @@ export function renderPanel(section, view) {
     const presets = [...form.querySelectorAll("select[data-group]")].map((s) => s.value).filter(Boolean);
     try {
       const result = await render(view.name, view.version, { cloudType: cloud.value, values: values.value, presets });
+      if (result.objects === 0) {
+        // Say why rather than show an empty block.
+        const reason = (result.warning || "").replace(/^299 - "|"$/g, "");
+        status.textContent = reason
+          ? `Nothing to render: ${reason}.`
+          : "0 objects: these values turn every manifest and chart template off.";
+        replace(output);
+        return;
+      }
       status.textContent = `${result.objects} objects: ${kinds(result.yaml)}`;
       const fileName = `${view.name}-${view.version}-${cloud.value}.yaml`;
       const copy = h("button", { type: "button", class: "secondary", id: "copy-output" }, "Copy");

@@ -413,3 +413,100 @@ async fn the_catalog_works_in_a_real_browser() {
     browser.wait_until("document.querySelector('#pack-grid .notice.error') && document.querySelector('#pack-grid').innerText.includes('cannot be reached')").await;
     browser.close().await;
 }
+
+#[tokio::test]
+async fn a_chart_pack_shows_its_charts_and_renders_them_in_the_panel() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = ServerProcess::start(
+        &dir.path().join("data"),
+        common::fresh_database_url().await.as_deref(),
+        &["--admin-token", ADMIN_TOKEN],
+        &dir.path().join("server.log"),
+    )
+    .await;
+    // A chart pack without a README.
+    let pack = TestPack::new("demo-app", "1.0.0")
+        .without("README.md")
+        .without("schema.yaml")
+        .file("charts/demo-0.1.0.tgz", common::charts::demo_chart())
+        .file(
+            "values.yaml",
+            "pack:\n  namespace: apps\ncharts:\n  demo:\n    replicas: 3\nmanifests:\n  app:\n    replicas: 2\n    image: nginx\n",
+        )
+        .pack_json(|j| j["charts"] = serde_json::json!(["charts/demo-0.1.0.tgz"]));
+    let response = common::remote::publish(&server.base_url, "", pack.archive())
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    let browser = Browser::start().await;
+    let client = &browser.client;
+    client.goto(&server.url("/packs/demo-app")).await.unwrap();
+    browser
+        .wait_until("document.querySelector('.chart[data-chart=demo]')")
+        .await;
+    let chart = browser
+        .eval("document.querySelector('.chart[data-chart=demo]').innerText")
+        .await;
+    let chart = chart.as_str().unwrap();
+    for expected in [
+        "demo 0.1.0",
+        "app 1.2.3",
+        "A demo chart",
+        "sub",
+        "when sub.enabled",
+        "crds/widget.yaml",
+    ] {
+        assert!(chart.contains(expected), "{expected:?} is not in {chart}");
+    }
+    // Its parameters come from values.schema.json, with the chart's defaults.
+    assert_eq!(
+        browser
+            .eval("document.querySelector('.chart-parameters [data-parameter=\"charts.demo.replicas\"] .defaults').innerText")
+            .await,
+        "1"
+    );
+    // No README: the page says so and why.
+    assert!(
+        browser
+            .eval("document.getElementById('readme-missing').innerText")
+            .await
+            .as_str()
+            .unwrap()
+            .contains("has no README.md")
+    );
+    // The render panel renders the charts, then the manifest.
+    browser
+        .wait_until("document.getElementById('values').value.includes('charts:')")
+        .await;
+    client
+        .find(Locator::Id("render-button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser
+        .wait_until("document.getElementById('render-output') && document.getElementById('render-output').textContent.includes('kind: Deployment')")
+        .await;
+    let status = browser
+        .eval("document.getElementById('render-status').textContent")
+        .await;
+    assert!(
+        status.as_str().unwrap().starts_with("6 objects: "),
+        "{status}"
+    );
+    let output = browser
+        .eval("document.getElementById('render-output').textContent")
+        .await;
+    assert!(
+        output
+            .as_str()
+            .unwrap()
+            .contains("# Source: demo/templates/deployment.yaml")
+    );
+    let errors = unexpected_errors(&browser.console().await, &[]);
+    assert!(errors.is_empty(), "console errors: {errors:?}");
+    browser.close().await;
+    server.terminate();
+    server.wait(Duration::from_secs(30)).await;
+}

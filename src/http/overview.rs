@@ -36,6 +36,84 @@ pub struct Overview {
     parameters: Vec<Parameter>,
     blobs: Vec<BlobLink>,
     warnings: usize,
+    /// The pack's Helm charts, in `pack.json` order.
+    charts: Vec<ChartView>,
+    /// How many manifests (`kubeManifests`) the pack renders besides its charts.
+    manifests: usize,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+struct ChartView {
+    path: String,
+    name: String,
+    version: String,
+    app_version: String,
+    description: String,
+    dependencies: Vec<ChartDependency>,
+    crds: Vec<String>,
+    /// Parameters from the chart's values.schema.json, with the chart's defaults.
+    parameters: Vec<ChartParameter>,
+    /// Why the chart could not be loaded, when it could not.
+    problem: Option<String>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+struct ChartDependency {
+    name: String,
+    version: String,
+    condition: String,
+    alias: String,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+struct ChartParameter {
+    path: String,
+    #[serde(rename = "type")]
+    kind: String,
+    description: String,
+    required: bool,
+    supported_values: Vec<String>,
+    default: String,
+}
+
+fn chart_views(version: &LoadedVersion) -> Vec<ChartView> {
+    crate::registry::charts::summaries(version)
+        .into_iter()
+        .map(|c| ChartView {
+            path: c.path,
+            name: c.name,
+            version: c.version,
+            app_version: c.app_version,
+            description: c.description,
+            dependencies: c
+                .dependencies
+                .into_iter()
+                .map(|(name, version, condition, alias)| ChartDependency {
+                    name,
+                    version,
+                    condition,
+                    alias,
+                })
+                .collect(),
+            crds: c.crds,
+            parameters: c
+                .parameters
+                .into_iter()
+                .map(|p| ChartParameter {
+                    path: p.path,
+                    kind: p.kind,
+                    description: p.description,
+                    required: p.required,
+                    supported_values: p.allowed,
+                    default: p.default,
+                })
+                .collect(),
+            problem: c.problem,
+        })
+        .collect()
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -209,6 +287,8 @@ impl Overview {
             parameters: parameters(&pack.schema, defaults),
             blobs: Vec::new(),
             warnings: pack.findings.len(),
+            charts: chart_views(version),
+            manifests: version.manifests.len(),
         }
     }
 }

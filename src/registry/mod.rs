@@ -8,6 +8,7 @@ pub mod access;
 pub mod blobs;
 pub mod cache;
 pub mod catalog;
+pub mod charts;
 pub mod error;
 #[cfg(feature = "fault-injection")]
 pub mod faults;
