@@ -25,7 +25,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .collect();
     folders.sort();
     for folder in folders {
-        let name = folder.file_name().unwrap_or_default().to_string_lossy().into_owned();
+        let name = folder
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
         charts.push((name, load_dir(&folder)?));
     }
     let kube = KubeVersion::parse("1.30.0").ok_or("kube version")?;
@@ -44,7 +48,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let _entropy = random::enter(Some(1));
             let result = render_cached(chart, &request, cache, &Budget::unlimited());
             if write {
-                let text = result.map(|o| o.stream()).unwrap_or_else(|e| format!("Error: {e}\n"));
+                let text = result
+                    .map(|o| o.stream())
+                    .unwrap_or_else(|e| format!("Error: {e}\n"));
                 std::fs::write(format!("{out}/{folder}.yaml"), text)?;
             }
         }

@@ -131,6 +131,16 @@ fn report_yaml11_booleans(text: &str, file: &str, findings: &mut Vec<Finding>) {
     }
 }
 
+/// Parses one YAML document into `T` (fields `T` does not name are skipped without being built),
+/// duplicate keys allowed (the last wins), as Helm reads a document's head.
+pub fn parse_as<T: serde::de::DeserializeOwned>(text: &str, file: &str) -> Result<T, YamlError> {
+    serde_saphyr::from_str_with_options::<T>(
+        text,
+        options(serde_saphyr::DuplicateKeyPolicy::LastWins),
+    )
+    .map_err(|e| yaml_error(file, &e))
+}
+
 /// Serialises a value back to YAML (used for values shown to people and for caller values).
 pub fn to_string(value: &Value) -> Result<String, serde_saphyr::ser::Error> {
     serde_saphyr::to_string(value)

@@ -304,7 +304,12 @@ fn execute(
         if template.name.ends_with("NOTES.txt") {
             continue;
         }
-        rendered.insert(template.name.clone(), output.replace("<no value>", ""));
+        let output = if output.contains("<no value>") {
+            output.replace("<no value>", "")
+        } else {
+            output
+        };
+        rendered.insert(template.name.clone(), output);
     }
     Ok(rendered)
 }

@@ -141,26 +141,67 @@ fn go_string(value: &Json) -> Option<String> {
     }
 }
 
-/// `SimpleHead`: a document's kind and whether it is a hook (None: an unknown hook, dropped).
-fn head(path: &str, doc: &str) -> Result<(String, Option<bool>), String> {
-    let mut ignored = Vec::new();
-    let value = crate::pack::yaml::parse(doc, path, &mut ignored)
-        .map_err(|e| format!("YAML parse error on {path}: {}", e.message))?;
-    let object = match value {
-        Json::Null => return Ok((String::new(), Some(false))),
-        Json::Object(map) => map,
-        _ => {
-            return Err(format!(
-                "YAML parse error on {path}: error unmarshaling JSON: json: cannot unmarshal into Go value of type util.SimpleHead"
-            ));
+/// Helm's `SimpleHead`: only what sorting needs is built; the rest of the document is parsed
+/// (a document that is not YAML fails as in Helm) but skipped.
+#[derive(serde::Deserialize)]
+struct SimpleHead {
+    kind: Option<Json>,
+    metadata: Option<HeadMetadata>,
+}
+
+#[derive(serde::Deserialize)]
+struct HeadMetadata {
+    annotations: Option<std::collections::BTreeMap<String, Json>>,
+}
+
+/// The kind of a document written plainly (a top-level `kind: X` line, no hook annotation, no
+/// flow, anchors or tags at the top level), read without a YAML parser; `None` when the document
+/// needs one. Parsing every rendered document dominated a chart render.
+fn plain_head(doc: &str) -> Option<String> {
+    if doc.contains("helm.sh/hook") {
+        return None;
+    }
+    let mut kind = String::new();
+    for line in doc.lines() {
+        let first = line.chars().next();
+        match first {
+            None | Some(' ' | '\t' | '#' | '-') => continue,
+            Some('{' | '[' | '%' | '&' | '*' | '!' | '?' | '"' | '\'') => return None,
+            _ => {}
         }
+        let Some(rest) = line.strip_prefix("kind") else {
+            continue;
+        };
+        let value = rest.strip_prefix(':')?;
+        let value = match value.find(" #") {
+            Some(i) => &value[..i],
+            None => value,
+        }
+        .trim();
+        if value.starts_with(['{', '[', '&', '*', '!', '|', '>', '"', '\'']) || value.contains(": ")
+        {
+            return None;
+        }
+        value.clone_into(&mut kind);
+    }
+    Some(kind)
+}
+
+/// A document's kind and whether it is a hook (None: an unknown hook, dropped).
+fn head(path: &str, doc: &str) -> Result<(String, Option<bool>), String> {
+    if let Some(kind) = plain_head(doc) {
+        return Ok((kind, Some(false)));
+    }
+    let parsed: Option<SimpleHead> = crate::pack::yaml::parse_as(doc, path)
+        .map_err(|e| format!("YAML parse error on {path}: {}", e.message))?;
+    let Some(head) = parsed else {
+        return Ok((String::new(), Some(false)));
     };
-    let kind = object.get("kind").and_then(go_string).unwrap_or_default();
-    let hook = object
-        .get("metadata")
-        .and_then(|m| m.get("annotations"))
-        .and_then(|a| a.get("helm.sh/hook"))
-        .and_then(go_string);
+    let kind = head.kind.as_ref().and_then(go_string).unwrap_or_default();
+    let hook = head
+        .metadata
+        .and_then(|m| m.annotations)
+        .and_then(|a| a.get("helm.sh/hook").and_then(go_string));
     let Some(hook) = hook else {
         return Ok((kind, Some(false)));
     };
@@ -221,6 +262,15 @@ mod tests {
             ("c/templates/b.yaml".to_owned(), "kind: Foo\n---\nkind: Job\nmetadata:\n  annotations:\n    helm.sh/hook: pre-install\n---\nkind: Job\nmetadata:\n  annotations:\n    helm.sh/hook: nonsense\n".to_owned()),
         ]);
         let (manifests, hooks) = sort_manifests(&files).unwrap();
+        assert_eq!(
+            plain_head("a: 1\nkind: Service # svc\nmetadata:\n  kind: x\n"),
+            Some("Service".to_owned())
+        );
+        assert_eq!(plain_head("kind: 'Quoted'\n"), None);
+        assert_eq!(
+            plain_head("metadata:\n  annotations:\n    helm.sh/hook: test\n"),
+            None
+        );
         let kinds: Vec<&str> = manifests.iter().map(|d| d.kind.as_str()).collect();
         assert_eq!(kinds, vec!["ServiceAccount", "Deployment", "Foo"]);
         assert_eq!(hooks.len(), 1);

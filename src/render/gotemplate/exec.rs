@@ -66,7 +66,8 @@ pub enum ExecError {
 /// associated templates). Immutable once built, shared between threads.
 #[derive(Clone)]
 pub struct TemplateSet {
-    trees: HashMap<Arc<str>, Arc<Tree>>,
+    // foldhash: chart renders build sets of thousands of templates and look names up constantly.
+    trees: HashMap<Arc<str>, Arc<Tree>, foldhash::fast::RandomState>,
     funcs: &'static FuncMap,
 }
 
@@ -83,7 +84,7 @@ impl std::fmt::Debug for TemplateSet {
 impl TemplateSet {
     pub fn new(funcs: &'static FuncMap) -> TemplateSet {
         TemplateSet {
-            trees: HashMap::new(),
+            trees: HashMap::default(),
             funcs,
         }
     }
