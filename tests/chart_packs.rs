@@ -378,3 +378,72 @@ async fn a_profile_renders_kubernetes_calico_a_csi_chart_and_an_add_on_chart_in_
         text(&validation)
     );
 }
+
+#[tokio::test]
+async fn render_budgets_bound_a_chart_as_they_bound_a_manifest() {
+    let registry = TestRegistry::with_config(|config| {
+        config.render_max_output_bytes = 1 << 20;
+        config.render_timeout_secs = 2;
+    })
+    .await;
+    let hostile = tgz(
+        "hostile",
+        &[
+            (
+                "Chart.yaml",
+                "apiVersion: v2\nname: hostile\nversion: 0.1.0\n",
+            ),
+            (
+                "templates/big.yaml",
+                "{{- $s := \"xxxxxxxxxxxxxxxx\" }}{{ range until (int .Values.n) }}{{ $s }}{{ end }}",
+            ),
+            (
+                "templates/_loop.tpl",
+                "{{- define \"spin\" }}{{ range 1000000000 }}{{ end }}{{ end }}",
+            ),
+            (
+                "templates/slow.yaml",
+                "{{ if .Values.spin }}{{ include \"spin\" . }}{{ end }}",
+            ),
+            (
+                "templates/tpl.yaml",
+                "{{ if .Values.again }}{{ tpl .Values.again . }}{{ end }}",
+            ),
+        ],
+    );
+    let pack = TestPack::new("hostile", "1.0.0")
+        .file("charts/hostile-0.1.0.tgz", hostile)
+        .file(
+            "values.yaml",
+            "charts:\n  hostile:\n    n: 1\nmanifests:\n  app:\n    replicas: 2\n    image: nginx\n",
+        )
+        .pack_json(|j| j["charts"] = json!(["charts/hostile-0.1.0.tgz"]));
+    registry.publish_ok(&pack).await;
+    let refused = |values: &str| json!({"cloudType": "aws", "values": values});
+    for (values, limit) in [
+        (
+            "charts:\n  hostile:\n    n: 10000000\n",
+            "render-max-output-bytes",
+        ),
+        (
+            "charts:\n  hostile:\n    spin: true\n",
+            "render-timeout-secs",
+        ),
+        // tpl rendering its own text again, forever: stopped by the nesting limit or the budget.
+        (
+            "charts:\n  hostile:\n    again: '{{ tpl .Values.again . }}'\n",
+            "",
+        ),
+    ] {
+        let response = render(&registry, "hostile", refused(values), "application/yaml").await;
+        assert_eq!(
+            response.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{values}"
+        );
+        if !limit.is_empty() {
+            assert_eq!(response.json()["code"], "RENDER_LIMIT", "{values}");
+            assert_eq!(response.json()["limit"], limit, "{values}");
+        }
+    }
+}

@@ -54,7 +54,7 @@ pub struct ProfileBody {
     pub api_server: Option<String>,
     /// Makes random and time functions repeatable.
     #[serde(default)]
-    #[schema(minimum = 0)]
+    #[schema(minimum = 0, maximum = 9007199254740991.0)]
     pub seed: Option<u64>,
 }
 

@@ -44,7 +44,7 @@ pub struct RenderBody {
     pub api_server: Option<String>,
     /// Makes random and time functions repeatable (`randAlphaNum`, `genCA`, `uuidv4`, `now`).
     #[serde(default)]
-    #[schema(minimum = 0)]
+    #[schema(minimum = 0, maximum = 9007199254740991.0)]
     pub seed: Option<u64>,
 }
 

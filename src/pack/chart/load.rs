@@ -376,6 +376,29 @@ mod tests {
     }
 
     #[test]
+    fn an_archive_that_unpacks_past_the_limit_stops_there() {
+        use std::io::Write;
+        let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(
+            Vec::new(),
+            flate2::Compression::fast(),
+        ));
+        let zeros = vec![0u8; (MAX_CHART_BYTES + 1) as usize];
+        let mut header = tar::Header::new_gnu();
+        header.set_size(zeros.len() as u64);
+        header.set_mode(0o644);
+        header.set_cksum();
+        builder
+            .append_data(&mut header, "bomb/files/zeros", zeros.as_slice())
+            .unwrap();
+        let mut gz = builder.into_inner().unwrap();
+        gz.flush().unwrap();
+        let archive = gz.finish().unwrap();
+        assert!(archive.len() < 1 << 20, "a small archive");
+        let error = load_archive(&archive).unwrap_err();
+        assert!(error.0.contains("maximum decompressed size"), "{error}");
+    }
+
+    #[test]
     fn a_chart_without_chart_yaml_or_name_is_refused_in_helms_words() {
         assert_eq!(
             load_files(vec![file("values.yaml", "")]).unwrap_err().0,
