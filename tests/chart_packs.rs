@@ -263,6 +263,15 @@ async fn manifests_see_the_cluster_as_spectro_and_seeds_repeat_random_values() {
     let again = text(&render(&second, "random", seeded(7), "application/yaml").await);
     assert_eq!(first, again);
     assert!(first.contains("password: "), "{first}");
+    // JSON Schema's integers include 7.0; a fraction is refused.
+    let float = json!({"cloudType": "aws", "seed": 7.0});
+    assert_eq!(
+        text(&render(&registry, "random", float, "application/yaml").await),
+        first
+    );
+    let fraction = json!({"cloudType": "aws", "seed": 7.5});
+    let refused = render(&registry, "random", fraction, "application/yaml").await;
+    assert_eq!(refused.error_code(StatusCode::BAD_REQUEST), "BODY_INVALID");
 }
 
 /// A pack wrapping a corpus chart, in `layer`, with `values` as its whole values.yaml.

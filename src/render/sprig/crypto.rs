@@ -14,7 +14,6 @@ use rcgen::{
 };
 use rsa::pkcs1::{DecodeRsaPrivateKey, EncodeRsaPrivateKey};
 use rsa::pkcs8::{EncodePrivateKey, LineEnding};
-use sha2::Digest as _;
 
 use super::random::{now, with_rng};
 use super::{A, I, L, S, arg_int, arg_str};
@@ -431,7 +430,8 @@ pub fn register(map: &mut FuncMap) {
             .map(Value::string)
             .map_err(error)
     });
-    map.add("derivePassword", &[Ty64, S, S, S, S], |exec, args| {
+    // Sprig declares the counter uint32; an int is what templates pass.
+    map.add("derivePassword", &[I, S, S, S, S], |exec, args| {
         exec.budget.charge(64 << 20)?;
         let counter = arg_int(&args, 0);
         Ok(Value::string(derive_password(
@@ -442,11 +442,7 @@ pub fn register(map: &mut FuncMap) {
             arg_str(&args, 4),
         )))
     });
-    let _ = sha2::Sha256::digest(b"");
 }
-
-#[allow(non_upper_case_globals)]
-const Ty64: crate::render::gotemplate::Ty = crate::render::gotemplate::Ty::Int;
 
 #[cfg(test)]
 mod tests {

@@ -8,7 +8,7 @@ use std::rc::Rc;
 use base64::Engine;
 use sha2::Digest as _;
 
-use super::{A, S, arg_str, charged, strval};
+use super::{A, S, arg_str, charged};
 use crate::render::functions::is_empty;
 use crate::render::gotemplate::funcs::{FuncError, FuncMap, FuncResult, error};
 use crate::render::gotemplate::value::{self, Object, Signature, Str, Ty, Value};
@@ -449,24 +449,26 @@ pub fn register(map: &mut FuncMap) {
             adler32(arg_str(&args, 0).as_bytes()).to_string(),
         ))
     });
-    for (name, f) in [
-        ("base", base as fn(&str) -> String),
-        ("osBase", base),
-        ("dir", dir),
-        ("osDir", dir),
-        ("ext", ext),
-        ("osExt", ext),
-        ("clean", clean),
-        ("osClean", clean),
-    ] {
-        let body: crate::render::gotemplate::funcs::Body = match name {
-            "base" | "osBase" => |exec, args| charged(exec, base(arg_str(&args, 0))),
-            "dir" | "osDir" => |exec, args| charged(exec, dir(arg_str(&args, 0))),
-            "ext" | "osExt" => |exec, args| charged(exec, ext(arg_str(&args, 0))),
-            _ => |exec, args| charged(exec, clean(arg_str(&args, 0))),
-        };
-        let _ = f;
-        map.add(name, &[S], body);
+    // Go's path and path/filepath functions are the same on Linux.
+    for name in ["base", "osBase"] {
+        map.add(name, &[S], |exec, args| {
+            charged(exec, base(arg_str(&args, 0)))
+        });
+    }
+    for name in ["dir", "osDir"] {
+        map.add(name, &[S], |exec, args| {
+            charged(exec, dir(arg_str(&args, 0)))
+        });
+    }
+    for name in ["ext", "osExt"] {
+        map.add(name, &[S], |exec, args| {
+            charged(exec, ext(arg_str(&args, 0)))
+        });
+    }
+    for name in ["clean", "osClean"] {
+        map.add(name, &[S], |exec, args| {
+            charged(exec, clean(arg_str(&args, 0)))
+        });
     }
     for name in ["isAbs", "osIsAbs"] {
         map.add(name, &[S], |_, args| {
@@ -576,7 +578,6 @@ pub fn register(map: &mut FuncMap) {
             Err(e) => error_map(e.to_string()),
         })
     });
-    let _ = strval;
 }
 
 #[cfg(test)]

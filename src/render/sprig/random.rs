@@ -10,7 +10,7 @@ use rand_chacha::ChaCha20Rng;
 use rand_core::{RngCore, SeedableRng};
 use time::OffsetDateTime;
 
-use super::{A, I, arg_int, arg_str, charged, string_list};
+use super::{I, arg_int, arg_str, charged};
 use crate::render::gotemplate::Exec;
 use crate::render::gotemplate::funcs::{FuncMap, FuncResult, error};
 use crate::render::gotemplate::value::Value;
@@ -154,7 +154,6 @@ pub fn register(map: &mut FuncMap) {
     });
     // Kept here with the other entropy readers: `now` is the render's clock.
     map.add("now", &[], |_, _| Ok(super::dates::time_value(now())));
-    let _ = (A, string_list);
 }
 
 /// A version 4 UUID from the render's generator.
