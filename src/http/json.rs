@@ -66,3 +66,21 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for StructAsMap<D> {
         unit unit_struct newtype_struct seq tuple tuple_struct map enum identifier ignored_any
     }
 }
+
+/// A seed: any non-negative JSON integer that fits 64 bits, also when written with a zero fraction
+/// (`355.0`), as JSON Schema's `integer` allows.
+pub fn seed<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<u64>, D::Error> {
+    let number: Option<serde_json::Number> = serde::Deserialize::deserialize(deserializer)?;
+    let Some(number) = number else {
+        return Ok(None);
+    };
+    let seed = number.as_u64().or_else(|| {
+        number
+            .as_f64()
+            .filter(|f| f.fract() == 0.0 && (0.0..=9_007_199_254_740_991.0).contains(f))
+            .map(|f| f as u64)
+    });
+    seed.map(Some).ok_or_else(|| {
+        serde::de::Error::custom(format!("seed: {number} is not a non-negative integer"))
+    })
+}

@@ -53,7 +53,7 @@ pub struct ProfileBody {
     #[serde(default)]
     pub api_server: Option<String>,
     /// Makes random and time functions repeatable.
-    #[serde(default, deserialize_with = "super::render::seed")]
+    #[serde(default, deserialize_with = "super::json::seed")]
     #[schema(minimum = 0, maximum = 9007199254740991.0)]
     pub seed: Option<u64>,
 }

@@ -43,7 +43,7 @@ pub struct RenderBody {
     #[serde(default)]
     pub api_server: Option<String>,
     /// Makes random and time functions repeatable (`randAlphaNum`, `genCA`, `uuidv4`, `now`).
-    #[serde(default, deserialize_with = "seed")]
+    #[serde(default, deserialize_with = "super::json::seed")]
     #[schema(minimum = 0, maximum = 9007199254740991.0)]
     pub seed: Option<u64>,
 }
@@ -66,28 +66,6 @@ pub struct CloudQuery {
     cloud_type: String,
     /// Any missing key is an error (default: the server's `--strict`).
     strict: Option<bool>,
-}
-
-/// A seed: any JSON integer from 0 to 2^53 - 1, also when written with a fraction of zero
-/// (`355.0`), as JSON Schema's `integer` allows.
-pub(super) fn seed<'de, D: serde::Deserializer<'de>>(
-    deserializer: D,
-) -> Result<Option<u64>, D::Error> {
-    let number: Option<serde_json::Number> = Option::deserialize(deserializer)?;
-    let Some(number) = number else {
-        return Ok(None);
-    };
-    let seed = number.as_u64().or_else(|| {
-        number
-            .as_f64()
-            .filter(|f| f.fract() == 0.0 && (0.0..=9_007_199_254_740_991.0).contains(f))
-            .map(|f| f as u64)
-    });
-    seed.map(Some).ok_or_else(|| {
-        serde::de::Error::custom(format!(
-            "seed: {number} is not an integer from 0 to 2^53 - 1"
-        ))
-    })
 }
 
 /// The cloud a request names, trimmed; required.
