@@ -95,7 +95,12 @@ impl LoadedVersion {
     pub fn charts_weight(&self) -> u64 {
         self.charts
             .iter()
-            .map(|c| c.chart.as_ref().map_or(256, |chart| chart.weight() * 3))
+            // The chart's files and values, and its templates once parsed (cached with it).
+            .map(|c| {
+                c.chart.as_ref().map_or(256, |chart| {
+                    chart.weight() * 2 + chart.template_bytes() * 10
+                })
+            })
             .sum()
     }
 }

@@ -95,6 +95,20 @@ impl Chart {
         })
     }
 
+    /// Bytes of template text in this chart and its subcharts (parsed, a template takes about ten
+    /// times its text).
+    pub fn template_bytes(&self) -> u64 {
+        self.templates
+            .iter()
+            .map(|t| t.data.len() as u64)
+            .sum::<u64>()
+            + self
+                .dependencies
+                .iter()
+                .map(Chart::template_bytes)
+                .sum::<u64>()
+    }
+
     /// Bytes this chart holds, for cache weights.
     pub fn weight(&self) -> u64 {
         let own: u64 = self

@@ -234,6 +234,14 @@ fn slice(args: &[Value]) -> FuncResult {
 }
 
 pub fn register(map: &mut FuncMap) {
+    register_building(map);
+    register_reading(map);
+    register_slicing(map);
+    register_dicts(map);
+}
+
+/// Lists made or grown: `tuple`, `append`/`push`, `prepend` (and their `must` forms).
+fn register_building(map: &mut FuncMap) {
     map.add_variadic("tuple", &[], A, |exec, args| new_list(exec, args));
     for name in ["append", "push", "mustAppend", "mustPush"] {
         map.add(name, &[A, A], |exec, args| {
@@ -252,6 +260,10 @@ pub fn register(map: &mut FuncMap) {
             new_list(exec, out)
         });
     }
+}
+
+/// A list's ends: `first`, `last`.
+fn register_reading(map: &mut FuncMap) {
     for name in ["first", "mustFirst"] {
         map.add(name, &[A], |_, args| {
             Ok(items(&args[0], "find first")?
@@ -270,6 +282,11 @@ pub fn register(map: &mut FuncMap) {
                 .unwrap_or_default())
         });
     }
+}
+
+/// Lists made from lists, and membership: `rest`, `initial`, `reverse`, `uniq`, `compact`,
+/// `without`, `has`, `slice`, `concat`, `chunk`, `sortAlpha`.
+fn register_slicing(map: &mut FuncMap) {
     for name in ["rest", "mustRest"] {
         map.add(name, &[A], |exec, args| {
             let list = items(&args[0], "find rest")?;
@@ -390,6 +407,11 @@ pub fn register(map: &mut FuncMap) {
             Ok(super::string_list(strings))
         });
     }
+}
+
+/// Dicts: `get`, `set`, `unset`, `pluck`, `pick`, `omit`, `values`, `dig`, `merge`,
+/// `mergeOverwrite`, `deepCopy`, `deepEqual`.
+fn register_dicts(map: &mut FuncMap) {
     map.add("get", &[M, S], |_, args| {
         Ok(map_arg(&args[0])
             .and_then(|m| m.entries.borrow().get(arg_str(&args, 1)).cloned())

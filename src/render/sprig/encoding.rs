@@ -417,6 +417,13 @@ fn b64_bytes(value: &Value) -> Result<&[u8], FuncError> {
 }
 
 pub fn register(map: &mut FuncMap) {
+    register_encodings(map);
+    register_types(map);
+    register_documents(map);
+}
+
+/// Encodings, hashes, paths and URLs.
+fn register_encodings(map: &mut FuncMap) {
     // `.Files.Get` of a binary file is Go's string of raw bytes: encode those bytes.
     map.add("b64enc", &[A], |exec, args| {
         let bytes = b64_bytes(&args[0])?;
@@ -481,6 +488,10 @@ pub fn register(map: &mut FuncMap) {
     map.add("urlJoin", &[Ty::Map], |exec, args| {
         charged(exec, url_join(&args[0]))
     });
+}
+
+/// Type tests, `all`/`any`, `semver`, `getHostByName`.
+fn register_types(map: &mut FuncMap) {
     map.add("typeOf", &[A], |_, args| {
         Ok(Value::string(args[0].type_name()))
     });
@@ -514,6 +525,10 @@ pub fn register(map: &mut FuncMap) {
         })))
     });
     map.add("getHostByName", &[S], |_, _| Ok(Value::str("")));
+}
+
+/// JSON, YAML and TOML documents to and from values (Helm's and Sprig's forms).
+fn register_documents(map: &mut FuncMap) {
     map.add("toPrettyJson", &[A], |exec, args| {
         json_text(exec, &args[0], true, false, false)
     });
