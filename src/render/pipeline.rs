@@ -433,7 +433,7 @@ impl Renderer {
                 ),
                 other => failed(other.to_string()),
             })?;
-        Ok(output::from_helm_stream(&output.stream()))
+        Ok(output.into_documents())
     }
 
     fn render_manifest(

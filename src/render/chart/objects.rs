@@ -419,12 +419,6 @@ impl Object for Capabilities {
             _ => None,
         }
     }
-    fn method(&self, _: &str) -> Option<Signature> {
-        None
-    }
-    fn call(&self, _: &str, _: Vec<Value>, _: &Budget) -> Result<Value, FuncError> {
-        Err(error("no methods"))
-    }
     fn format(&self, out: &mut String) {
         out.push_str("&{");
         for (i, v) in [&self.kube, &self.apis, &self.helm].into_iter().enumerate() {

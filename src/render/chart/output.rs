@@ -87,26 +87,43 @@ impl ChartOutput {
         self.crds.iter().chain(&self.manifests).chain(&self.hooks)
     }
 
+    /// The documents as packyard's output documents, cut so that `to_yaml_stream` of them is
+    /// this stream (Helm trims the end of the manifests before it prints the hooks).
+    pub fn into_documents(self) -> Vec<crate::render::output::Document> {
+        let convert = |d: Document| crate::render::output::Document {
+            source: d.source,
+            text: d.text,
+        };
+        let mut documents: Vec<_> = self
+            .crds
+            .into_iter()
+            .chain(self.manifests)
+            .map(convert)
+            .collect();
+        if let Some(last) = documents.last_mut() {
+            last.text = crate::render::golang::trim_space(&last.text).to_owned();
+        }
+        documents.extend(self.hooks.into_iter().map(convert));
+        documents
+    }
+
     /// The stream `helm template --include-crds` prints.
     pub fn stream(&self) -> String {
-        let mut body = String::new();
-        for doc in self.crds.iter().chain(&self.manifests) {
-            body.push_str("---\n# Source: ");
-            body.push_str(&doc.source);
-            body.push('\n');
-            body.push_str(&doc.text);
-            body.push('\n');
-        }
-        let mut out = crate::render::golang::trim_space(&body).to_owned();
-        out.push('\n');
-        for doc in &self.hooks {
-            out.push_str("---\n# Source: ");
-            out.push_str(&doc.source);
-            out.push('\n');
-            out.push_str(&doc.text);
-            out.push('\n');
-        }
-        out
+        let written = |docs: &[Document]| {
+            let converted: Vec<_> = docs
+                .iter()
+                .map(|d| crate::render::output::Document {
+                    source: d.source.clone(),
+                    text: d.text.clone(),
+                })
+                .collect();
+            crate::render::output::to_yaml_stream(&converted)
+        };
+        let mut body = written(&[self.crds.as_slice(), self.manifests.as_slice()].concat());
+        body = crate::render::golang::trim_space(&body).to_owned();
+        body.push('\n');
+        body.push_str(&written(&self.hooks));
+        body
     }
 }
 

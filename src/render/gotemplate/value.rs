@@ -58,15 +58,23 @@ pub trait Object {
     }
     /// An exported field.
     fn field(&self, name: &str) -> Option<Value>;
-    /// The parameter types of a method, when the object has one by that name.
-    fn method(&self, name: &str) -> Option<Signature>;
-    /// Calls a method whose arguments have been checked against its signature.
+    /// The parameter types of a method, when the object has one by that name (none by default).
+    fn method(&self, _name: &str) -> Option<Signature> {
+        None
+    }
+    /// Calls a method whose arguments have been checked against its signature (only names
+    /// [`Object::method`] knows reach it).
     fn call(
         &self,
         name: &str,
-        args: Vec<Value>,
-        budget: &super::budget::Budget,
-    ) -> Result<Value, super::funcs::FuncError>;
+        _args: Vec<Value>,
+        _budget: &super::budget::Budget,
+    ) -> Result<Value, super::funcs::FuncError> {
+        Err(super::funcs::error(format!(
+            "{} has no method {name}",
+            self.type_name()
+        )))
+    }
     /// `%v` (its `String()` method when it has one).
     fn format(&self, out: &mut String);
     /// The object as plain data, for `toJson` and `toYaml` (Go marshals its exported fields);

@@ -18,8 +18,8 @@ use rsa::pkcs8::{EncodePrivateKey, LineEnding};
 use super::random::{now, with_rng};
 use super::{A, I, L, S, arg_int, arg_str};
 use crate::render::gotemplate::funcs::{FuncError, FuncMap, FuncResult, error};
-use crate::render::gotemplate::value::{Object, Signature, Value};
-use crate::render::gotemplate::{Budget, Exec};
+use crate::render::gotemplate::value::{Object, Value};
+use crate::render::gotemplate::Exec;
 
 /// Sprig's `certificate{Cert, Key}`.
 pub struct Certificate {
@@ -40,12 +40,6 @@ impl Object for Certificate {
             "Key" => Some(Value::str(&self.key)),
             _ => None,
         }
-    }
-    fn method(&self, _: &str) -> Option<Signature> {
-        None
-    }
-    fn call(&self, _: &str, _: Vec<Value>, _: &Budget) -> Result<Value, FuncError> {
-        Err(error("no methods"))
     }
     fn format(&self, out: &mut String) {
         out.push('{');

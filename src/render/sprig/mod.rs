@@ -12,38 +12,15 @@ mod numbers;
 pub mod random;
 mod strings;
 
-use super::gotemplate::funcs::{FuncError, FuncMap, FuncResult, error};
+pub(crate) use super::functions::{arg_int, arg_str, charged, strval};
+use super::gotemplate::funcs::{FuncError, FuncMap, error};
 use super::gotemplate::value::{ListKind, Ty, Value};
-use super::gotemplate::{Exec, gofmt};
 
 pub(crate) const A: Ty = Ty::Any;
 pub(crate) const S: Ty = Ty::String;
 pub(crate) const I: Ty = Ty::Int;
 pub(crate) const M: Ty = Ty::Map;
 pub(crate) const L: Ty = Ty::List;
-
-pub(crate) fn arg_str(args: &[Value], i: usize) -> &str {
-    args.get(i).and_then(Value::as_str).unwrap_or_default()
-}
-
-pub(crate) fn arg_int(args: &[Value], i: usize) -> i64 {
-    args.get(i).and_then(Value::as_int).unwrap_or_default()
-}
-
-/// Charges the string's bytes and returns it as a value.
-pub(crate) fn charged(exec: &Exec<'_>, text: String) -> FuncResult {
-    exec.budget.charge(text.len() as u64)?;
-    Ok(Value::string(text))
-}
-
-/// Sprig's `strval`.
-pub(crate) fn strval(value: &Value) -> Result<String, FuncError> {
-    Ok(match value {
-        Value::Str(s) => s.to_string(),
-        Value::Bytes(b) => String::from_utf8_lossy(b).into_owned(),
-        other => gofmt::to_string(other)?,
-    })
-}
 
 /// A `[]string` value.
 pub(crate) fn string_list(items: Vec<String>) -> Value {
