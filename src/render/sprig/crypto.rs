@@ -17,9 +17,9 @@ use rsa::pkcs8::{EncodePrivateKey, LineEnding};
 
 use super::random::{now, with_rng};
 use super::{A, I, L, S, arg_int, arg_str};
+use crate::render::gotemplate::Exec;
 use crate::render::gotemplate::funcs::{FuncError, FuncMap, FuncResult, error};
 use crate::render::gotemplate::value::{Object, Value};
-use crate::render::gotemplate::Exec;
 
 /// Sprig's `certificate{Cert, Key}`.
 pub struct Certificate {
