@@ -407,7 +407,7 @@ async fn writes_need_the_admin_token() {
         None,
         Some("Bearer wrong-token"),
         Some("Basic dXNlcjpwYXNz"),
-        Some(ADMIN_TOKEN),
+        Some("wrong-bare-token"),
     ] {
         let mut builder = request(Method::PUT, &uri);
         if let Some(value) = authorization {
@@ -436,6 +436,20 @@ async fn writes_need_the_admin_token() {
         )
         .await;
     assert_eq!(ok.status, StatusCode::CREATED);
+    // A bare token (as Palette's clients send session tokens) is a bearer token.
+    let other = b"guarded too".to_vec();
+    let bare = registry
+        .send(
+            request(
+                Method::PUT,
+                &format!("/v1/cni-calico/blobs/{}", digest_of(&other)),
+            )
+            .header("authorization", ADMIN_TOKEN)
+            .body(Body::from(other))
+            .unwrap(),
+        )
+        .await;
+    assert_eq!(bare.status, StatusCode::CREATED);
 }
 
 #[tokio::test]

@@ -173,6 +173,14 @@ impl Version {
 
     /// A string whose byte order is this version's order, for `ORDER BY` and keyset paging.
     pub fn sort_key(&self) -> String {
+        let mut key = self.order_prefix();
+        key.push_str(&self.raw);
+        key
+    }
+
+    /// The part of [`Version::sort_key`] before the spelling: equal for versions that compare
+    /// equal (`1.5` and `1.5.0`), so a version's key starts with it.
+    pub fn order_prefix(&self) -> String {
         let mut key = String::with_capacity(8 * 21 + 32);
         for index in 0..Self::MAX_PARTS {
             key.push_str(&format!("{:020}.", self.part(index)));
@@ -198,7 +206,6 @@ impl Version {
         }
         // The spelling breaks ties (`1.5` and `1.5.0`); ' ' sorts below every identifier byte.
         key.push(' ');
-        key.push_str(&self.raw);
         key
     }
 }

@@ -1,4 +1,5 @@
-//! Who is calling, from `Authorization`: Bearer tokens and HTTP Basic, checked by the registry.
+//! Who is calling, from `Authorization` (Bearer tokens, HTTP Basic, bare tokens) or Palette's
+//! `ApiKey` header, checked by the registry.
 //! Extractors state what a handler needs. Reads are public unless the registry is private.
 
 use axum::extract::FromRequestParts;
@@ -14,26 +15,36 @@ fn unauthorized(message: &'static str) -> ApiError {
     ApiError::Unauthorized(message)
 }
 
-/// Identifies the caller from `Authorization`; `None` when there is no such header.
+/// Palette's API-key header: its clients send an API key here instead of `Authorization`.
+const API_KEY: &str = "apikey";
+
+/// Identifies the caller from `Authorization` (`Bearer`, `Basic`, or a bare token as Palette's
+/// clients send session tokens) or from Palette's `ApiKey` header; `None` when there are none.
+/// (`ProjectUid`, which Palette's clients add for project scope, means nothing here.)
 pub async fn identify(state: &AppState, headers: &HeaderMap) -> Result<Option<Caller>, ApiError> {
-    let Some(value) = headers.get(header::AUTHORIZATION) else {
-        return Ok(None);
+    let (value, from_api_key) = match (headers.get(header::AUTHORIZATION), headers.get(API_KEY)) {
+        (Some(value), _) => (value, false),
+        (None, Some(value)) => (value, true),
+        (None, None) => return Ok(None),
     };
     let value = value
         .to_str()
-        .map_err(|_| unauthorized("the Authorization header is not text"))?;
-    let (scheme, credentials) = value.split_once(' ').ok_or(unauthorized(
-        "the Authorization header must be 'Bearer <token>' or 'Basic <credentials>'",
-    ))?;
-    let credentials = credentials.trim();
-    let credentials = if scheme.eq_ignore_ascii_case("bearer") {
-        Credentials::Bearer(credentials)
-    } else if scheme.eq_ignore_ascii_case("basic") {
-        Credentials::Basic(credentials)
-    } else {
-        return Err(unauthorized(
-            "the Authorization scheme must be Bearer or Basic",
-        ));
+        .map_err(|_| unauthorized("the credentials header is not text"))?
+        .trim();
+    let credentials = match value.split_once(' ') {
+        _ if from_api_key => Credentials::Bearer(value),
+        None => Credentials::Bearer(value),
+        Some((scheme, credentials)) if scheme.eq_ignore_ascii_case("bearer") => {
+            Credentials::Bearer(credentials.trim())
+        }
+        Some((scheme, credentials)) if scheme.eq_ignore_ascii_case("basic") => {
+            Credentials::Basic(credentials.trim())
+        }
+        Some(_) => {
+            return Err(unauthorized(
+                "the Authorization scheme must be Bearer or Basic (or a bare API token)",
+            ));
+        }
     };
     match state.registry.authenticate(credentials).await? {
         Some(caller) => Ok(Some(caller)),

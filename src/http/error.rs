@@ -6,6 +6,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
+use super::palette_errors::CarriedError;
 use crate::domain::{DigestError, PackNameError};
 use crate::registry::RegistryError;
 use crate::registry::error::{FilesError, Limit, PackError, PutError, RenderError, Violation};
@@ -288,7 +289,10 @@ impl IntoResponse for ApiError {
             file: answer.file,
             limit: answer.limit,
         };
-        let mut response = (answer.status, axum::Json(body)).into_response();
+        let body = std::sync::Arc::new(body);
+        let mut response = (answer.status, axum::Json(&*body)).into_response();
+        // Carried so that Palette's routes can answer in Palette's error shape.
+        response.extensions_mut().insert(CarriedError(body));
         let headers = response.headers_mut();
         match &self {
             ApiError::Unauthorized(_) => {

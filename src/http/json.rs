@@ -84,3 +84,11 @@ pub fn seed<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<
         serde::de::Error::custom(format!("seed: {number} is not a non-negative integer"))
     })
 }
+
+/// A list or object that Go clients send as `null` when empty (a nil slice or map): null reads as
+/// the empty value.
+pub fn null_as_empty<'de, D: serde::Deserializer<'de>, T: Deserialize<'de> + Default>(
+    deserializer: D,
+) -> Result<T, D::Error> {
+    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
+}

@@ -16,6 +16,7 @@ use futures_util::{Stream, StreamExt};
 use http_body::Frame;
 use tokio::sync::OwnedSemaphorePermit;
 
+use super::palette_errors::{is_palette_route, reshape};
 use super::{ApiError, AppState};
 use crate::config::RequestLimits;
 
@@ -48,14 +49,25 @@ impl http_body::Body for PermitBody {
 /// The API's one middleware (each layer costs a boxed future per request): at most
 /// `--max-concurrent-requests` requests in flight (until their bodies are sent), beyond that 503
 /// with `Retry-After` at once rather than queueing without bound; then the checks of [`guard`].
+///
+/// Errors of Palette's routes are answered in Palette's shape here, the one place every error of
+/// a route passes (this middleware's own included).
 pub async fn admit(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let Ok(permit) = state.request_permits.clone().try_acquire_owned() else {
-        return ApiError::Overloaded(
-            "the registry is at its limit of concurrent requests; retry shortly",
-        )
-        .into_response();
+    let palette = is_palette_route(request.method(), request.uri().path())
+        .then(|| request.headers().get("x-request-id").cloned());
+    let shape = |response: Response| match &palette {
+        Some(request_id) => reshape(response, request_id.as_ref()),
+        None => response,
     };
-    let (parts, body) = checked(&state, request, next).await.into_parts();
+    let Ok(permit) = state.request_permits.clone().try_acquire_owned() else {
+        return shape(
+            ApiError::Overloaded(
+                "the registry is at its limit of concurrent requests; retry shortly",
+            )
+            .into_response(),
+        );
+    };
+    let (parts, body) = shape(checked(&state, request, next).await).into_parts();
     Response::from_parts(
         parts,
         Body::new(PermitBody {

@@ -7,106 +7,151 @@ use axum::response::Response;
 use serde::{Deserialize, Serialize};
 
 use super::extract::ApiQuery;
-use super::json::ApiJson;
+use super::json::{ApiJson, null_as_empty};
 use super::palette::{ListMeta, PackMetadata, PackMetadataList, PackSummaries, PackSummary};
 use super::respond::{cached_json, json_body};
 use super::{ApiError, AppState, filters, paging};
 use crate::domain::PackState;
-use crate::registry::catalog::{Filters, Page, SortField, TextFilter, TextMatch, VersionCursor};
+use crate::registry::catalog::{
+    Filters, Page, SortField, Start, Term, TextFilter, TextMatch, VersionCursor, VersionSort,
+};
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
-    /// Palette's filter terms joined by `AND`: `spec.layer=cni`, `spec.cloudTypes_in_aws,all`.
+    /// Palette's filter language: `<field><op><value>` terms joined by `AND` and `OR` (`AND`
+    /// binds tighter); operators `=`, `!=`, `>`, `>=`, `<`, `<=` (versions compare as versions)
+    /// and `_in_a,b`. E.g. `spec.name=cni-calicoANDspec.version>3.24.0`.
     filters: Option<String>,
+    /// `<field>=1|-1,...`, e.g. `spec.version=-1,metadata.name=1`.
+    #[serde(rename = "orderBy")]
+    #[param(rename = "orderBy")]
+    order_by: Option<String>,
+    /// Accepted for Palette's clients; every field is returned.
+    #[expect(
+        dead_code,
+        reason = "accepted and ignored, as Palette's clients send it"
+    )]
+    fields: Option<String>,
     /// Page size: absent or 0 means 50; more than 50 is 50.
     #[param(minimum = 0)]
     limit: Option<i64>,
+    /// Rows to skip (ignored when `continue` is given).
+    #[param(minimum = 0)]
+    offset: Option<i64>,
     /// The token of the previous page's `listmeta.continue`.
     #[serde(rename = "continue")]
     continue_token: Option<String>,
 }
 
+/// Where the next page starts: after a version in the default order, or at an offset.
 #[derive(Debug, Serialize, Deserialize)]
-struct ListPosition {
-    cursor: VersionCursor,
-    offset: u64,
+enum ListPosition {
+    After { cursor: VersionCursor, offset: u64 },
+    Offset(u64),
 }
 
 /// A listing request, parsed.
 struct Listing {
     filters: Filters,
+    sort: Vec<(VersionSort, bool)>,
     limit: u32,
-    position: Option<ListPosition>,
+    position: ListPosition,
+}
+
+/// A requested offset: not negative.
+fn offset(requested: Option<i64>) -> Result<u64, ApiError> {
+    match requested {
+        Some(offset) if offset < 0 => Err(ApiError::InvalidParameter {
+            name: "offset",
+            reason: "must not be negative".to_owned(),
+        }),
+        Some(offset) => Ok(u64::try_from(offset).unwrap_or(0)),
+        None => Ok(0),
+    }
 }
 
 impl ListQuery {
-    fn parse(&self) -> Result<Listing, ApiError> {
-        let filters = match self.filters.as_deref().map(str::trim) {
-            Some(text) if !text.is_empty() => filters::parse(text)?,
-            _ => Filters::default(),
-        };
-        let position = match self.continue_token.as_deref() {
-            Some(token) if !token.is_empty() => Some(paging::decode(token)?),
-            _ => None,
+    fn parse(&self, registry_uid: &str) -> Result<Listing, ApiError> {
+        let expression = filters::parse(self.filters.as_deref().unwrap_or_default())?;
+        let sort = filters::version_order(self.order_by.as_deref().unwrap_or_default())?;
+        let position = match self.continue_token.as_deref().filter(|t| !t.is_empty()) {
+            Some(token) => match paging::decode(token)? {
+                ListPosition::After { .. } if !sort.is_empty() => {
+                    return Err(ApiError::InvalidParameter {
+                        name: "continue",
+                        reason: "not a token this server issued for this orderBy".to_owned(),
+                    });
+                }
+                position => position,
+            },
+            None => ListPosition::Offset(offset(self.offset)?),
         };
         Ok(Listing {
-            filters,
+            filters: Filters {
+                any_of: filters::version_terms(&expression, registry_uid)?,
+                ..Filters::default()
+            },
+            sort,
             limit: paging::limit(self.limit)?,
             position,
         })
     }
 }
 
-fn list_meta(page: &Page, continue_token: String, limit: u32, offset: u64) -> ListMeta {
+fn list_meta(page: &Page, continue_token: String, limit: u32, next_offset: u64) -> ListMeta {
     ListMeta {
         continue_token,
         count: page.count,
         limit: u64::from(limit),
-        offset,
+        offset: next_offset,
     }
 }
 
-/// `GET /v1/packs?filters=...&limit=&continue=`: pack versions as `v1PackSummaries`.
+/// `GET /v1/packs?filters=...&orderBy=...&limit=&offset=&continue=`: pack versions as
+/// `v1PackSummaries`, values included. `listmeta.offset` is where the next page starts.
 #[utoipa::path(get, path = "/v1/packs", tag = "packs", params(ListQuery), responses((status = 200, description = "Versions matching the filters (v1PackSummaries)", body = PackSummaries)))]
 pub async fn list_packs(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<ListQuery>,
 ) -> Result<Response, ApiError> {
-    let listing = query.parse()?;
-    let token = query.continue_token.as_deref().unwrap_or_default();
-    let key = [
-        b"list".as_slice(),
-        query.filters.as_deref().unwrap_or_default().as_bytes(),
-    ];
-    let limit = listing.limit.to_le_bytes();
-    cached_json(
-        &state,
-        key.into_iter().chain([&limit[..], token.as_bytes()]),
-        async {
-            let registry = &state.registry;
-            let cursor = listing.position.as_ref().map(|p| &p.cursor);
-            let page = registry
-                .list_versions(&listing.filters, cursor, listing.limit)
-                .await?;
-            let offset = listing.position.as_ref().map_or(0, |p| p.offset);
-            let next = match page.rows.last() {
-                Some(last) if page.more => paging::encode(&ListPosition {
-                    cursor: VersionCursor::after(last),
-                    offset: offset + page.rows.len() as u64,
-                }),
-                _ => String::new(),
-            };
-            json_body(&PackSummaries {
-                listmeta: list_meta(&page, next, listing.limit, offset),
-                items: page
-                    .rows
-                    .iter()
-                    .map(|row| PackSummary::new(row, registry.uid()))
-                    .collect(),
-            })
-        },
-    )
+    let listing = query.parse(state.registry.uid())?;
+    let key = format!("{query:?}");
+    cached_json(&state, [b"list".as_slice(), key.as_bytes()], async {
+        let registry = &state.registry;
+        let (start, skipped) = match &listing.position {
+            ListPosition::After { cursor, offset } => (Start::After(cursor), *offset),
+            ListPosition::Offset(offset) => (Start::Offset(*offset), *offset),
+        };
+        let page = registry
+            .list_versions(&listing.filters, &listing.sort, start, listing.limit)
+            .await?;
+        let next_offset = skipped + page.rows.len() as u64;
+        // Keyset paging in the default order (stable while versions are published), offsets
+        // for any other order.
+        let keyset = listing.sort.is_empty()
+            && matches!(
+                listing.position,
+                ListPosition::After { .. } | ListPosition::Offset(0)
+            );
+        let next = match page.rows.last() {
+            Some(last) if page.more && keyset => paging::encode(&ListPosition::After {
+                cursor: VersionCursor::after(last),
+                offset: next_offset,
+            }),
+            Some(_) if page.more => paging::encode(&ListPosition::Offset(next_offset)),
+            _ => String::new(),
+        };
+        let mut documents = registry.documents(&page.rows).await?;
+        json_body(&PackSummaries {
+            listmeta: list_meta(&page, next, listing.limit, next_offset),
+            items: page
+                .rows
+                .iter()
+                .map(|row| PackSummary::new(row, documents.remove(&row.uid), registry.uid()))
+                .collect(),
+        })
+    })
     .await
 }
 
@@ -140,29 +185,48 @@ impl FilterString {
     }
 }
 
-/// `v1PackFilterSpec`.
+/// `v1PackType`: what Palette calls a pack's origin. Every pack of this registry is `spectro`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+enum PaletteType {
+    Spectro,
+    Helm,
+    Manifest,
+    Oci,
+}
+
+/// `v1PackFilterSpec`. Every list and object may be `null` (Go clients send nil slices so).
 #[derive(Debug, Default, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PackFilterSpec {
     name: Option<FilterString>,
     display_name: Option<FilterString>,
-    #[serde(rename = "type", default)]
-    types: Vec<String>,
-    #[serde(default)]
+    #[serde(rename = "type", default, deserialize_with = "null_as_empty")]
+    #[schema(nullable)]
+    types: Vec<PaletteType>,
+    #[serde(default, deserialize_with = "null_as_empty")]
+    #[schema(nullable)]
     layer: Vec<String>,
-    #[serde(default)]
+    /// Clouds; `all` matches every pack.
+    #[serde(default, deserialize_with = "null_as_empty")]
+    #[schema(nullable)]
     environment: Vec<String>,
-    #[serde(rename = "addOnType", default)]
+    /// Add-on types; "" matches packs without one.
+    #[serde(rename = "addOnType", default, deserialize_with = "null_as_empty")]
+    #[schema(nullable)]
     addon_type: Vec<String>,
-    #[serde(rename = "addOnSubType", default)]
+    #[serde(rename = "addOnSubType", default, deserialize_with = "null_as_empty")]
+    #[schema(nullable)]
     addon_sub_type: Vec<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_empty")]
+    #[schema(nullable)]
     registry_uid: Vec<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_empty")]
+    #[schema(nullable)]
     source: Vec<String>,
     is_fips: Option<bool>,
-    #[serde(default)]
-    #[schema(value_type = Vec<PackState>)]
+    #[serde(default, deserialize_with = "null_as_empty")]
+    #[schema(value_type = Option<Vec<PackState>>)]
     state: Vec<String>,
     /// packyard extension: text the name or display name contains (ignoring case).
     #[serde(default)]
@@ -200,7 +264,8 @@ pub struct PackSortSpec {
 pub struct PacksFilterSpec {
     #[serde(default)]
     filter: Option<PackFilterSpec>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_empty")]
+    #[schema(nullable)]
     sort: Vec<PackSortSpec>,
 }
 
@@ -228,14 +293,7 @@ impl SearchQuery {
         if let Some(token) = self.continue_token.as_deref().filter(|t| !t.is_empty()) {
             return Ok(paging::decode::<SearchPosition>(token)?.offset);
         }
-        match self.offset {
-            Some(offset) if offset < 0 => Err(ApiError::InvalidParameter {
-                name: "offset",
-                reason: "must not be negative".to_owned(),
-            }),
-            Some(offset) => Ok(u64::try_from(offset).unwrap_or(0)),
-            None => Ok(0),
-        }
+        offset(self.offset)
     }
 }
 
@@ -274,7 +332,13 @@ impl PackFilterSpec {
             .map(|name| name.parse::<PackState>())
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| ApiError::InvalidBody(e.to_string()))?;
+        // Palette's type: every pack here is "spectro"; a list without it matches nothing.
+        let mut terms = Vec::new();
+        if !self.types.is_empty() {
+            terms.push(Term::Always(self.types.contains(&PaletteType::Spectro)));
+        }
         Ok(Filters {
+            terms,
             names: self
                 .name
                 .map(FilterString::into_filters)
@@ -284,7 +348,6 @@ impl PackFilterSpec {
                 .map(FilterString::into_filters)
                 .unwrap_or_default(),
             layers: self.layer,
-            types: self.types,
             addon_types: self.addon_type,
             addon_sub_types: self.addon_sub_type,
             sources: self.source,
@@ -296,6 +359,7 @@ impl PackFilterSpec {
             is_fips: self.is_fips,
             states,
             text: self.text,
+            any_of: Vec::new(),
         })
     }
 }
@@ -347,7 +411,7 @@ pub async fn search_packs(
             };
             let (uid, name) = (registry.uid(), registry.name());
             json_body(&PackMetadataList {
-                listmeta: list_meta(&page, token, search.limit, search.offset),
+                listmeta: list_meta(&page, token, search.limit, next),
                 items: page
                     .rows
                     .iter()

@@ -18,9 +18,11 @@ mod overview;
 mod packs;
 mod paging;
 mod palette;
+mod palette_errors;
 mod profiles;
 mod publish;
 mod ranges;
+mod registries;
 mod render;
 mod respond;
 mod state;
@@ -55,7 +57,40 @@ pub fn routes(state: AppState) -> Router {
         .route("/openapi.json", get(openapi::document))
         .route("/static/{file}", get(ui::static_file))
         .route("/v1/_catalog", get(catalog::list_repositories))
-        .route("/v1/registries/metadata", get(packs::registries_metadata))
+        .route(
+            "/v1/registries/metadata",
+            get(registries::registries_metadata),
+        )
+        .route("/v1/registries/pack", get(registries::pack_registries))
+        .route(
+            "/v1/registries/pack/summary",
+            get(registries::pack_registries_summary),
+        )
+        .route(
+            "/v1/registries/pack/{uid}",
+            get(registries::pack_registry_by_uid),
+        )
+        .route(
+            "/v1/registries/pack/{uid}/sync/status",
+            get(registries::pack_registry_sync_status),
+        )
+        .route("/v1/registries/helm", get(registries::helm_registries))
+        .route(
+            "/v1/registries/helm/summary",
+            get(registries::helm_registries_summary),
+        )
+        .route(
+            "/v1/registries/helm/{uid}",
+            get(registries::helm_registry_by_uid),
+        )
+        .route(
+            "/v1/registries/oci/summary",
+            get(registries::oci_registries_summary),
+        )
+        .route(
+            "/v1/dashboard/projects/metadata",
+            get(registries::projects_metadata),
+        )
         .route(
             "/v1/packs",
             get(listing::list_packs).post(publish::publish_pack),

@@ -3,11 +3,13 @@
 
 use std::sync::OnceLock;
 
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderValue, Method, header};
 use axum::response::{IntoResponse, Response};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::{RefOr, Response as ApiResponse, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
+
+use super::palette_errors::is_palette_route;
 
 /// The errors any operation may answer with, added to every operation.
 const COMMON_ERRORS: &[(&str, &str)] = &[
@@ -51,38 +53,43 @@ impl Modify for CommonErrors {
             "basic",
             SecurityScheme::Http(Http::new(HttpAuthScheme::Basic)),
         );
-        let error = |description: &str| -> RefOr<ApiResponse> {
+        let error = |description: &str, schema: &str| -> RefOr<ApiResponse> {
             ResponseBuilder::new()
                 .description(description)
                 .content(
                     "application/json",
                     utoipa::openapi::ContentBuilder::new()
                         .schema(Some(RefOr::Ref(utoipa::openapi::Ref::from_schema_name(
-                            "ErrorResponse",
+                            schema,
                         ))))
                         .build(),
                 )
                 .build()
                 .into()
         };
-        for item in openapi.paths.paths.values_mut() {
-            for operation in [
-                &mut item.get,
-                &mut item.put,
-                &mut item.post,
-                &mut item.patch,
-                &mut item.head,
-                &mut item.delete,
-            ]
-            .into_iter()
-            .flatten()
-            {
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            for (method, operation) in [
+                (Method::GET, &mut item.get),
+                (Method::PUT, &mut item.put),
+                (Method::POST, &mut item.post),
+                (Method::PATCH, &mut item.patch),
+                (Method::HEAD, &mut item.head),
+                (Method::DELETE, &mut item.delete),
+            ] {
+                let Some(operation) = operation else {
+                    continue;
+                };
+                // Palette's routes answer errors in Palette's shape (`v1Error`).
+                let schema = match is_palette_route(&method, path) {
+                    true => "PaletteError",
+                    false => "ErrorResponse",
+                };
                 for (status, description) in COMMON_ERRORS {
                     operation
                         .responses
                         .responses
                         .entry((*status).to_owned())
-                        .or_insert_with(|| error(description));
+                        .or_insert_with(|| error(description, schema));
                 }
             }
         }
@@ -107,7 +114,16 @@ impl Modify for CommonErrors {
         super::blobs::get_blob,
         super::blobs::head_blob,
         super::blobs::put_blob,
-        super::packs::registries_metadata,
+        super::registries::registries_metadata,
+        super::registries::pack_registries,
+        super::registries::pack_registries_summary,
+        super::registries::pack_registry_by_uid,
+        super::registries::pack_registry_sync_status,
+        super::registries::helm_registries,
+        super::registries::helm_registries_summary,
+        super::registries::helm_registry_by_uid,
+        super::registries::oci_registries_summary,
+        super::registries::projects_metadata,
         super::listing::list_packs,
         super::publish::publish_pack,
         super::listing::search_packs,
@@ -127,6 +143,7 @@ impl Modify for CommonErrors {
     ),
     components(schemas(
         super::error::ErrorBody,
+        super::palette_errors::PaletteError,
         crate::domain::PackName,
         crate::domain::Digest,
         crate::domain::Version

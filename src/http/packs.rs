@@ -9,26 +9,11 @@ use serde::{Deserialize, Serialize};
 
 use super::blob_response::serve;
 use super::extract::{ApiPath, ApiQuery, PackPath, TagPath};
-use super::palette::{PackReadme, PackTagEntity, RegistriesMetadata, RegistryMetadata};
+use super::palette::{PackReadme, PackTagEntity};
 use super::respond::{cached_json, header_text, json_body};
 use super::{ApiError, AppState};
 use crate::domain::{Layer, PackName, PackState};
 use crate::registry::catalog::VersionFilter;
-
-/// `GET /v1/registries/metadata`: this registry.
-#[utoipa::path(get, path = "/v1/registries/metadata", tag = "packs", responses((status = 200, body = RegistriesMetadata)))]
-pub async fn registries_metadata(State(state): State<AppState>) -> Json<RegistriesMetadata> {
-    Json(RegistriesMetadata {
-        items: vec![RegistryMetadata {
-            uid: state.registry.uid().to_owned(),
-            name: state.registry.name().to_owned(),
-            kind: "pack",
-            scope: "system",
-            is_private: false,
-            is_default: true,
-        }],
-    })
-}
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]

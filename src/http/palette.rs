@@ -256,6 +256,10 @@ impl ObjectMeta {
     }
 }
 
+/// Palette's `v1PackType` of every pack a pack registry serves, whatever its content: `manifest`
+/// would mean a manifest embedded in a profile, `helm` a chart from a Helm registry.
+pub const PALETTE_PACK_TYPE: &str = "spectro";
+
 /// `v1PackSummarySpec` (the fields packyard fills).
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -265,7 +269,11 @@ pub struct PackSummarySpec {
     pub version: String,
     pub layer: String,
     #[serde(rename = "type")]
-    pub pack_type: String,
+    pub pack_type: &'static str,
+    /// The values document exactly as published.
+    pub values: String,
+    pub schema: Vec<PackSchema>,
+    pub presets: Vec<PackPreset>,
     pub cloud_types: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub addon_type: Option<String>,
@@ -291,7 +299,16 @@ pub struct PackSummary {
 }
 
 impl PackSummary {
-    pub fn new(row: &VersionRow, registry_uid: &str) -> Self {
+    /// `pack` is the version's document (values, schema, presets); without it those are empty.
+    pub fn new(row: &VersionRow, pack: Option<Pack>, registry_uid: &str) -> Self {
+        let (values, schema, presets) = match pack {
+            Some(pack) => (
+                pack.values_text,
+                pack.schema.iter().map(PackSchema::from).collect(),
+                pack.presets.iter().map(PackPreset::from).collect(),
+            ),
+            None => (String::new(), Vec::new(), Vec::new()),
+        };
         PackSummary {
             api_version: "v1",
             kind: "Pack",
@@ -301,7 +318,10 @@ impl PackSummary {
                 display_name: row.display_name.clone(),
                 version: row.version.to_string(),
                 layer: row.layer.to_string(),
-                pack_type: row.pack_type.to_string(),
+                pack_type: PALETTE_PACK_TYPE,
+                values,
+                schema,
+                presets,
                 cloud_types: row.cloud_types.0.clone(),
                 addon_type: row.addon_type.clone(),
                 addon_sub_type: row.addon_sub_type.clone(),
@@ -347,7 +367,7 @@ pub struct PackMetadataSpec {
     pub display_name: String,
     pub layer: String,
     #[serde(rename = "type")]
-    pub pack_type: String,
+    pub pack_type: &'static str,
     pub cloud_types: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub addon_type: Option<String>,
@@ -379,7 +399,7 @@ impl PackMetadata {
                 name: latest.pack_name.to_string(),
                 display_name: latest.display_name.clone(),
                 layer: latest.layer.to_string(),
-                pack_type: latest.pack_type.to_string(),
+                pack_type: PALETTE_PACK_TYPE,
                 cloud_types: latest.cloud_types.0.clone(),
                 addon_type: latest.addon_type.clone(),
                 addon_sub_type: latest.addon_sub_type.clone(),
@@ -427,4 +447,146 @@ pub struct RegistriesMetadata {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PackReadme {
     pub readme: String,
+}
+
+/// `v1RegistrySyncStatus`: packyard serves its own packs, so it is always in sync.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RegistrySyncStatus {
+    pub is_sync_supported: bool,
+    pub last_run_time: String,
+    pub last_synced_time: String,
+    pub message: String,
+    pub status: &'static str,
+}
+
+impl RegistrySyncStatus {
+    /// In sync as of `now` (RFC 3339).
+    pub fn in_sync(now: String) -> Self {
+        RegistrySyncStatus {
+            is_sync_supported: true,
+            last_run_time: now.clone(),
+            last_synced_time: now,
+            message: "packyard serves the packs it stores; there is nothing to synchronise"
+                .to_owned(),
+            status: "Completed",
+        }
+    }
+}
+
+/// `v1RegistryAuth` without secrets: how a client authenticates to this registry.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RegistryAuth {
+    /// `noAuth` (public reads), `basic` (htpasswd users) or `token` (API tokens).
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+}
+
+/// The `metadata` of a registry or project (`v1ObjectMeta`, the fields packyard fills).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct EntityMeta {
+    pub uid: String,
+    pub name: String,
+}
+
+/// `v1PackRegistrySpec`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PackRegistrySpec {
+    pub auth: RegistryAuth,
+    pub endpoint: String,
+    pub name: String,
+    pub private: bool,
+    pub registry_uid: String,
+    pub scope: &'static str,
+}
+
+/// `v1PackRegistryStatus`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PackRegistryStatus {
+    pub pack_sync_status: RegistrySyncStatus,
+}
+
+/// `v1PackRegistry`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PackRegistry {
+    pub api_version: &'static str,
+    pub kind: &'static str,
+    pub metadata: EntityMeta,
+    pub spec: PackRegistrySpec,
+    pub status: PackRegistryStatus,
+}
+
+/// `v1PackRegistries`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PackRegistries {
+    pub items: Vec<PackRegistry>,
+    pub listmeta: ListMeta,
+}
+
+/// `v1PackRegistrySpecSummary`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PackRegistrySpecSummary {
+    pub endpoint: String,
+    pub private: bool,
+    pub scope: &'static str,
+}
+
+/// `v1PackRegistryStatusSummary`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PackRegistryStatusSummary {
+    pub sync: RegistrySyncStatus,
+}
+
+/// `v1PackRegistrySummary`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PackRegistrySummary {
+    pub metadata: EntityMeta,
+    pub spec: PackRegistrySpecSummary,
+    pub status: PackRegistryStatusSummary,
+}
+
+/// `v1PackRegistriesSummary`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PackRegistriesSummary {
+    pub items: Vec<PackRegistrySummary>,
+    pub listmeta: ListMeta,
+}
+
+/// `v1HelmRegistries`, `v1HelmRegistriesSummary` and `v1OciRegistries`: packyard is none of these
+/// kinds, so their lists are empty.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct EmptyRegistries {
+    /// Always empty.
+    #[schema(value_type = Vec<Object>, max_items = 0)]
+    pub items: Vec<serde_json::Value>,
+    pub listmeta: ListMeta,
+}
+
+impl EmptyRegistries {
+    pub fn new(limit: u64) -> Self {
+        EmptyRegistries {
+            items: Vec::new(),
+            listmeta: ListMeta {
+                continue_token: String::new(),
+                count: 0,
+                limit,
+                offset: 0,
+            },
+        }
+    }
+}
+
+/// `v1ProjectMetadata`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ProjectMetadata {
+    pub metadata: EntityMeta,
+}
+
+/// `v1ProjectsMetadata`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ProjectsMetadata {
+    pub items: Vec<ProjectMetadata>,
 }

@@ -14,7 +14,10 @@ use crate::store::catalog;
 use crate::store::packs;
 use crate::store::versions;
 
-pub use crate::store::catalog::{Filters, SortField, TextFilter, TextMatch, VersionCursor};
+pub use crate::store::catalog::{
+    Column, Filters, Order, SortField, Start, Term, TextFilter, TextMatch, VersionCursor,
+    VersionSort,
+};
 
 /// One page of a listing: the rows, how many match in all, and whether more follow.
 #[derive(Debug, Clone)]
@@ -59,15 +62,16 @@ impl PackView {
 }
 
 impl Registry {
-    /// Versions matching `filters`, in (name, version) order, after `cursor`.
+    /// Versions matching `filters`, sorted by `sort` then (name, version), from `start`.
     pub async fn list_versions(
         &self,
         filters: &Filters,
-        cursor: Option<&VersionCursor>,
+        sort: &[(VersionSort, bool)],
+        start: Start<'_>,
         limit: u32,
     ) -> Result<Page, RegistryError> {
         let reader = self.inner.db.reader();
-        let mut rows = catalog::list_versions(reader, filters, cursor, limit + 1).await?;
+        let mut rows = catalog::list_versions(reader, filters, sort, start, limit + 1).await?;
         let count = catalog::count_versions(reader, filters).await?;
         Ok(page(&mut rows, count, limit))
     }
@@ -84,6 +88,15 @@ impl Registry {
         let mut rows = catalog::search_packs(reader, filters, sort, offset, limit + 1).await?;
         let count = catalog::count_packs(reader, filters).await?;
         Ok(page(&mut rows, count, limit))
+    }
+
+    /// The documents of `rows`, by uid (for listings that show values).
+    pub async fn documents(
+        &self,
+        rows: &[VersionRow],
+    ) -> Result<HashMap<String, Pack>, RegistryError> {
+        let uids: Vec<&str> = rows.iter().map(|row| row.uid.as_str()).collect();
+        Ok(versions::load_documents(self.inner.db.reader(), &uids).await?)
     }
 
     /// Pack names after `last`, in order, at most `limit`.

@@ -82,7 +82,9 @@ pub struct TagEntry {
 
 /// The tag list for `visible` versions (already filtered by state and cloud): one entry per
 /// version, then one per parent tag (`3.24.x`, `3.x`) pointing at the version it resolves to.
-/// `parentTags` of an entry are the parent tags that currently resolve to it.
+/// `parentTags` of a version are every parent tag it belongs to (`3.24.5` belongs to `3.24.x` and
+/// `3.x` whichever version they resolve to: clients group versions by them); of a parent tag
+/// entry, the broader parent tags of its line (`3.x` for `3.24.x`).
 pub fn tag_entries(visible: &[VersionRow]) -> Vec<TagEntry> {
     let groups = listed_by_group(visible);
     // parent tag (with group prefix) -> the row it resolves to
@@ -100,14 +102,12 @@ pub fn tag_entries(visible: &[VersionRow]) -> Vec<TagEntry> {
             }
         }
     }
-    let parents_of = |uid: &str, skip: &str| -> Vec<String> {
-        let mut found: Vec<String> = parents
-            .iter()
-            .filter(|(tag, row)| row.uid == uid && tag.as_str() != skip && is_broader(tag, skip))
-            .map(|(tag, _)| tag.clone())
-            .collect();
-        found.sort_by_key(|tag| tag.matches('.').count());
-        found
+    let existing = |tags: [String; 2], prefix: &str, narrower_than: Option<&str>| {
+        tags.into_iter()
+            .map(|parent| format!("{prefix}{parent}"))
+            .filter(|tag| parents.contains_key(tag))
+            .filter(|tag| narrower_than.is_none_or(|of| is_broader(tag, of)))
+            .collect::<Vec<String>>()
     };
     let mut entries: Vec<TagEntry> = visible
         .iter()
@@ -116,7 +116,11 @@ pub fn tag_entries(visible: &[VersionRow]) -> Vec<TagEntry> {
             version: row.version.clone(),
             pack_uid: row.uid.clone(),
             group: row.group.clone().unwrap_or_default(),
-            parent_tags: parents_of(&row.uid, ""),
+            parent_tags: existing(
+                row.version.parent_tags(),
+                &group_prefix(row.group.as_deref()),
+                None,
+            ),
         })
         .collect();
     for (tag, row) in &parents {
@@ -125,7 +129,11 @@ pub fn tag_entries(visible: &[VersionRow]) -> Vec<TagEntry> {
             version: row.version.clone(),
             pack_uid: row.uid.clone(),
             group: row.group.clone().unwrap_or_default(),
-            parent_tags: parents_of(&row.uid, tag),
+            parent_tags: existing(
+                row.version.parent_tags(),
+                &group_prefix(row.group.as_deref()),
+                Some(tag),
+            ),
         });
     }
     entries
@@ -133,5 +141,5 @@ pub fn tag_entries(visible: &[VersionRow]) -> Vec<TagEntry> {
 
 /// For a parent tag entry, only the broader parents (`3.x` for `3.24.x`) are its parents.
 fn is_broader(candidate: &str, of: &str) -> bool {
-    of.is_empty() || candidate.matches('.').count() < of.matches('.').count()
+    candidate.matches('.').count() < of.matches('.').count()
 }

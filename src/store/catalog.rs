@@ -112,13 +112,130 @@ fn push_text_filter(sql: &mut Sql, column: &str, filter: &TextFilter) {
     }
 }
 
+/// A column that filter terms test. Columns that may be missing read as "" (Palette's clients ask
+/// for `addOnType: [""]` to mean "no add-on type").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Column {
+    Uid,
+    Name,
+    DisplayName,
+    Version,
+    Layer,
+    AddonType,
+    AddonSubType,
+    State,
+    Group,
+    Digest,
+    Source,
+}
+
+impl Column {
+    fn sql(self) -> &'static str {
+        match self {
+            Column::Uid => "v.uid",
+            Column::Name => "v.pack_name",
+            Column::DisplayName => "v.display_name",
+            Column::Version => "v.version",
+            Column::Layer => "v.layer",
+            Column::AddonType => "COALESCE(v.addon_type, '')",
+            Column::AddonSubType => "COALESCE(v.addon_sub_type, '')",
+            Column::State => "v.state",
+            Column::Group => "COALESCE(v.group_name, '')",
+            Column::Digest => "v.digest",
+            Column::Source => "COALESCE(v.source, '')",
+        }
+    }
+}
+
+/// How a version compares with a bound.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Order {
+    Greater,
+    GreaterOrEqual,
+    Less,
+    LessOrEqual,
+}
+
+/// One test of a version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Term {
+    /// Decided without looking at a row (a registry uid, Palette's pack type).
+    Always(bool),
+    /// The column's value is one of `values` (with `negate`, none of them).
+    OneOf {
+        column: Column,
+        values: Vec<String>,
+        negate: bool,
+    },
+    /// The version lists one of these clouds (with `negate`, none of them), exactly as listed.
+    Clouds { values: Vec<String>, negate: bool },
+    /// The version compares so with the version whose order prefix is `key`
+    /// ([`crate::domain::Version::order_prefix`]): equal versions spelled differently compare equal.
+    Version { order: Order, key: String },
+}
+
+impl Term {
+    fn names_state(&self) -> bool {
+        matches!(
+            self,
+            Term::OneOf {
+                column: Column::State,
+                ..
+            }
+        )
+    }
+}
+
+/// Spelling bytes are ASCII, so every key of a version equal to a prefix lies below this bound.
+const ABOVE_SPELLINGS: char = '\u{7f}';
+
+fn push_term(sql: &mut Sql, term: &Term) {
+    match term {
+        Term::Always(true) => {
+            sql.push("1 = 1");
+        }
+        Term::Always(false) => {
+            sql.push("1 = 0");
+        }
+        Term::OneOf { values, .. } if values.is_empty() => {
+            sql.push("1 = 0");
+        }
+        Term::OneOf {
+            column,
+            values,
+            negate,
+        } => {
+            sql.push(column.sql())
+                .push(if *negate { " NOT IN (" } else { " IN (" })
+                .bind_list(values)
+                .push(")");
+        }
+        Term::Clouds { values, negate } => {
+            sql.push(if *negate { "NOT EXISTS" } else { "EXISTS" })
+                .push(" (SELECT 1 FROM pack_version_clouds c WHERE c.version_uid = v.uid AND c.cloud_type IN (")
+                .bind_list(values)
+                .push("))");
+        }
+        Term::Version { order, key } => {
+            let (operator, bound) = match order {
+                Order::Greater => (" > ", format!("{key}{ABOVE_SPELLINGS}")),
+                Order::GreaterOrEqual => (" >= ", key.clone()),
+                Order::Less => (" < ", key.clone()),
+                Order::LessOrEqual => (" < ", format!("{key}{ABOVE_SPELLINGS}")),
+            };
+            sql.push("v.version_key")
+                .push(operator)
+                .bind(Arg::Text(bound));
+        }
+    }
+}
+
 /// Filters shared by both listings; every list is "any of".
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Filters {
     pub names: Vec<TextFilter>,
     pub display_names: Vec<TextFilter>,
     pub layers: Vec<String>,
-    pub types: Vec<String>,
     pub addon_types: Vec<String>,
     pub addon_sub_types: Vec<String>,
     pub sources: Vec<String>,
@@ -126,10 +243,24 @@ pub struct Filters {
     /// every cloud).
     pub clouds: Vec<String>,
     pub is_fips: Option<bool>,
-    /// Empty means the default: active and deprecated.
+    /// Empty means the default: active and deprecated (unless a term names the state).
     pub states: Vec<PackState>,
     /// Text the name or the display name contains, ignoring case (a packyard extension).
     pub text: Option<String>,
+    /// Terms that must all hold.
+    pub terms: Vec<Term>,
+    /// Palette's filter expression: a version matches when every term of one group holds (`OR`
+    /// of `AND`s). Empty: no expression.
+    pub any_of: Vec<Vec<Term>>,
+}
+
+impl Filters {
+    fn names_state(&self) -> bool {
+        self.terms
+            .iter()
+            .chain(self.any_of.iter().flatten())
+            .any(Term::names_state)
+    }
 }
 
 fn push_filters(sql: &mut Sql, filters: &Filters) {
@@ -140,15 +271,14 @@ fn push_filters(sql: &mut Sql, filters: &Filters) {
         push_text_filter(sql, "v.display_name", filter);
     }
     for (column, values) in [
-        ("v.layer", &filters.layers),
-        ("v.pack_type", &filters.types),
-        ("v.addon_type", &filters.addon_types),
-        ("v.addon_sub_type", &filters.addon_sub_types),
-        ("v.source", &filters.sources),
+        (Column::Layer, &filters.layers),
+        (Column::AddonType, &filters.addon_types),
+        (Column::AddonSubType, &filters.addon_sub_types),
+        (Column::Source, &filters.sources),
     ] {
         if !values.is_empty() {
             sql.push(" AND ")
-                .push(column)
+                .push(column.sql())
                 .push(" IN (")
                 .bind_list(values)
                 .push(")");
@@ -180,16 +310,37 @@ fn push_filters(sql: &mut Sql, filters: &Filters) {
         sql.push(" AND v.is_fips = ")
             .bind(Arg::Int(i64::from(fips)));
     }
-    let states: Vec<String> = if filters.states.is_empty() {
-        vec!["active".to_owned(), "deprecated".to_owned()]
-    } else {
-        filters
-            .states
-            .iter()
-            .map(|s| s.as_str().to_owned())
-            .collect()
-    };
-    sql.push(" AND v.state IN (").bind_list(&states).push(")");
+    for term in &filters.terms {
+        sql.push(" AND ");
+        push_term(sql, term);
+    }
+    if !filters.any_of.is_empty() {
+        sql.push(" AND (");
+        for (index, group) in filters.any_of.iter().enumerate() {
+            if index > 0 {
+                sql.push(" OR ");
+            }
+            sql.push("(1 = 1");
+            for term in group {
+                sql.push(" AND ");
+                push_term(sql, term);
+            }
+            sql.push(")");
+        }
+        sql.push(")");
+    }
+    if !filters.states.is_empty() || !filters.names_state() {
+        let states: Vec<String> = if filters.states.is_empty() {
+            vec!["active".to_owned(), "deprecated".to_owned()]
+        } else {
+            filters
+                .states
+                .iter()
+                .map(|s| s.as_str().to_owned())
+                .collect()
+        };
+        sql.push(" AND v.state IN (").bind_list(&states).push(")");
+    }
 }
 
 /// Keyset position after which a version listing continues.
@@ -209,11 +360,50 @@ impl VersionCursor {
     }
 }
 
-/// Versions matching `filters`, in (name, version) order, after `cursor`, at most `limit`.
+/// A column a version listing may be sorted by (Palette's `orderBy`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VersionSort {
+    Uid,
+    Name,
+    DisplayName,
+    Version,
+    Layer,
+    AddonType,
+    Created,
+    Modified,
+}
+
+impl VersionSort {
+    fn column(self) -> &'static str {
+        match self {
+            VersionSort::Uid => "v.uid",
+            VersionSort::Name => "v.pack_name",
+            VersionSort::DisplayName => "v.display_name",
+            VersionSort::Version => "v.version_key",
+            VersionSort::Layer => "v.layer",
+            VersionSort::AddonType => "COALESCE(v.addon_type, '')",
+            VersionSort::Created => "v.created_at",
+            VersionSort::Modified => "v.updated_at",
+        }
+    }
+}
+
+/// Where a version listing starts.
+#[derive(Debug, Clone, Copy)]
+pub enum Start<'a> {
+    /// Just after this version, in the default (name, version) order.
+    After(&'a VersionCursor),
+    /// After skipping this many rows, in any order.
+    Offset(u64),
+}
+
+/// Versions matching `filters`, sorted by `sort` (descending where true) then by (name, version),
+/// from `start`, at most `limit`.
 pub async fn list_versions<'e>(
     executor: impl Executor<'e, Database = Any>,
     filters: &Filters,
-    cursor: Option<&VersionCursor>,
+    sort: &[(VersionSort, bool)],
+    start: Start<'_>,
     limit: u32,
 ) -> Result<Vec<VersionRow>, sqlx::Error> {
     let mut sql = Sql::default();
@@ -221,7 +411,7 @@ pub async fn list_versions<'e>(
         .push(VERSION_COLUMNS)
         .push(" FROM pack_versions v WHERE 1 = 1");
     push_filters(&mut sql, filters);
-    if let Some(cursor) = cursor {
+    if let Start::After(cursor) = start {
         sql.push(" AND (v.pack_name > ")
             .bind(Arg::Text(cursor.pack_name.clone()))
             .push(" OR (v.pack_name = ")
@@ -230,8 +420,17 @@ pub async fn list_versions<'e>(
             .bind(Arg::Text(cursor.version_key.clone()))
             .push("))");
     }
-    sql.push(" ORDER BY v.pack_name, v.version_key LIMIT ")
+    sql.push(" ORDER BY ");
+    for (column, descending) in sort {
+        sql.push(column.column())
+            .push(if *descending { " DESC, " } else { " ASC, " });
+    }
+    sql.push("v.pack_name, v.version_key LIMIT ")
         .bind(Arg::Int(i64::from(limit)));
+    if let Start::Offset(offset) = start {
+        sql.push(" OFFSET ")
+            .bind(Arg::Int(i64::try_from(offset).unwrap_or(i64::MAX)));
+    }
     let rows = sql.query().fetch_all(executor).await?;
     rows.iter().map(VersionRow::from_row).collect()
 }
@@ -258,14 +457,15 @@ pub enum SortField {
 }
 
 impl SortField {
-    fn column(self) -> &'static str {
-        match self {
+    fn column(self) -> Option<&'static str> {
+        Some(match self {
             SortField::Name => "v.pack_name",
-            SortField::Type => "v.pack_type",
+            // Every pack is Palette's type "spectro": sorting by type changes nothing.
+            SortField::Type => return None,
             SortField::Layer => "v.layer",
-            SortField::AddonType => "v.addon_type",
+            SortField::AddonType => "COALESCE(v.addon_type, '')",
             SortField::DisplayName => "v.display_name",
-        }
+        })
     }
 }
 
@@ -283,8 +483,8 @@ pub async fn search_packs<'e>(
         .push(" FROM packs p JOIN pack_versions v ON v.uid = p.latest_uid WHERE 1 = 1");
     push_filters(&mut sql, filters);
     sql.push(" ORDER BY ");
-    for (field, descending) in sort {
-        sql.push(field.column())
+    for (column, descending) in sort.iter().filter_map(|(f, d)| Some((f.column()?, d))) {
+        sql.push(column)
             .push(if *descending { " DESC, " } else { " ASC, " });
     }
     sql.push("v.pack_name ASC LIMIT ")

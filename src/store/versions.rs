@@ -162,6 +162,34 @@ pub async fn load_documents_for_pack<'e, T: DeserializeOwned>(
         .collect()
 }
 
+/// The documents of the versions `uids`, by uid.
+pub async fn load_documents<'e, T: DeserializeOwned>(
+    executor: impl Executor<'e, Database = Any>,
+    uids: &[&str],
+) -> Result<std::collections::HashMap<String, T>, sqlx::Error> {
+    if uids.is_empty() {
+        return Ok(std::collections::HashMap::new());
+    }
+    let placeholders: Vec<String> = (1..=uids.len()).map(|n| format!("${n}")).collect();
+    let text = format!(
+        "SELECT uid, document FROM pack_versions WHERE uid IN ({})",
+        placeholders.join(", ")
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(text));
+    for uid in uids {
+        query = query.bind(*uid);
+    }
+    let rows = query.fetch_all(executor).await?;
+    rows.iter()
+        .map(|row| {
+            let uid: String = row.try_get(0)?;
+            let text: String = row.try_get(1)?;
+            let pack = serde_json::from_str(&text).map_err(|e| decode_error("document", e))?;
+            Ok((uid, pack))
+        })
+        .collect()
+}
+
 /// The manifest files of a version, for rendering.
 pub async fn load_manifests<'e, T: DeserializeOwned>(
     executor: impl Executor<'e, Database = Any>,

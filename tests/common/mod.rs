@@ -301,7 +301,9 @@ impl TestResponse {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
-    /// Asserts the status and our error shape, and returns the error code.
+    /// Asserts the status and an error shape, and returns packyard's precise error code: the
+    /// `code` of packyard's own routes, or the `details.code` that Palette's routes carry under
+    /// Palette's own `code` (`tests/palette_clients.rs` checks that shape itself).
     pub fn error_code(&self, status: StatusCode) -> String {
         assert_eq!(
             self.status,
@@ -312,6 +314,7 @@ impl TestResponse {
         let body = self.json();
         let message = body["message"].as_str().expect("error has a message");
         assert!(!message.is_empty());
-        body["code"].as_str().expect("error has a code").to_owned()
+        let precise = body["details"]["code"].as_str().or(body["code"].as_str());
+        precise.expect("error has a code").to_owned()
     }
 }
