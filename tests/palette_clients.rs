@@ -312,6 +312,24 @@ async fn malformed_filters_are_a_palette_400_that_names_the_problem() {
         let message = body["message"].as_str().unwrap();
         assert!(message.contains(named), "{filters}: {message}");
     }
+    // Bounded work: at most 4096 characters and 64 terms.
+    let long = format!("spec.name_in_{}", vec!["cni-calico"; 1000].join(","));
+    let body = palette_error(
+        &sdk_get(&registry, &get_packs_uri(&long)).await,
+        StatusCode::BAD_REQUEST,
+        "InvalidRequest",
+    );
+    assert!(body["message"].as_str().unwrap().contains("4096"), "{body}");
+    let many = vec!["spec.layer=cni"; 65].join("OR");
+    let body = palette_error(
+        &sdk_get(&registry, &get_packs_uri(&many)).await,
+        StatusCode::BAD_REQUEST,
+        "InvalidRequest",
+    );
+    assert!(
+        body["message"].as_str().unwrap().contains("64 terms"),
+        "{body}"
+    );
     let order = sdk_get(&registry, "/v1/packs?orderBy=spec.colour%3D1").await;
     let body = palette_error(&order, StatusCode::BAD_REQUEST, "InvalidRequest");
     assert!(body["message"].as_str().unwrap().contains("spec.colour"));
@@ -700,4 +718,41 @@ async fn offset_order_by_and_listmeta_page_as_palette_does() {
     assert_eq!(search["listmeta"]["count"], 2);
     let negative = sdk_get(&registry, "/v1/packs?offset=-1").await;
     palette_error(&negative, StatusCode::BAD_REQUEST, "InvalidRequest");
+}
+
+#[tokio::test]
+async fn pack_simple_resolves_a_version_through_the_tag_list_and_get_pack() {
+    let registry = calico_registry(|_| {}).await;
+    let uid = registry.registry_uid();
+    // GetPacksByNameAndRegistry: `V1PacksNameRegistryUIDList` sends its default cloudType=all.
+    let entity = ok(&sdk_get(
+        &registry,
+        &format!("/v1/packs/cni-calico/registries/{uid}?cloudType=all"),
+    )
+    .await);
+    assert_valid("v1PackTagEntity", &entity);
+    assert_eq!(entity["registryUid"], uid);
+    // The provider takes the first tag whose version matches, then that uid's values.
+    let tag = entity["tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["version"] == "3.24.5")
+        .unwrap();
+    let pack_uid = tag["packUid"].as_str().unwrap();
+    let values = entity["packValues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["packUid"] == pack_uid)
+        .unwrap();
+    assert!(values["values"].as_str().unwrap().contains("manifests:"));
+
+    // GetPack(uid) → GetPackRegistry reads `registryUid` from it.
+    let one = ok(&sdk_get(&registry, &format!("/v1/packs/{pack_uid}")).await);
+    assert_valid("v1PackTagEntity", &one);
+    assert_eq!(one["registryUid"], uid);
+    assert_eq!(one["tags"][0]["version"], "3.24.5");
+    let readme = ok(&sdk_get(&registry, &format!("/v1/packs/{pack_uid}/readme")).await);
+    assert_valid("v1PackReadme", &readme);
 }

@@ -59,18 +59,6 @@ struct Listing {
     position: ListPosition,
 }
 
-/// A requested offset: not negative.
-fn offset(requested: Option<i64>) -> Result<u64, ApiError> {
-    match requested {
-        Some(offset) if offset < 0 => Err(ApiError::InvalidParameter {
-            name: "offset",
-            reason: "must not be negative".to_owned(),
-        }),
-        Some(offset) => Ok(u64::try_from(offset).unwrap_or(0)),
-        None => Ok(0),
-    }
-}
-
 impl ListQuery {
     fn parse(&self, registry_uid: &str) -> Result<Listing, ApiError> {
         let expression = filters::parse(self.filters.as_deref().unwrap_or_default())?;
@@ -85,7 +73,7 @@ impl ListQuery {
                 }
                 position => position,
             },
-            None => ListPosition::Offset(offset(self.offset)?),
+            None => ListPosition::Offset(paging::offset(self.offset)?),
         };
         Ok(Listing {
             filters: Filters {
@@ -293,7 +281,7 @@ impl SearchQuery {
         if let Some(token) = self.continue_token.as_deref().filter(|t| !t.is_empty()) {
             return Ok(paging::decode::<SearchPosition>(token)?.offset);
         }
-        offset(self.offset)
+        paging::offset(self.offset)
     }
 }
 

@@ -21,6 +21,17 @@ pub fn limit(requested: Option<i64>) -> Result<u32, ApiError> {
     }
 }
 
+/// A requested `offset`: absent means 0; negative is refused.
+pub fn offset(requested: Option<i64>) -> Result<u64, ApiError> {
+    match requested {
+        Some(offset) if offset < 0 => Err(ApiError::InvalidParameter {
+            name: "offset",
+            reason: "must not be negative".to_owned(),
+        }),
+        offset => Ok(u64::try_from(offset.unwrap_or(0)).unwrap_or(0)),
+    }
+}
+
 pub fn encode<T: Serialize>(position: &T) -> String {
     URL_SAFE_NO_PAD.encode(serde_json::to_vec(position).unwrap_or_default())
 }

@@ -103,6 +103,8 @@ pub struct RegistryListQuery {
 impl RegistryListQuery {
     /// Whether this registry is listed, and the list's meta.
     fn select(&self, state: &AppState) -> Result<(bool, ListMeta), ApiError> {
+        // Every parameter is checked, whatever the others select.
+        let scoped = in_scope(self.scope.as_deref())?;
         let expression = filters::parse(self.filters.as_deref().unwrap_or_default())?;
         let (uid, name) = (state.registry.uid(), state.registry.name());
         let matched = filters::matches(
@@ -119,16 +121,8 @@ impl RegistryListQuery {
             .name
             .as_deref()
             .is_none_or(|n| n.is_empty() || n == name);
-        let matched = matched && named && in_scope(self.scope.as_deref())?;
-        let offset = match self.offset {
-            Some(n) if n < 0 => {
-                return Err(ApiError::InvalidParameter {
-                    name: "offset",
-                    reason: "must not be negative".to_owned(),
-                });
-            }
-            n => u64::try_from(n.unwrap_or(0)).unwrap_or(0),
-        };
+        let matched = matched && named && scoped;
+        let offset = paging::offset(self.offset)?;
         let shown = matched && offset == 0;
         let meta = ListMeta {
             continue_token: String::new(),
@@ -255,10 +249,11 @@ pub async fn pack_registry_sync_status(
     Ok(Json(RegistrySyncStatus::in_sync(now())))
 }
 
-/// An empty list of registries of a kind packyard is not (Helm, OCI).
+/// An empty list of registries of a kind packyard is not (Helm, OCI); the query is still checked.
 fn empty(query: &RegistryListQuery) -> Result<Json<EmptyRegistries>, ApiError> {
     in_scope(query.scope.as_deref())?;
     filters::parse(query.filters.as_deref().unwrap_or_default())?;
+    paging::offset(query.offset)?;
     Ok(Json(EmptyRegistries::new(u64::from(paging::limit(
         query.limit,
     )?))))

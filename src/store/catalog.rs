@@ -71,11 +71,14 @@ pub struct TextFilter {
 
 /// Matches text portably and with exact case semantics: SQLite's LIKE ignores ASCII case while
 /// PostgreSQL's does not, so containment and prefixes are written with REPLACE and SUBSTR instead.
-fn push_text_filter(sql: &mut Sql, column: &str, filter: &TextFilter) {
-    let (column, fold): (String, fn(&str) -> String) = if filter.ignore_case {
-        (format!("LOWER({column})"), str::to_lowercase)
-    } else {
-        (column.to_owned(), str::to_owned)
+///
+/// A column whose values are lowercase by construction (`lowercase`: pack names) is compared
+/// as it is, so that its index serves case-insensitive matches too.
+fn push_text_filter(sql: &mut Sql, column: &str, lowercase: bool, filter: &TextFilter) {
+    let (column, fold): (String, fn(&str) -> String) = match (filter.ignore_case, lowercase) {
+        (true, true) => (column.to_owned(), str::to_lowercase),
+        (true, false) => (format!("LOWER({column})"), str::to_lowercase),
+        (false, _) => (column.to_owned(), str::to_owned),
     };
     match &filter.matcher {
         TextMatch::Eq(value) => {
@@ -265,10 +268,11 @@ impl Filters {
 
 fn push_filters(sql: &mut Sql, filters: &Filters) {
     for filter in &filters.names {
-        push_text_filter(sql, "v.pack_name", filter);
+        // Pack names are lowercase (`PackName`).
+        push_text_filter(sql, "v.pack_name", true, filter);
     }
     for filter in &filters.display_names {
-        push_text_filter(sql, "v.display_name", filter);
+        push_text_filter(sql, "v.display_name", false, filter);
     }
     for (column, values) in [
         (Column::Layer, &filters.layers),
