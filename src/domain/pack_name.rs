@@ -44,7 +44,7 @@ fn is_alnum(b: u8) -> bool {
 }
 
 /// Distribution's path component grammar: `[a-z0-9]+(?:(?:[._]|__|[-]*)[a-z0-9]+)*`.
-fn follows_component_grammar(name: &str) -> bool {
+pub(super) fn follows_component_grammar(name: &str) -> bool {
     let bytes = name.as_bytes();
     let mut i = 0;
     let alnum_run = |i: &mut usize| {
