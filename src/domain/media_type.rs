@@ -1,4 +1,3 @@
-use std::fmt;
 use std::str::FromStr;
 
 /// A syntactically valid media type (`type/subtype` with optional `; name=value` parameters),
@@ -149,17 +148,7 @@ impl FromStr for MediaType {
     }
 }
 
-impl fmt::Display for MediaType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl fmt::Debug for MediaType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&self.0, f)
-    }
-}
+text_display!(MediaType);
 
 #[cfg(test)]
 mod tests {

@@ -1,5 +1,25 @@
 //! Pure, validated value types. Nothing here does I/O: a value that exists is valid.
 
+/// `Display` as the text itself and `Debug` as the quoted text, for the string newtypes (a macro
+/// because their one field is private to each type's module).
+macro_rules! text_display {
+    ($($type:ty),*) => {
+        $(
+            impl std::fmt::Display for $type {
+                fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                    f.write_str(&self.0)
+                }
+            }
+
+            impl std::fmt::Debug for $type {
+                fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                    std::fmt::Debug::fmt(&self.0, f)
+                }
+            }
+        )*
+    };
+}
+
 mod digest;
 mod event;
 mod layer;

@@ -1,4 +1,3 @@
-use std::fmt;
 use std::str::FromStr;
 
 /// A pack (repository) name such as `cni-calico`.
@@ -100,17 +99,7 @@ impl FromStr for PackName {
     }
 }
 
-impl fmt::Display for PackName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl fmt::Debug for PackName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&self.0, f)
-    }
-}
+text_display!(PackName);
 
 impl AsRef<str> for PackName {
     fn as_ref(&self) -> &str {
