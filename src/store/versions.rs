@@ -152,6 +152,13 @@ pub async fn load_documents_for_pack<'e, T: DeserializeOwned>(
         .bind(pack.as_str())
         .fetch_all(executor)
         .await?;
+    documents_by_uid(&rows)
+}
+
+/// `(uid, document)` rows decoded, by uid.
+fn documents_by_uid<T: DeserializeOwned>(
+    rows: &[sqlx::any::AnyRow],
+) -> Result<std::collections::HashMap<String, T>, sqlx::Error> {
     rows.iter()
         .map(|row| {
             let uid: String = row.try_get(0)?;
@@ -180,14 +187,7 @@ pub async fn load_documents<'e, T: DeserializeOwned>(
         query = query.bind(*uid);
     }
     let rows = query.fetch_all(executor).await?;
-    rows.iter()
-        .map(|row| {
-            let uid: String = row.try_get(0)?;
-            let text: String = row.try_get(1)?;
-            let pack = serde_json::from_str(&text).map_err(|e| decode_error("document", e))?;
-            Ok((uid, pack))
-        })
-        .collect()
+    documents_by_uid(&rows)
 }
 
 /// The manifest files of a version, for rendering.
