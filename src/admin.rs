@@ -9,7 +9,7 @@ use crate::config::StorageConfig;
 use crate::domain::PackPatterns;
 use crate::store::blobs::BlobStore;
 use crate::store::db::{Db, DbError};
-use crate::store::{blob_records, integrity, tokens};
+use crate::store::{blob_records, integrity, now_millis, oci, tokens};
 
 #[derive(Debug, Clone, Args)]
 pub struct TokenArgs {
@@ -151,6 +151,7 @@ pub async fn verify(args: VerifyArgs) -> Result<(), AdminError> {
     }
     problems.extend(integrity::broken_references(db.reader()).await?);
     problems.extend(integrity::unreadable_documents(db.reader()).await?);
+    problems.extend(oci::corrupt_manifests(db.reader()).await?);
     let recorded: std::collections::BTreeSet<_> = records.iter().map(|r| r.digest).collect();
     let files = blobs
         .list()
@@ -196,6 +197,13 @@ pub struct GcArgs {
     /// List what would be removed without removing it.
     #[arg(long)]
     pub dry_run: bool,
+    /// Also remove OCI manifests no tag names (and no index lists, and that refer to no
+    /// subject), pushed before the grace period.
+    #[arg(long)]
+    pub delete_untagged: bool,
+    /// OCI upload sessions untouched for this many seconds are removed (as `serve` expires them).
+    #[arg(long, env = "PACKYARD_UPLOAD_SESSION_TTL_SECS", default_value_t = crate::config::DEFAULT_UPLOAD_SESSION_TTL_SECS)]
+    pub upload_session_ttl_secs: u64,
 }
 
 /// `packyard gc`: removes blobs no version references (and nobody uploaded directly), blob files
@@ -207,6 +215,7 @@ pub async fn gc(args: GcArgs) -> Result<(), AdminError> {
         millis: crate::store::now_millis() - i64::try_from(grace.as_millis()).unwrap_or(i64::MAX),
         time: std::time::SystemTime::now() - grace,
     };
+    let oci = collect_oci(&db, &blobs, &args, cutoff).await?;
     let removed_blobs = remove_collectable_blobs(&db, &blobs, cutoff, args.dry_run).await?;
     let removed_files = remove_orphan_files(&db, &blobs, cutoff, args.dry_run).await?;
     let removed_uploads = if args.dry_run {
@@ -219,7 +228,8 @@ pub async fn gc(args: GcArgs) -> Result<(), AdminError> {
     };
     db.close().await;
     eprintln!(
-        "gc: removed {removed_blobs} blob(s), {removed_files} unreferenced file(s), {removed_uploads} abandoned upload(s)"
+        "gc: removed {removed_blobs} blob(s), {removed_files} unreferenced file(s), {removed_uploads} abandoned upload(s), {} untagged OCI manifest(s), {} unreferenced OCI blob link(s), {} expired OCI upload session(s)",
+        oci.manifests, oci.links, oci.sessions
     );
     Ok(())
 }
@@ -231,6 +241,74 @@ struct Cutoff {
     millis: i64,
     /// Compared with blob files' modification times.
     time: std::time::SystemTime,
+}
+
+/// What gc removed of the OCI API's data.
+#[derive(Debug, Default)]
+struct OciCollected {
+    manifests: usize,
+    links: usize,
+    sessions: usize,
+}
+
+/// The OCI API's garbage: untagged manifests (when asked), blob links no manifest of their
+/// repository references (their blobs then become collectable like any other), and upload
+/// sessions past their time to live (with their files, and session files no row knows).
+async fn collect_oci(
+    db: &Db,
+    blobs: &BlobStore,
+    args: &GcArgs,
+    cutoff: Cutoff,
+) -> Result<OciCollected, AdminError> {
+    let mut collected = OciCollected::default();
+    if args.delete_untagged {
+        for (repository, digest) in oci::untagged_manifests(db.reader(), cutoff.millis).await? {
+            if args.dry_run {
+                println!("would remove untagged manifest {repository}@{digest}");
+                continue;
+            }
+            let mut transaction = db.begin().await?;
+            if oci::delete_manifest(&mut transaction, &repository, &digest).await? {
+                println!("removed untagged manifest {repository}@{digest}");
+                collected.manifests += 1;
+            }
+            transaction.commit().await?;
+        }
+    }
+    for (repository, digest) in oci::unreferenced_links(db.reader(), cutoff.millis).await? {
+        if args.dry_run {
+            println!("would remove blob link {repository} -> {digest}");
+            continue;
+        }
+        if oci::delete_link_if_unreferenced(db.writer(), &repository, &digest, cutoff.millis)
+            .await?
+        {
+            collected.links += 1;
+        }
+    }
+    let ttl = i64::try_from(args.upload_session_ttl_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
+    let expired = oci::expired_uploads(db.reader(), now_millis().saturating_sub(ttl)).await?;
+    for id in &expired {
+        if args.dry_run {
+            println!("would remove expired upload session {id}");
+            continue;
+        }
+        oci::delete_upload(db.writer(), id).await?;
+        blobs.remove_session(id).await.map_err(io_error)?;
+        collected.sessions += 1;
+    }
+    // Files of sessions whose row is gone (a crash between the two), once past the grace period.
+    let recorded: std::collections::BTreeSet<String> =
+        oci::all_uploads(db.reader()).await?.into_iter().collect();
+    for (id, modified) in blobs.session_files().await.map_err(io_error)? {
+        if recorded.contains(&id) || modified >= cutoff.time || args.dry_run {
+            continue;
+        }
+        if blobs.remove_session(&id).await.map_err(io_error)? {
+            collected.sessions += 1;
+        }
+    }
+    Ok(collected)
 }
 
 fn io_error(error: std::io::Error) -> AdminError {

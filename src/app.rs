@@ -6,6 +6,7 @@ use std::time::Duration;
 use crate::auth::{AdminToken, Htpasswd, UserPacks};
 use crate::config::{ServeConfig, StorageConfig};
 use crate::http::{AppState, Settings};
+use crate::registry::oci::OciConfig;
 use crate::registry::publish::PublishStatus;
 use crate::registry::{AccessConfig, CacheBounds, Registry, RegistryConfig};
 use crate::store::blobs::BlobStore;
@@ -115,6 +116,9 @@ pub fn registry_config(config: &ServeConfig) -> Result<RegistryConfig, StartupEr
         publish_permits: config.max_concurrent_publishes,
         max_blob_size: config.max_blob_size,
         max_pack_size: config.max_pack_size,
+        oci: OciConfig {
+            upload_session_ttl: Duration::from_secs(config.upload_session_ttl_secs),
+        },
     })
 }
 

@@ -18,6 +18,8 @@ pub const DEFAULT_RENDER_CACHE_BYTES: u64 = 256 << 20;
 pub const DEFAULT_MAX_PACK_SIZE: u64 = 128 << 20;
 /// Default budget of one render, in bytes: 32 MiB.
 pub const DEFAULT_RENDER_MAX_OUTPUT_BYTES: u64 = 32 << 20;
+/// An OCI upload session expires a day after its last request.
+pub const DEFAULT_UPLOAD_SESSION_TTL_SECS: u64 = 24 * 3600;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
@@ -109,6 +111,10 @@ pub struct ServeConfig {
     /// Largest pack archive (`POST /v1/packs`) an upload may send, in bytes.
     #[arg(long, env = "PACKYARD_MAX_PACK_SIZE", default_value_t = DEFAULT_MAX_PACK_SIZE)]
     pub max_pack_size: u64,
+
+    /// Seconds an OCI upload session lives after its last request; `gc` removes expired ones.
+    #[arg(long, env = "PACKYARD_UPLOAD_SESSION_TTL_SECS", default_value_t = DEFAULT_UPLOAD_SESSION_TTL_SECS)]
+    pub upload_session_ttl_secs: u64,
 
     /// Publishes every pack folder in this directory at start-up (idempotently). A missing
     /// directory is skipped.
@@ -226,6 +232,7 @@ impl ServeConfig {
             registry_name: "packyard".to_owned(),
             max_blob_size: DEFAULT_MAX_BLOB_SIZE,
             max_pack_size: DEFAULT_MAX_PACK_SIZE,
+            upload_session_ttl_secs: DEFAULT_UPLOAD_SESSION_TTL_SECS,
             packs_dir: PathBuf::from("./packs"),
             render_cache_bytes: DEFAULT_RENDER_CACHE_BYTES,
             catalog_cache_bytes: DEFAULT_CATALOG_CACHE_BYTES,

@@ -92,7 +92,7 @@ async fn catalog_refuses_bad_paging_parameters() {
 #[tokio::test]
 async fn unknown_routes_and_methods_answer_in_the_error_shape() {
     let registry = TestRegistry::new().await;
-    let missing = registry.get("/v2/nothing/here").await;
+    let missing = registry.get("/v3/nothing/here").await;
     assert_eq!(missing.error_code(StatusCode::NOT_FOUND), "NOT_FOUND");
     let wrong_method = registry
         .send(

@@ -25,6 +25,7 @@ mod event;
 mod layer;
 mod media_type;
 mod oci;
+pub mod oci_manifest;
 mod pack_name;
 mod pack_patterns;
 mod pack_state;

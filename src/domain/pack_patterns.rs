@@ -11,7 +11,7 @@ pub enum PackPatternsError {
     #[error("a pack pattern list may not be empty")]
     Empty,
     #[error(
-        "pack pattern {0:?} may only hold lowercase letters, digits, '.', '_', '-', '*' and '?'"
+        "pack pattern {0:?} may only hold lowercase letters, digits, '.', '_', '-', '/' (OCI repository names), '*' and '?'"
     )]
     Invalid(String),
 }
@@ -77,7 +77,7 @@ impl FromStr for PackPatterns {
                 && pattern.bytes().all(|b| {
                     b.is_ascii_lowercase()
                         || b.is_ascii_digit()
-                        || matches!(b, b'.' | b'_' | b'-' | b'*' | b'?')
+                        || matches!(b, b'.' | b'_' | b'-' | b'/' | b'*' | b'?')
                 });
             if !valid {
                 return Err(PackPatternsError::Invalid(pattern.to_owned()));
@@ -126,7 +126,11 @@ mod tests {
         assert_eq!("".parse::<PackPatterns>(), Err(PackPatternsError::Empty));
         assert!(" , ".parse::<PackPatterns>().is_err());
         assert!("CNI-*".parse::<PackPatterns>().is_err());
-        assert!("a/b".parse::<PackPatterns>().is_err());
+        assert!("a b".parse::<PackPatterns>().is_err());
+        assert!("a:b".parse::<PackPatterns>().is_err());
+        // Slashes are for OCI repository names.
+        let oci: PackPatterns = "team/*".parse().unwrap();
+        assert!(oci.allows("team/app") && !oci.allows("other/app"));
     }
 
     #[test]

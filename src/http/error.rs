@@ -10,6 +10,7 @@ use super::palette_errors::CarriedError;
 use crate::domain::{DigestError, PackNameError};
 use crate::registry::RegistryError;
 use crate::registry::error::{FilesError, Limit, PackError, PutError, RenderError, Violation};
+use crate::registry::oci::OciError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -135,6 +136,20 @@ impl ApiError {
         }
     }
 
+    /// The size of the upload session a chunk out of order was refused for.
+    fn upload_size(&self) -> Option<u64> {
+        match self {
+            ApiError::Registry(error) => match &**error {
+                RegistryError::Oci(oci) => match **oci {
+                    OciError::RangeInvalid { size } => Some(size),
+                    _ => None,
+                },
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
     /// A blob the database records but the blob store lacks: the blob routes re-check the
     /// database before answering.
     pub fn is_blob_missing(&self) -> bool {
@@ -180,6 +195,7 @@ fn registry_answer(error: &RegistryError) -> Answer {
         RegistryError::Render(render) | RegistryError::RenderOf { error: render, .. } => {
             render_answer(render)
         }
+        RegistryError::Oci(oci) => oci_answer(oci),
         RegistryError::Denied(_) => Answer::new(S::FORBIDDEN, "DENIED"),
         RegistryError::Busy(_) => Answer::new(S::SERVICE_UNAVAILABLE, "OVERLOADED"),
         RegistryError::BlobMissing(_)
@@ -188,6 +204,26 @@ fn registry_answer(error: &RegistryError) -> Answer {
         | RegistryError::Corrupt(_)
         | RegistryError::Task(_) => Answer::new(S::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR"),
     }
+}
+
+/// The OCI distribution API's errors, with the spec's codes.
+fn oci_answer(error: &OciError) -> Answer {
+    use StatusCode as S;
+    let (status, code) = match error {
+        OciError::BlobUnknown(..) => (S::NOT_FOUND, "BLOB_UNKNOWN"),
+        OciError::UploadUnknown(_) => (S::NOT_FOUND, "BLOB_UPLOAD_UNKNOWN"),
+        OciError::UploadInvalid(_) => (S::BAD_REQUEST, "BLOB_UPLOAD_INVALID"),
+        OciError::RangeInvalid { .. } => (S::RANGE_NOT_SATISFIABLE, "BLOB_UPLOAD_INVALID"),
+        OciError::ManifestUnknown(..) => (S::NOT_FOUND, "MANIFEST_UNKNOWN"),
+        OciError::ManifestInvalid(_) => (S::BAD_REQUEST, "MANIFEST_INVALID"),
+        OciError::ManifestBlobUnknown(..) => (S::BAD_REQUEST, "MANIFEST_BLOB_UNKNOWN"),
+        OciError::ManifestTooLarge(_) => (S::PAYLOAD_TOO_LARGE, "MANIFEST_INVALID"),
+        OciError::NameInvalid(_) => (S::BAD_REQUEST, "NAME_INVALID"),
+        OciError::DigestInvalid(_) => (S::BAD_REQUEST, "DIGEST_INVALID"),
+        OciError::NameUnknown(_) => (S::NOT_FOUND, "NAME_UNKNOWN"),
+        OciError::Unsupported(_) => (S::BAD_REQUEST, "UNSUPPORTED"),
+    };
+    Answer::new(status, code)
 }
 
 fn files_answer(error: &FilesError) -> Answer {
@@ -314,6 +350,12 @@ impl IntoResponse for ApiError {
             }
             _ => {}
         }
+        // An upload chunk out of order: where the session ends, so the client can resume.
+        if let Some(size) = self.upload_size()
+            && let Ok(value) = HeaderValue::from_str(&format!("0-{}", size.saturating_sub(1)))
+        {
+            response.headers_mut().insert(header::RANGE, value);
+        }
         if let Some(detail) = self.detail() {
             response.extensions_mut().insert(ErrorDetail(detail));
         }
@@ -335,6 +377,12 @@ impl ApiError {
 impl From<RegistryError> for ApiError {
     fn from(error: RegistryError) -> ApiError {
         ApiError::Registry(Box::new(error))
+    }
+}
+
+impl From<OciError> for ApiError {
+    fn from(error: OciError) -> ApiError {
+        RegistryError::from(error).into()
     }
 }
 

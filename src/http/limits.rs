@@ -16,6 +16,7 @@ use futures_util::{Stream, StreamExt};
 use http_body::Frame;
 use tokio::sync::OwnedSemaphorePermit;
 
+use super::oci_errors::is_oci_route;
 use super::palette_errors::{is_palette_route, reshape};
 use super::{ApiError, AppState};
 use crate::config::RequestLimits;
@@ -55,8 +56,10 @@ impl http_body::Body for PermitBody {
 pub async fn admit(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let palette = is_palette_route(request.method(), request.uri().path())
         .then(|| request.headers().get("x-request-id").cloned());
+    let oci = is_oci_route(request.uri().path());
     let shape = |response: Response| match &palette {
         Some(request_id) => reshape(response, request_id.as_ref()),
+        None if oci => super::oci_errors::reshape(response),
         None => response,
     };
     let Ok(permit) = state.request_permits.clone().try_acquire_owned() else {
@@ -125,8 +128,13 @@ fn guard_rate(body: Body, limits: RequestLimits) -> Body {
 /// Whether a request streams a large body (blob and pack uploads): those are bounded by their rate,
 /// not by the request time limit.
 fn is_upload(request: &Request) -> bool {
-    request.method() == Method::PUT
-        || (request.method() == Method::POST && request.uri().path() == "/v1/packs")
+    let path = request.uri().path();
+    match *request.method() {
+        Method::PUT => true,
+        Method::POST => path == "/v1/packs" || is_oci_route(path),
+        Method::PATCH => is_oci_route(path),
+        _ => false,
+    }
 }
 
 /// Whether a request may carry a body at all (GET and HEAD bodies are ignored by every route).

@@ -12,6 +12,8 @@ pub mod layers;
 mod limits;
 mod listing;
 pub mod metrics;
+mod oci;
+mod oci_errors;
 pub mod openapi;
 mod ops;
 mod overview;
@@ -31,7 +33,7 @@ pub mod ui;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::middleware::from_fn_with_state;
-use axum::routing::{get, patch, post};
+use axum::routing::{any, get, patch, post};
 
 pub use error::ApiError;
 pub use state::{AppState, Settings};
@@ -142,6 +144,9 @@ pub fn routes(state: AppState) -> Router {
                 .head(blobs::head_blob)
                 .put(blobs::put_blob),
         )
+        // The OCI distribution API: names contain slashes, so its paths are parsed by hand.
+        .route("/v2/", any(oci::dispatch))
+        .route("/v2/{*rest}", any(oci::dispatch))
         .fallback(error::route_not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         // The request cap, credentials, upload rate and time limit.

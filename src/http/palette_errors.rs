@@ -67,7 +67,7 @@ pub fn reshape(response: Response, request_id: Option<&HeaderValue>) -> Response
     let Some(CarriedError(body)) = response.extensions().get::<CarriedError>().cloned() else {
         return response;
     };
-    let (mut parts, _) = response.into_parts();
+    let (parts, _) = response.into_parts();
     let error = PaletteError {
         code: palette_code(parts.status),
         message: body.message.clone(),
@@ -77,7 +77,12 @@ pub fn reshape(response: Response, request_id: Option<&HeaderValue>) -> Response
             .to_owned(),
         details: serde_json::to_value(&*body).unwrap_or_default(),
     };
-    let rebuilt = axum::Json(error).into_response();
+    with_json_body(parts, &error)
+}
+
+/// An error response with its body replaced by `body` as JSON (status and headers kept).
+pub fn with_json_body(mut parts: axum::http::response::Parts, body: &impl Serialize) -> Response {
+    let rebuilt = axum::Json(body).into_response();
     // The old body may have been compressed: its encoding and length go with it.
     parts.headers.remove(header::CONTENT_ENCODING);
     parts.headers.remove(header::CONTENT_LENGTH);

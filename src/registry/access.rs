@@ -112,10 +112,16 @@ impl Registry {
     }
 
     async fn basic(&self, credentials: &str) -> Option<Caller> {
-        let htpasswd = self.inner.access.htpasswd.clone()?;
+        let htpasswd = self.inner.access.htpasswd.clone();
         let decoded = STANDARD.decode(credentials.trim()).ok()?;
         let text = String::from_utf8(decoded).ok()?;
         let (user, password) = text.split_once(':')?;
+        // OCI clients (and Palette) log in with a user name and password: an API token is
+        // accepted as the password, whatever the user name.
+        if let Ok(Some(caller)) = self.bearer(password).await {
+            return Some(caller);
+        }
+        let htpasswd = htpasswd?;
         let (user, password) = (user.to_owned(), password.to_owned());
         // bcrypt takes tens of milliseconds: keep it off the async threads.
         let valid = self

@@ -50,6 +50,9 @@ pub enum RegistryError {
     /// A render error of one pack of a profile, named.
     #[error("{pack}: {error}")]
     RenderOf { pack: String, error: RenderError },
+    /// An OCI distribution API error (boxed: it is rare and the type is large).
+    #[error(transparent)]
+    Oci(Box<super::oci::OciError>),
     #[error("{0}")]
     Denied(String),
     /// A bounded resource is in use; the caller should retry shortly.

@@ -14,6 +14,7 @@ pub mod error;
 pub mod faults;
 pub mod folders;
 pub mod lifecycle;
+pub mod oci;
 pub mod offline;
 pub mod publish;
 pub mod rendering;
@@ -68,6 +69,7 @@ pub struct RegistryConfig {
     pub publish_permits: usize,
     pub max_blob_size: u64,
     pub max_pack_size: u64,
+    pub oci: oci::OciConfig,
 }
 
 impl RegistryConfig {
@@ -87,6 +89,7 @@ impl RegistryConfig {
             publish_permits: 1,
             max_blob_size: u64::MAX,
             max_pack_size: u64::MAX,
+            oci: oci::OciConfig::default(),
         }
     }
 }
@@ -104,6 +107,8 @@ struct Inner {
     publish_permits: Arc<Semaphore>,
     max_blob_size: u64,
     max_pack_size: u64,
+    oci_config: oci::OciConfig,
+    oci: oci::OciState,
     /// The runtime the registry was opened on, whose blocking pool runs its CPU-bound work.
     blocking: Option<tokio::runtime::Handle>,
 }
@@ -143,6 +148,8 @@ impl Registry {
                 publish_permits: Arc::new(Semaphore::new(config.publish_permits.max(1))),
                 max_blob_size: config.max_blob_size,
                 max_pack_size: config.max_pack_size,
+                oci_config: config.oci,
+                oci: oci::OciState::default(),
                 blocking: tokio::runtime::Handle::try_current().ok(),
             }),
         }

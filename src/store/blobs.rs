@@ -29,6 +29,9 @@ use crate::domain::Digest;
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 const UPLOADS_DIR: &str = "_uploads";
+/// Upload sessions of the OCI API: kept across restarts (a client may resume), removed by gc once
+/// expired.
+const SESSIONS_DIR: &str = "_sessions";
 const UPLOAD_SUFFIX: &str = ".part";
 const WRITE_BUFFER: usize = 1 << 20;
 
@@ -53,6 +56,29 @@ pub struct Expectation {
     pub digest: Option<Digest>,
     pub size: Option<u64>,
     pub max_size: u64,
+}
+
+impl Expectation {
+    /// Whether finished content of `digest` and `size` is what was claimed.
+    fn check(&self, digest: Digest, size: u64) -> Result<(), PutError> {
+        if let Some(expected) = self.size
+            && expected != size
+        {
+            return Err(PutError::SizeMismatch {
+                expected,
+                actual: size,
+            });
+        }
+        if let Some(expected) = self.digest
+            && expected != digest
+        {
+            return Err(PutError::DigestMismatch {
+                expected,
+                actual: digest,
+            });
+        }
+        Ok(())
+    }
 }
 
 /// The result of a successful upload.
@@ -130,6 +156,7 @@ impl BlobStore {
     /// Creates the directories and removes uploads a crash left behind.
     async fn prepare(&self) -> io::Result<()> {
         tokio::fs::create_dir_all(self.uploads_dir()).await?;
+        tokio::fs::create_dir_all(self.sessions_dir()).await?;
         let removed = self.remove_stale_uploads().await?;
         if removed > 0 {
             tracing::info!(removed, "removed unfinished uploads left by an earlier run");
@@ -139,6 +166,156 @@ impl BlobStore {
 
     fn uploads_dir(&self) -> PathBuf {
         self.root.join(UPLOADS_DIR)
+    }
+
+    fn sessions_dir(&self) -> PathBuf {
+        self.root.join(SESSIONS_DIR)
+    }
+
+    /// The file of session `id`. Ids are made by the registry (hex and dashes); anything else is
+    /// refused here too, so no id can name a path outside the sessions directory.
+    fn session_path(&self, id: &str) -> io::Result<PathBuf> {
+        let valid = !id.is_empty()
+            && id.len() <= 64
+            && id.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-');
+        if !valid {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "invalid session id",
+            ));
+        }
+        Ok(self.sessions_dir().join(id))
+    }
+
+    /// Starts an empty session file.
+    pub async fn create_session(&self, id: &str) -> io::Result<()> {
+        tokio::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(self.session_path(id)?)
+            .await?;
+        Ok(())
+    }
+
+    /// How many bytes session `id` holds; `None` when it has no file.
+    pub async fn session_size(&self, id: &str) -> io::Result<Option<u64>> {
+        match tokio::fs::metadata(self.session_path(id)?).await {
+            Ok(metadata) => Ok(Some(metadata.len())),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Appends `body` to session `id`, which must hold exactly `offset` bytes (the caller checked
+    /// the client's range against it), keeping the session within `max_size`; a chunk whose
+    /// length was stated (`length`) must have exactly that many bytes. On any failure the session
+    /// is cut back to `offset`, so a broken chunk can be sent again. Returns the new size.
+    pub async fn append_session<S, E>(
+        &self,
+        id: &str,
+        offset: u64,
+        length: Option<u64>,
+        body: S,
+        max_size: u64,
+    ) -> Result<u64, PutError>
+    where
+        S: Stream<Item = Result<Bytes, E>>,
+        E: Into<BoxError>,
+    {
+        let path = self.session_path(id)?;
+        let file = tokio::fs::OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .await?;
+        if file.metadata().await?.len() != offset {
+            return Err(PutError::Io(io::Error::other("session size changed")));
+        }
+        let mut writer = BufWriter::with_capacity(WRITE_BUFFER, file);
+        let written = async {
+            use tokio::io::AsyncSeekExt;
+            writer.seek(io::SeekFrom::Start(offset)).await?;
+            let mut size = offset;
+            let mut body = std::pin::pin!(body);
+            while let Some(chunk) = body.next().await {
+                let chunk = chunk.map_err(|e| PutError::Body(e.into()))?;
+                size += chunk.len() as u64;
+                if let Some(expected) = length
+                    && size - offset > expected
+                {
+                    return Err(PutError::SizeMismatch {
+                        expected,
+                        actual: size - offset,
+                    });
+                }
+                if size > max_size {
+                    return Err(PutError::TooLarge { limit: max_size });
+                }
+                writer.write_all(&chunk).await?;
+            }
+            if let Some(expected) = length
+                && size - offset != expected
+            {
+                return Err(PutError::SizeMismatch {
+                    expected,
+                    actual: size - offset,
+                });
+            }
+            writer.flush().await?;
+            writer.get_ref().sync_data().await?;
+            Ok(size)
+        }
+        .await;
+        if written.is_err() {
+            writer.get_ref().set_len(offset).await?;
+        }
+        written
+    }
+
+    /// Closes session `id`: its file becomes a staged upload, hashed and checked against
+    /// `expect` (the session file is gone afterwards, whatever the outcome).
+    pub async fn stage_session(&self, id: &str, expect: Expectation) -> Result<Staged, PutError> {
+        let mut upload = TempUpload::create(&self.uploads_dir()).await?;
+        drop(upload.take_file()?);
+        tokio::fs::rename(self.session_path(id)?, &upload.path).await?;
+        let path = upload.path.clone();
+        let (digest, size) = tokio::task::spawn_blocking(move || hash_file(&path))
+            .await
+            .map_err(io::Error::other)??;
+        if size > expect.max_size {
+            return Err(PutError::TooLarge {
+                limit: expect.max_size,
+            });
+        }
+        expect.check(digest, size)?;
+        Ok(Staged {
+            upload,
+            digest,
+            size,
+        })
+    }
+
+    /// Removes session `id`'s file; false when it had none.
+    pub async fn remove_session(&self, id: &str) -> io::Result<bool> {
+        match tokio::fs::remove_file(self.session_path(id)?).await {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Every session file: its id and when it was last written.
+    pub async fn session_files(&self) -> io::Result<Vec<(String, std::time::SystemTime)>> {
+        let mut files = Vec::new();
+        let mut entries = tokio::fs::read_dir(self.sessions_dir()).await?;
+        while let Some(entry) = entries.next_entry().await? {
+            // Only names that are session ids: anything else was not put there by a session.
+            if let Some(name) = entry.file_name().to_str()
+                && self.session_path(name).is_ok()
+            {
+                files.push((name.to_owned(), entry.metadata().await?.modified()?));
+            }
+        }
+        Ok(files)
     }
 
     /// Removes every file in the uploads directory. Only safe at start-up, before uploads begin.
@@ -191,22 +368,7 @@ impl BlobStore {
         drop(file);
 
         let digest = Digest::from_bytes(hasher.finalize().into());
-        if let Some(expected) = expect.size
-            && expected != size
-        {
-            return Err(PutError::SizeMismatch {
-                expected,
-                actual: size,
-            });
-        }
-        if let Some(expected) = expect.digest
-            && expected != digest
-        {
-            return Err(PutError::DigestMismatch {
-                expected,
-                actual: digest,
-            });
-        }
+        expect.check(digest, size)?;
         Ok(Staged {
             upload,
             digest,
@@ -345,6 +507,24 @@ impl BlobStore {
         }
         Ok(count)
     }
+}
+
+/// The sha256 and length of a file, read in 1 MiB pieces.
+fn hash_file(path: &Path) -> io::Result<(Digest, u64)> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0u8; WRITE_BUFFER];
+    let mut size = 0u64;
+    loop {
+        let read = file.read(&mut buffer)?;
+        if read == 0 {
+            break;
+        }
+        hasher.update(&buffer[..read]);
+        size += read as u64;
+    }
+    Ok((Digest::from_bytes(hasher.finalize().into()), size))
 }
 
 pub(super) async fn sync_dir(dir: PathBuf) -> io::Result<()> {

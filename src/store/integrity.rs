@@ -46,6 +46,21 @@ const REFERENCE_CHECKS: &[(&str, &str)] = &[
          LEFT JOIN pack_versions v ON v.uid = c.version_uid WHERE v.uid IS NULL",
     ),
     (
+        "an OCI tag points at no manifest",
+        "SELECT t.repository || ':' || t.tag || ' -> ' || t.digest FROM oci_tags t \
+         LEFT JOIN oci_manifests m ON m.repository = t.repository AND m.digest = t.digest WHERE m.digest IS NULL",
+    ),
+    (
+        "an OCI repository serves a blob with no blob row",
+        "SELECT rb.repository || ' -> ' || rb.digest FROM oci_repository_blobs rb \
+         LEFT JOIN blobs b ON b.digest = rb.digest WHERE b.digest IS NULL",
+    ),
+    (
+        "an OCI manifest references a blob with no blob row",
+        "SELECT r.repository || '@' || r.manifest_digest || ' -> ' || r.child_digest FROM oci_manifest_references r \
+         LEFT JOIN blobs b ON b.digest = r.child_digest WHERE r.kind = 'blob' AND b.digest IS NULL",
+    ),
+    (
         "a pack's latest version does not exist",
         "SELECT p.name || ' -> ' || p.latest_uid FROM packs p \
          LEFT JOIN pack_versions v ON v.uid = p.latest_uid WHERE p.latest_uid IS NOT NULL AND v.uid IS NULL",
@@ -97,7 +112,9 @@ pub async fn is_referenced<'e>(
     let row = sqlx::query(
         "SELECT 1 FROM blobs b WHERE b.digest = $1 AND (\
          EXISTS (SELECT 1 FROM pack_version_blobs vb WHERE vb.digest = b.digest) \
-         OR EXISTS (SELECT 1 FROM pack_blobs pb WHERE pb.digest = b.digest))",
+         OR EXISTS (SELECT 1 FROM pack_blobs pb WHERE pb.digest = b.digest) \
+         OR EXISTS (SELECT 1 FROM oci_repository_blobs rb WHERE rb.digest = b.digest) \
+         OR EXISTS (SELECT 1 FROM oci_manifest_references r WHERE r.child_digest = b.digest))",
     )
     .bind(digest)
     .fetch_optional(executor)
@@ -117,7 +134,8 @@ pub async fn is_recorded<'e>(
     Ok(row.is_some())
 }
 
-/// Blobs no version references and nobody uploaded directly, untouched since `cutoff` (epoch ms).
+/// Blobs no version references, nobody uploaded directly, no OCI repository serves and no OCI
+/// manifest references, untouched since `cutoff` (epoch ms).
 pub async fn collectable_blobs<'e>(
     executor: impl Executor<'e, Database = Any>,
     cutoff: i64,
@@ -126,6 +144,8 @@ pub async fn collectable_blobs<'e>(
         "SELECT b.digest FROM blobs b WHERE b.touched_at < $1 \
          AND NOT EXISTS (SELECT 1 FROM pack_version_blobs vb WHERE vb.digest = b.digest) \
          AND NOT EXISTS (SELECT 1 FROM pack_blobs pb WHERE pb.digest = b.digest AND pb.kind = 'upload') \
+         AND NOT EXISTS (SELECT 1 FROM oci_repository_blobs rb WHERE rb.digest = b.digest) \
+         AND NOT EXISTS (SELECT 1 FROM oci_manifest_references r WHERE r.child_digest = b.digest) \
          ORDER BY b.digest",
     )
     .bind(cutoff)
@@ -144,7 +164,9 @@ pub async fn delete_if_collectable(
     let still = sqlx::query(
         "SELECT 1 FROM blobs b WHERE b.digest = $1 AND b.touched_at < $2 \
          AND NOT EXISTS (SELECT 1 FROM pack_version_blobs vb WHERE vb.digest = b.digest) \
-         AND NOT EXISTS (SELECT 1 FROM pack_blobs pb WHERE pb.digest = b.digest AND pb.kind = 'upload')",
+         AND NOT EXISTS (SELECT 1 FROM pack_blobs pb WHERE pb.digest = b.digest AND pb.kind = 'upload') \
+         AND NOT EXISTS (SELECT 1 FROM oci_repository_blobs rb WHERE rb.digest = b.digest) \
+         AND NOT EXISTS (SELECT 1 FROM oci_manifest_references r WHERE r.child_digest = b.digest)",
     )
     .bind(digest)
     .bind(cutoff)

@@ -8,6 +8,7 @@ pub mod catalog;
 pub mod db;
 pub mod generations;
 pub mod integrity;
+pub mod oci;
 pub mod packs;
 pub mod tokens;
 pub mod versions;

@@ -1,0 +1,94 @@
+//! The OCI distribution API's registry side: repositories of blobs and manifests in the same
+//! content-addressed store and database as packs. Blobs (`blobs`), upload sessions (`uploads`)
+//! and manifests, tags and referrers (`manifests`).
+
+mod blobs;
+mod manifests;
+mod uploads;
+
+use std::collections::HashSet;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use super::{Caller, Registry, RegistryError};
+use crate::domain::{Digest, RepositoryName};
+
+pub use crate::store::oci::{ManifestRow, Referrer};
+pub use manifests::PushedManifest;
+pub use uploads::{ChunkRange, UploadSession};
+
+/// Settings of the OCI API, fixed at start-up.
+#[derive(Debug, Clone)]
+pub struct OciConfig {
+    /// How long an upload session lives after its last request.
+    pub upload_session_ttl: Duration,
+}
+
+impl Default for OciConfig {
+    fn default() -> OciConfig {
+        OciConfig {
+            upload_session_ttl: Duration::from_secs(24 * 3600),
+        }
+    }
+}
+
+/// State the OCI API keeps in memory.
+#[derive(Debug, Default)]
+pub(super) struct OciState {
+    /// Upload sessions with a request in progress: one request per session at a time.
+    busy_sessions: Mutex<HashSet<String>>,
+}
+
+/// What went wrong in OCI terms; the HTTP front end answers each with the spec's code.
+#[derive(Debug, thiserror::Error)]
+pub enum OciError {
+    #[error("blob {0} is not in repository {1}")]
+    BlobUnknown(Digest, RepositoryName),
+    #[error("upload session {0} is unknown or has expired")]
+    UploadUnknown(String),
+    #[error("{0}")]
+    UploadInvalid(String),
+    /// A chunk that does not start where the session ends.
+    #[error("the chunk must start at byte {size} of the upload")]
+    RangeInvalid { size: u64 },
+    #[error("manifest {0} is not in repository {1}")]
+    ManifestUnknown(String, RepositoryName),
+    #[error("{0}")]
+    ManifestInvalid(String),
+    #[error("the manifest references {0}, which repository {1} does not have")]
+    ManifestBlobUnknown(Digest, RepositoryName),
+    #[error("{0}")]
+    ManifestTooLarge(String),
+    #[error("{0}")]
+    NameInvalid(String),
+    #[error("{0}")]
+    DigestInvalid(String),
+    #[error("repository {0} is not known")]
+    NameUnknown(RepositoryName),
+    #[error("{0}")]
+    Unsupported(String),
+}
+
+impl From<OciError> for RegistryError {
+    fn from(error: OciError) -> RegistryError {
+        RegistryError::Oci(Box::new(error))
+    }
+}
+
+impl Registry {
+    /// Refuses a write to `repository` the caller's credentials do not cover: their pack patterns
+    /// apply to the whole repository name.
+    pub fn may_push(
+        &self,
+        caller: &Caller,
+        repository: &RepositoryName,
+    ) -> Result<(), RegistryError> {
+        if caller.packs.allows(repository.as_str()) {
+            return Ok(());
+        }
+        Err(RegistryError::Denied(format!(
+            "{} may write only repositories matching {}, not {repository}",
+            caller.name, caller.packs
+        )))
+    }
+}
