@@ -34,6 +34,8 @@ pub enum StartupError {
     Serve(std::io::Error),
     #[error("{0}")]
     Htpasswd(crate::auth::HtpasswdError),
+    #[error("--oci-pack-prefix {0:?} is not a repository path: {1}")]
+    OciPackPrefix(String, crate::domain::OciNameError),
 }
 
 /// Opens the data directory, the database (migrated) and the blob store.
@@ -118,8 +120,20 @@ pub fn registry_config(config: &ServeConfig) -> Result<RegistryConfig, StartupEr
         max_pack_size: config.max_pack_size,
         oci: OciConfig {
             upload_session_ttl: Duration::from_secs(config.upload_session_ttl_secs),
+            pack_prefix: oci_pack_prefix(&config.oci_pack_prefix)?,
         },
     })
+}
+
+/// The prefix of packs' repositories: empty, or a repository path itself.
+fn oci_pack_prefix(text: &str) -> Result<String, StartupError> {
+    let prefix = text.trim_matches('/');
+    if !prefix.is_empty() {
+        prefix
+            .parse::<crate::domain::RepositoryName>()
+            .map_err(|e| StartupError::OciPackPrefix(text.to_owned(), e))?;
+    }
+    Ok(prefix.to_owned())
 }
 
 /// Opens everything `serve` needs and returns the state the router runs on.

@@ -116,6 +116,11 @@ pub struct ServeConfig {
     #[arg(long, env = "PACKYARD_UPLOAD_SESSION_TTL_SECS", default_value_t = DEFAULT_UPLOAD_SESSION_TTL_SECS)]
     pub upload_session_ttl_secs: u64,
 
+    /// Where packs live in Palette's OCI layout: `<prefix>/spectro-packs/archive/<name>:<version>`
+    /// (empty: `spectro-packs/archive/<name>`), as Palette's OCI pack registries' base path.
+    #[arg(long, env = "PACKYARD_OCI_PACK_PREFIX", default_value = "")]
+    pub oci_pack_prefix: String,
+
     /// Publishes every pack folder in this directory at start-up (idempotently). A missing
     /// directory is skipped.
     #[arg(long, env = "PACKYARD_PACKS_DIR", default_value = "./packs")]
@@ -233,6 +238,7 @@ impl ServeConfig {
             max_blob_size: DEFAULT_MAX_BLOB_SIZE,
             max_pack_size: DEFAULT_MAX_PACK_SIZE,
             upload_session_ttl_secs: DEFAULT_UPLOAD_SESSION_TTL_SECS,
+            oci_pack_prefix: String::new(),
             packs_dir: PathBuf::from("./packs"),
             render_cache_bytes: DEFAULT_RENDER_CACHE_BYTES,
             catalog_cache_bytes: DEFAULT_CATALOG_CACHE_BYTES,

@@ -1477,3 +1477,279 @@ async fn gc_collects_oci_garbage_and_keeps_what_is_referenced() {
         String::from_utf8_lossy(&verify.stdout)
     );
 }
+
+/// Pushes `archive` as ORAS 1.0 does (`oras push <repo>:<tag> <file>`): the `{}` config, the
+/// file as one layer with its title, then the manifest by tag.
+async fn oras_push(
+    oci: &Oci,
+    repository: &str,
+    tag: &str,
+    archive: &[u8],
+    file_name: &str,
+) -> (Answer, Vec<u8>) {
+    oci.push_blob(repository, b"{}").await;
+    oci.push_blob(repository, archive).await;
+    let manifest = serde_json::to_vec(&json!({
+        "schemaVersion": 2,
+        "mediaType": OCI_MANIFEST,
+        "config": descriptor("application/vnd.unknown.config.v1+json", b"{}"),
+        "layers": [{
+            "mediaType": "application/vnd.oci.image.layer.v1.tar",
+            "digest": digest_of(archive),
+            "size": archive.len(),
+            "annotations": {"org.opencontainers.image.title": file_name},
+        }],
+        "annotations": {"org.opencontainers.image.created": "2026-12-06T12:00:00Z"},
+    }))
+    .unwrap();
+    (
+        oci.put_manifest(repository, tag, OCI_MANIFEST, &manifest)
+            .await,
+        manifest,
+    )
+}
+
+#[tokio::test]
+async fn packs_live_in_palettes_oci_layout() {
+    use common::packs::TestPack;
+    let setup = Setup::new().await;
+    let packs = tempfile::tempdir().unwrap();
+    TestPack::new("shipped", "1.0.0").write_to(packs.path());
+    let packs_dir = packs.path().to_str().unwrap();
+    let server = start(
+        &setup,
+        &["--oci-pack-prefix", "team/packs", "--packs-dir", packs_dir],
+    )
+    .await;
+    let oci = Oci::new(&server);
+    let shipped = "team/packs/spectro-packs/archive/shipped";
+
+    // A version published from a folder is pullable: one tag per version, ORAS 1.0's manifest,
+    // the same bytes on every request and after a restart.
+    assert_eq!(
+        oci.get(&format!("/v2/{shipped}/tags/list")).await.json()["tags"],
+        json!(["1.0.0"])
+    );
+    let manifest = oci.get(&format!("/v2/{shipped}/manifests/1.0.0")).await;
+    assert_eq!(
+        manifest.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&manifest.body)
+    );
+    assert_eq!(manifest.header("content-type"), Some(OCI_MANIFEST));
+    let parsed = manifest.json();
+    assert_eq!(
+        parsed["config"]["mediaType"],
+        "application/vnd.unknown.config.v1+json"
+    );
+    assert_eq!(parsed["layers"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        parsed["layers"][0]["mediaType"],
+        "application/vnd.oci.image.layer.v1.tar"
+    );
+    assert_eq!(
+        parsed["layers"][0]["annotations"]["org.opencontainers.image.title"],
+        "shipped-1.0.0.tar.gz"
+    );
+    let config = oci
+        .get(&format!(
+            "/v2/{shipped}/blobs/{}",
+            parsed["config"]["digest"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(&config.body[..], b"{}");
+    let layer = oci
+        .get(&format!(
+            "/v2/{shipped}/blobs/{}",
+            parsed["layers"][0]["digest"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(layer.status, StatusCode::OK);
+    assert_eq!(
+        digest_of(&layer.body),
+        parsed["layers"][0]["digest"].as_str().unwrap()
+    );
+    assert_eq!(
+        layer.body.len() as u64,
+        parsed["layers"][0]["size"].as_u64().unwrap()
+    );
+    let archive = packyard::pack::files::PackFiles::from_archive(
+        std::io::Cursor::new(layer.body.to_vec()),
+        &packyard::pack::files::Limits::default(),
+        setup.dir.path(),
+    )
+    .expect("the layer is the pack's archive");
+    assert_eq!(
+        packyard::pack::identify(&archive).map(|(n, v)| (n.to_string(), v.to_string())),
+        Some(("shipped".into(), "1.0.0".into()))
+    );
+    let digest = digest_of(&manifest.body);
+    assert_eq!(
+        oci.get(&format!("/v2/{shipped}/manifests/{digest}"))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    drop(server);
+    let server = start(
+        &setup,
+        &["--oci-pack-prefix", "team/packs", "--packs-dir", packs_dir],
+    )
+    .await;
+    let oci = Oci::new(&server);
+    assert_eq!(
+        digest_of(
+            &oci.get(&format!("/v2/{shipped}/manifests/1.0.0"))
+                .await
+                .body
+        ),
+        digest
+    );
+
+    // A pack pushed with ORAS 1.0's layout is published: the catalog, the Palette API and renders
+    // see it, and the tag serves what was pushed.
+    let pushed = TestPack::new("pushed", "2.1.0");
+    let repository = "team/packs/spectro-packs/archive/pushed";
+    let (answer, manifest) = oras_push(
+        &oci,
+        repository,
+        "2.1.0",
+        &pushed.archive(),
+        "pushed-2.1.0.tar.gz",
+    )
+    .await;
+    assert_eq!(
+        answer.status,
+        StatusCode::CREATED,
+        "{}",
+        String::from_utf8_lossy(&answer.body)
+    );
+    let version = common::remote::get_json(&server.url("/v1/packs/pushed/tags/2.1.0")).await;
+    assert_eq!(version["name"], "pushed");
+    assert_eq!(version["tags"][0]["version"], "2.1.0", "{version}");
+    let rendered = oci
+        .get("/v1/packs/pushed/tags/2.1.0/render?cloudType=aws")
+        .await;
+    assert_eq!(
+        rendered.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&rendered.body)
+    );
+    assert_eq!(
+        &oci.get(&format!("/v2/{repository}/manifests/2.1.0"))
+            .await
+            .body[..],
+        &manifest[..]
+    );
+    let catalog = oci.get("/v2/_catalog").await.json();
+    assert_eq!(catalog["repositories"], json!([repository, shipped]));
+
+    // Pushed again unchanged: fine. Another version's archive under this tag, or another pack's:
+    // refused, nothing published.
+    assert_eq!(
+        oras_push(
+            &oci,
+            repository,
+            "2.1.0",
+            &pushed.archive(),
+            "pushed-2.1.0.tar.gz"
+        )
+        .await
+        .0
+        .status,
+        StatusCode::CREATED
+    );
+    let other_version = TestPack::new("pushed", "2.2.0").archive();
+    let refused = oras_push(&oci, repository, "2.1.0", &other_version, "x.tar.gz")
+        .await
+        .0;
+    assert_eq!(
+        refused.oci_error(StatusCode::BAD_REQUEST),
+        "MANIFEST_INVALID"
+    );
+    assert_eq!(
+        oci.get("/v1/packs/pushed/tags/2.2.0").await.status,
+        StatusCode::NOT_FOUND
+    );
+    let not_a_pack = oras_push(&oci, repository, "2.3.0", b"not a tar.gz", "x.tar.gz")
+        .await
+        .0;
+    assert_eq!(
+        not_a_pack.oci_error(StatusCode::BAD_REQUEST),
+        "MANIFEST_INVALID"
+    );
+    // Two layers are not a pack.
+    oci.push_blob(repository, b"second layer").await;
+    let two = image_manifest(b"{}", &[&pushed.archive(), b"second layer"], json!({}));
+    assert_eq!(
+        oci.put_manifest(repository, "2.1.0", OCI_MANIFEST, &two)
+            .await
+            .oci_error(StatusCode::BAD_REQUEST),
+        "MANIFEST_INVALID"
+    );
+
+    // Different content under a published version: 409 for a writer, a replace for an admin.
+    let token = {
+        let output = setup.command(&[
+            "token", "create", "--name", "ci", "--scope", "write", "--packs", "pushed",
+        ]);
+        assert!(output.status.success());
+        String::from_utf8(output.stdout).unwrap().trim().to_owned()
+    };
+    let writer = oci.with_auth(&format!("Bearer {token}"));
+    let changed = pushed.clone().file("README.md", "changed");
+    let conflict = oras_push(
+        &writer,
+        repository,
+        "2.1.0",
+        &changed.archive(),
+        "pushed-2.1.0.tar.gz",
+    )
+    .await
+    .0;
+    assert_eq!(conflict.oci_error(StatusCode::CONFLICT), "DENIED");
+    let replaced = oras_push(
+        &oci,
+        repository,
+        "2.1.0",
+        &changed.archive(),
+        "pushed-2.1.0.tar.gz",
+    )
+    .await
+    .0;
+    assert_eq!(replaced.status, StatusCode::CREATED);
+    let replaced = oci.get("/v1/packs/pushed/tags/2.1.0").await.json();
+    assert_eq!(replaced["packValues"][0]["readme"], "changed");
+    // Pack patterns apply to the pack: this token may not push `shipped`.
+    let denied = writer
+        .send(
+            Method::POST,
+            &format!("/v2/{shipped}/blobs/uploads/"),
+            &[],
+            Vec::new(),
+        )
+        .await;
+    assert_eq!(denied.oci_error(StatusCode::FORBIDDEN), "DENIED");
+    // Versions are not deleted through their tags.
+    assert_eq!(
+        oci.delete(&format!("/v2/{shipped}/manifests/1.0.0"))
+            .await
+            .oci_error(StatusCode::BAD_REQUEST),
+        "UNSUPPORTED"
+    );
+    assert_eq!(
+        oci.get(&format!("/v2/{shipped}/manifests/1.0.0"))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    // Outside the prefix, the same path is an ordinary (empty) repository.
+    assert_eq!(
+        oci.get("/v2/spectro-packs/archive/shipped/tags/list")
+            .await
+            .oci_error(StatusCode::NOT_FOUND),
+        "NAME_UNKNOWN"
+    );
+}

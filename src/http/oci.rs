@@ -17,7 +17,7 @@ use crate::auth::Scope;
 use crate::domain::oci_manifest::{MAX_MANIFEST_BYTES, OCI_INDEX};
 use crate::domain::{Digest, OciNameError, Reference, RepositoryName};
 use crate::registry::Caller;
-use crate::registry::oci::{ChunkRange, OciError, UploadSession};
+use crate::registry::oci::{ChunkRange, OciBlob, OciError, UploadSession};
 
 const API_VERSION: HeaderName = HeaderName::from_static("docker-distribution-api-version");
 const UPLOAD_UUID: HeaderName = HeaderName::from_static("docker-upload-uuid");
@@ -412,8 +412,27 @@ impl Call<'_> {
         digest: &Digest,
         head: bool,
     ) -> Result<Response, ApiError> {
-        let blob = self.state.registry.oci_blob(name, digest).await?;
-        serve(self.state, &blob, None, self.headers, !head).await
+        match self.state.registry.oci_blob(name, digest).await? {
+            OciBlob::Stored(blob) => serve(self.state, &blob, None, self.headers, !head).await,
+            // A pack repository's two-byte config: whole, from memory.
+            OciBlob::Inline(content) => {
+                let mut headers = HeaderMap::new();
+                headers.insert(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/octet-stream"),
+                );
+                headers.insert(header::CONTENT_LENGTH, HeaderValue::from(content.len()));
+                headers.insert(DOCKER_CONTENT_DIGEST, header(&digest.to_string())?);
+                let body = if head {
+                    Body::empty()
+                } else {
+                    Body::from(content)
+                };
+                let mut response = Response::new(body);
+                *response.headers_mut() = headers;
+                Ok(response)
+            }
+        }
     }
 
     async fn delete_blob(

@@ -47,7 +47,10 @@ fn oci_code(code: &'static str, status: StatusCode) -> &'static str {
         | "DENIED"
         | "UNSUPPORTED"
         | "TOOMANYREQUESTS" => code,
-        "BLOB_TOO_LARGE" => "SIZE_INVALID",
+        "BLOB_TOO_LARGE" | "ARCHIVE_TOO_LARGE" => "SIZE_INVALID",
+        // A pack pushed to its repository that the publish path refuses or that conflicts.
+        "PACK_INVALID" | "ARCHIVE_INVALID" => "MANIFEST_INVALID",
+        "VERSION_EXISTS" => "DENIED",
         "OVERLOADED" => "TOOMANYREQUESTS",
         "NOT_FOUND" => "NAME_UNKNOWN",
         _ if status.is_server_error() => "UNKNOWN",

@@ -112,6 +112,23 @@ impl Registry {
         S: Stream<Item = Result<Bytes, E>>,
         E: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
+        self.publish_upload_checked(body, force, caller, |_| Ok(()))
+            .await
+    }
+
+    /// Like [`Registry::publish_upload`], with `check` run on the pack once it is read and before
+    /// anything is stored (the OCI API checks the name and version it was pushed as).
+    pub(super) async fn publish_upload_checked<S, E>(
+        &self,
+        body: S,
+        force: Option<Force>,
+        caller: &Caller,
+        check: impl FnOnce(&Pack) -> Result<(), RegistryError>,
+    ) -> Result<Published, RegistryError>
+    where
+        S: Stream<Item = Result<Bytes, E>>,
+        E: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
         if force.is_some() {
             caller.needs(Scope::Admin, "a forced replace")?;
         }
@@ -138,6 +155,7 @@ impl Registry {
             .spawn_blocking(move || PackFiles::from_archive(file, &Limits::default(), &spill))
             .await??;
         let (pack, assets) = read_pack(files).await?;
+        check(&pack)?;
         caller.may_write(&pack.name)?;
         self.publish(
             pack,

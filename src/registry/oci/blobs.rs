@@ -3,7 +3,7 @@
 use bytes::Bytes;
 use futures_util::Stream;
 
-use super::OciError;
+use super::{OciBlob, OciError};
 use crate::domain::{Digest, RepositoryName};
 use crate::registry::{BlobRecord, Caller, Registry, RegistryError};
 use crate::store::blob_records;
@@ -11,15 +11,23 @@ use crate::store::blobs::{Expectation, Staged};
 use crate::store::oci;
 
 impl Registry {
-    /// The blob if `repository` serves it.
+    /// The blob if `repository` serves it (a pack's repository also serves its versions'
+    /// archives and the empty config).
     pub async fn oci_blob(
         &self,
         repository: &RepositoryName,
         digest: &Digest,
-    ) -> Result<BlobRecord, RegistryError> {
-        oci::find_blob(self.inner.db.reader(), repository.as_str(), digest)
-            .await?
-            .ok_or_else(|| OciError::BlobUnknown(*digest, repository.clone()).into())
+    ) -> Result<OciBlob, RegistryError> {
+        let storage = self.storage_name(repository);
+        if let Some(blob) = oci::find_blob(self.inner.db.reader(), &storage, digest).await? {
+            return Ok(OciBlob::Stored(blob));
+        }
+        if let Some(pack) = self.palette_pack(repository)
+            && let Some(blob) = self.version_blob(&pack, digest).await?
+        {
+            return Ok(blob);
+        }
+        Err(OciError::BlobUnknown(*digest, repository.clone()).into())
     }
 
     /// Stores one whole blob sent in a single request (`POST ...?digest=`), checked against its
@@ -56,7 +64,8 @@ impl Registry {
         let stored = self.reserve_and_commit(staged).await?;
         let mut transaction = self.inner.db.begin().await?;
         blob_records::insert_blob(&mut *transaction, &stored.digest, stored.size, None).await?;
-        oci::link_blob(&mut *transaction, repository.as_str(), &stored.digest).await?;
+        let storage = self.storage_name(repository);
+        oci::link_blob(&mut *transaction, &storage, &stored.digest).await?;
         transaction.commit().await?;
         Ok(BlobRecord {
             digest: stored.digest,
@@ -78,7 +87,7 @@ impl Registry {
         self.may_push(caller, repository)?;
         let reader = self.inner.db.reader();
         let source = match from {
-            Some(from) => Some(from.as_str().to_owned()),
+            Some(from) => Some(self.storage_name(from)),
             None => oci::any_repository_with_blob(reader, digest).await?,
         };
         let Some(source) = source else {
@@ -92,7 +101,8 @@ impl Registry {
         if self.inner.blobs.size_of(digest).await?.is_none() {
             return Ok(None);
         }
-        oci::link_blob(self.inner.db.writer(), repository.as_str(), digest).await?;
+        let storage = self.storage_name(repository);
+        oci::link_blob(self.inner.db.writer(), &storage, digest).await?;
         Ok(Some(blob))
     }
 
@@ -105,7 +115,8 @@ impl Registry {
         caller: &Caller,
     ) -> Result<(), RegistryError> {
         self.may_push(caller, repository)?;
-        match oci::unlink_blob(self.inner.db.writer(), repository.as_str(), digest).await? {
+        let storage = self.storage_name(repository);
+        match oci::unlink_blob(self.inner.db.writer(), &storage, digest).await? {
             true => Ok(()),
             false => Err(OciError::BlobUnknown(*digest, repository.clone()).into()),
         }

@@ -25,20 +25,26 @@ fn refused(error: ManifestError) -> RegistryError {
 }
 
 impl Registry {
-    /// A manifest by tag or digest.
+    /// A manifest by tag or digest (in a pack's repository, a version's manifest too).
     pub async fn oci_manifest(
         &self,
         repository: &RepositoryName,
         reference: &Reference,
     ) -> Result<ManifestRow, RegistryError> {
         let reader = self.inner.db.reader();
+        let storage = self.storage_name(repository);
         let found = match reference {
-            Reference::Tag(tag) => {
-                oci::find_tagged(reader, repository.as_str(), tag.as_str()).await?
-            }
-            Reference::Digest(digest) => {
-                oci::find_manifest(reader, repository.as_str(), digest).await?
-            }
+            Reference::Tag(tag) => oci::find_tagged(reader, &storage, tag.as_str()).await?,
+            Reference::Digest(digest) => oci::find_manifest(reader, &storage, digest).await?,
+        };
+        let found = match (found, self.palette_pack(repository)) {
+            (None, Some(pack)) => match reference {
+                Reference::Tag(tag) => self.version_manifest_by(&pack, Some(tag), None).await?,
+                Reference::Digest(digest) => {
+                    self.version_manifest_by(&pack, None, Some(digest)).await?
+                }
+            },
+            (found, _) => found,
         };
         found.ok_or_else(|| {
             OciError::ManifestUnknown(reference.to_string(), repository.clone()).into()
@@ -67,13 +73,22 @@ impl Registry {
             }
             .into());
         }
-        let name = repository.as_str();
+        let storage = self.storage_name(repository);
+        let name = storage.as_str();
         let mut transaction = self.inner.db.begin().await?;
         let missing = oci::missing(&mut transaction, name, ChildKind::Blob, &info.blobs).await?;
         let missing_children =
             oci::missing(&mut transaction, name, ChildKind::Manifest, &info.manifests).await?;
         if let Some(first) = missing.first().or(missing_children.first()) {
             return Err(OciError::ManifestBlobUnknown(*first, repository.clone()).into());
+        }
+        // A pack archive pushed as a version of a pack's repository is published first: if the
+        // publish refuses it, nothing of the push is kept.
+        if let (Some(pack), Reference::Tag(tag)) = (self.palette_pack(repository), reference) {
+            transaction.rollback().await?;
+            self.publish_pushed_pack(name, &pack, tag, &info, caller)
+                .await?;
+            transaction = self.inner.db.begin().await?;
         }
         let children: Vec<(Digest, ChildKind)> = info
             .blobs
@@ -108,7 +123,14 @@ impl Registry {
         caller: &Caller,
     ) -> Result<(), RegistryError> {
         self.may_push(caller, repository)?;
-        let name = repository.as_str();
+        if let (Some(_), Reference::Tag(_)) = (self.palette_pack(repository), reference) {
+            return Err(OciError::Unsupported(
+                "a pack version's tag is not deleted through the OCI API: change the version's state (PATCH /v1/packs/{name}/tags/{version})".to_owned(),
+            )
+            .into());
+        }
+        let storage = self.storage_name(repository);
+        let name = storage.as_str();
         let deleted = match reference {
             Reference::Tag(tag) => {
                 oci::delete_tag(self.inner.db.writer(), name, tag.as_str()).await?
@@ -128,7 +150,8 @@ impl Registry {
         }
     }
 
-    /// The repository's tags in lexical order after `last`, at most `limit`.
+    /// The repository's tags in lexical order after `last`, at most `limit` (a pack's
+    /// repository: its versions as well).
     pub async fn oci_tags(
         &self,
         repository: &RepositoryName,
@@ -136,8 +159,19 @@ impl Registry {
         limit: u32,
     ) -> Result<Vec<String>, RegistryError> {
         let reader = self.inner.db.reader();
-        let tags = oci::list_tags(reader, repository.as_str(), last, limit).await?;
-        if tags.is_empty() && !oci::repository_exists(reader, repository.as_str()).await? {
+        let storage = self.storage_name(repository);
+        let mut tags = oci::list_tags(reader, &storage, last, limit).await?;
+        let mut exists = !tags.is_empty() || oci::repository_exists(reader, &storage).await?;
+        if let Some(pack) = self.palette_pack(repository) {
+            let versions = self.version_tags(&pack).await?;
+            exists |= !versions.is_empty();
+            let after = |tag: &String| last.is_none_or(|last| tag.as_str() > last);
+            tags.extend(versions.into_iter().filter(after));
+            tags.sort();
+            tags.dedup();
+            tags.truncate(limit as usize);
+        }
+        if !exists {
             return Err(OciError::NameUnknown(repository.clone()).into());
         }
         Ok(tags)
@@ -150,21 +184,49 @@ impl Registry {
         digest: &Digest,
         artifact_type: Option<&str>,
     ) -> Result<Vec<Referrer>, RegistryError> {
-        Ok(oci::referrers(
-            self.inner.db.reader(),
-            repository.as_str(),
-            digest,
-            artifact_type,
-        )
-        .await?)
+        let storage = self.storage_name(repository);
+        let reader = self.inner.db.reader();
+        Ok(oci::referrers(reader, &storage, digest, artifact_type).await?)
     }
 
-    /// Repositories with manifests, in lexical order after `last`, at most `limit`.
+    /// Repositories with manifests (every pack's repository among them), in lexical order after
+    /// `last`, at most `limit`.
     pub async fn oci_repositories(
         &self,
         last: Option<&str>,
         limit: u32,
     ) -> Result<Vec<String>, RegistryError> {
-        Ok(oci::list_repositories(self.inner.db.reader(), last, limit).await?)
+        let reader = self.inner.db.reader();
+        let mut names: Vec<String> = oci::list_repositories(reader, last, limit)
+            .await?
+            .into_iter()
+            .filter(|name| !Self::is_pack_storage(name))
+            .collect();
+        // Pack repositories sort by their full name; packs are few enough to map them all.
+        let mut after: Option<crate::domain::PackName> = None;
+        loop {
+            let page = self.pack_names(after.as_ref(), 1000).await?;
+            let Some(final_name) = page.last() else {
+                break;
+            };
+            after = final_name.parse().ok();
+            for name in &page {
+                let Ok(pack) = name.parse() else { continue };
+                if self.pullable_versions(&pack).await?.is_empty() {
+                    continue;
+                }
+                let repository = self.palette_repository(&pack).as_str().to_owned();
+                if last.is_none_or(|last| repository.as_str() > last) {
+                    names.push(repository);
+                }
+            }
+            if page.len() < 1000 || after.is_none() {
+                break;
+            }
+        }
+        names.sort();
+        names.dedup();
+        names.truncate(limit as usize);
+        Ok(names)
     }
 }

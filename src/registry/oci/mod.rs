@@ -4,17 +4,19 @@
 
 mod blobs;
 mod manifests;
+mod palette;
 mod uploads;
 
 use std::collections::HashSet;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use super::{Caller, Registry, RegistryError};
+use super::{BlobRecord, Caller, Registry, RegistryError};
 use crate::domain::{Digest, RepositoryName};
 
 pub use crate::store::oci::{ManifestRow, Referrer};
 pub use manifests::PushedManifest;
+pub use palette::pack_manifest;
 pub use uploads::{ChunkRange, UploadSession};
 
 /// Settings of the OCI API, fixed at start-up.
@@ -22,14 +24,26 @@ pub use uploads::{ChunkRange, UploadSession};
 pub struct OciConfig {
     /// How long an upload session lives after its last request.
     pub upload_session_ttl: Duration,
+    /// Where packs live in Palette's layout: `<prefix>/spectro-packs/archive/<name>` (empty: no
+    /// prefix).
+    pub pack_prefix: String,
 }
 
 impl Default for OciConfig {
     fn default() -> OciConfig {
         OciConfig {
             upload_session_ttl: Duration::from_secs(24 * 3600),
+            pack_prefix: String::new(),
         }
     }
+}
+
+/// A blob a repository serves: from the blob store, or (a pack repository's empty config) from
+/// memory.
+#[derive(Debug, Clone)]
+pub enum OciBlob {
+    Stored(BlobRecord),
+    Inline(bytes::Bytes),
 }
 
 /// State the OCI API keeps in memory.
@@ -77,12 +91,15 @@ impl From<OciError> for RegistryError {
 
 impl Registry {
     /// Refuses a write to `repository` the caller's credentials do not cover: their pack patterns
-    /// apply to the whole repository name.
+    /// apply to the pack of a repository in Palette's layout, and to the whole name of any other.
     pub fn may_push(
         &self,
         caller: &Caller,
         repository: &RepositoryName,
     ) -> Result<(), RegistryError> {
+        if let Some(pack) = self.palette_pack(repository) {
+            return caller.may_write(&pack);
+        }
         if caller.packs.allows(repository.as_str()) {
             return Ok(());
         }

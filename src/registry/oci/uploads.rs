@@ -65,7 +65,8 @@ impl Registry {
         self.may_push(caller, repository)?;
         let id = new_session_id();
         self.inner.blobs.create_session(&id).await?;
-        oci::insert_upload(self.inner.db.writer(), &id, repository.as_str()).await?;
+        let storage = self.storage_name(repository);
+        oci::insert_upload(self.inner.db.writer(), &id, &storage).await?;
         Ok(UploadSession {
             id,
             repository: repository.clone(),
@@ -87,7 +88,7 @@ impl Registry {
             i64::try_from(self.inner.oci_config.upload_session_ttl.as_millis()).unwrap_or(i64::MAX);
         let cutoff = now_millis().saturating_sub(ttl);
         let found = oci::find_upload(self.inner.db.reader(), id, cutoff).await?;
-        if found.as_deref() != Some(repository.as_str()) {
+        if found != Some(self.storage_name(repository)) {
             return Err(unknown());
         }
         let size = self
