@@ -76,7 +76,19 @@ impl Registry {
         let storage = self.storage_name(repository);
         let name = storage.as_str();
         let mut transaction = self.inner.db.begin().await?;
-        let missing = oci::missing(&mut transaction, name, ChildKind::Blob, &info.blobs).await?;
+        let mut missing =
+            oci::missing(&mut transaction, name, ChildKind::Blob, &info.blobs).await?;
+        // A pack's repository serves its versions' archives and the empty config without having
+        // them stored (clients see them and skip their upload): they become its own now.
+        if !missing.is_empty()
+            && let Some(pack) = self.palette_pack(repository)
+        {
+            transaction.rollback().await?;
+            self.adopt_version_blobs(repository, &pack, &missing)
+                .await?;
+            transaction = self.inner.db.begin().await?;
+            missing = oci::missing(&mut transaction, name, ChildKind::Blob, &info.blobs).await?;
+        }
         let missing_children =
             oci::missing(&mut transaction, name, ChildKind::Manifest, &info.manifests).await?;
         if let Some(first) = missing.first().or(missing_children.first()) {

@@ -151,6 +151,30 @@ impl Registry {
         Ok(None)
     }
 
+    /// Stores in the pack's repository those of `digests` it serves without having them.
+    pub(super) async fn adopt_version_blobs(
+        &self,
+        repository: &RepositoryName,
+        pack: &PackName,
+        digests: &[Digest],
+    ) -> Result<(), RegistryError> {
+        for digest in digests {
+            match self.version_blob(pack, digest).await? {
+                Some(OciBlob::Inline(content)) => {
+                    let staged = self.inner.blobs.stage_bytes(&content).await?;
+                    self.link_staged(repository, staged).await?;
+                }
+                Some(OciBlob::Stored(blob)) => {
+                    let storage = self.storage_name(repository);
+                    crate::store::oci::link_blob(self.inner.db.writer(), &storage, &blob.digest)
+                        .await?;
+                }
+                None => {}
+            }
+        }
+        Ok(())
+    }
+
     /// The tags of a pack's repository: its versions.
     pub(super) async fn version_tags(&self, pack: &PackName) -> Result<Vec<String>, RegistryError> {
         Ok(self
