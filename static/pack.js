@@ -121,6 +121,8 @@ function details(view) {
       view.images.length ? h("ul", { id: "images", class: "plain mono" }, view.images.map((i) => h("li", {}, i))) : h("p", {}, "No images listed.")),
     h("section", { "aria-labelledby": "content-heading" }, h("h2", { id: "content-heading" }, "Content"),
       h("p", {}, "Content digest ", h("code", { id: "digest", class: "digest" }, view.digest)),
+      h("p", {}, "OCI reference ", h("code", { id: "oci-reference", class: "digest" }, `${location.host}/${view.ociReference}`)),
+      h("p", {}, "Pull it with ORAS: ", h("code", { id: "oras-pull", class: "digest" }, `oras pull ${location.host}/${view.ociReference}`)),
       h("div", { class: "table-scroll" }, h("table", { id: "blobs" },
         h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "File"), h("th", { scope: "col" }, "Size"), h("th", { scope: "col" }, "Digest"))),
         h("tbody", {}, view.blobs.map((b) => h("tr", {},

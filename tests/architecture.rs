@@ -151,8 +151,19 @@ fn the_module_graph_has_no_cycles() {
 
 /// The http modules that hold handlers (route functions); the others are shared helpers.
 const HANDLER_MODULES: &[&str] = &[
-    "blobs", "catalog", "listing", "metrics", "ops", "overview", "packs", "profiles", "publish",
-    "render", "ui",
+    "blobs",
+    "catalog",
+    "listing",
+    "metrics",
+    "oci",
+    "ops",
+    "overview",
+    "packs",
+    "profiles",
+    "publish",
+    "registries",
+    "render",
+    "ui",
 ];
 
 #[test]

@@ -241,6 +241,18 @@ async fn the_catalog_works_in_a_real_browser() {
         .wait_until(&format!("{versions_in_panel} === '3.24.6,3.24.5'"))
         .await;
 
+    // The OCI reference in Palette's layout and the command that pulls it.
+    browser
+        .wait_until("document.getElementById('oras-pull')")
+        .await;
+    let host = server.base_url.trim_start_matches("http://").to_owned();
+    assert_eq!(
+        browser
+            .eval("document.getElementById('oras-pull').textContent")
+            .await,
+        format!("oras pull {host}/spectro-packs/archive/cni-calico:3.24.6").as_str()
+    );
+
     // The parameters table shows the per-cloud default of the encapsulation.
     browser
         .wait_until("document.querySelector('#parameters [data-parameter=encapsulationType]')")

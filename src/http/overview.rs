@@ -40,6 +40,9 @@ pub struct Overview {
     charts: Vec<ChartView>,
     /// How many manifests (`kubeManifests`) the pack renders besides its charts.
     manifests: usize,
+    /// The version's OCI reference without the registry's host: `<repository>:<version>` in
+    /// Palette's layout, for `oras pull <host>/<reference>`.
+    oci_reference: String,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -289,6 +292,7 @@ impl Overview {
             warnings: pack.findings.len(),
             charts: chart_views(version),
             manifests: version.manifests.len(),
+            oci_reference: String::new(),
         }
     }
 }
@@ -309,6 +313,11 @@ pub async fn overview(
         .await
         .map_err(ApiError::internal)?;
     overview.blobs = blob_links(&path.pack, blobs);
+    overview.oci_reference = format!(
+        "{}:{}",
+        registry.palette_repository(&path.pack),
+        overview.version
+    );
     Ok(Json(overview))
 }
 
