@@ -148,3 +148,188 @@ async fn oras_pushes_and_pulls_packs_in_palettes_layout() {
     let pulled = oras(&python, home.path(), &pull);
     assert_eq!(pulled["ok"], true, "{pulled}");
 }
+
+/// A gzip'd tar with one file, as an image layer.
+fn layer(name: &str, content: &[u8]) -> Vec<u8> {
+    let mut tar = tar::Builder::new(Vec::new());
+    let mut header = tar::Header::new_gnu();
+    header.set_size(content.len() as u64);
+    header.set_mode(0o644);
+    header.set_cksum();
+    tar.append_data(&mut header, name, content).unwrap();
+    common::packs::gzip(&tar.into_inner().unwrap())
+}
+
+fn descriptor(media_type: &str, content: &[u8]) -> Value {
+    serde_json::json!({"mediaType": media_type, "digest": common::digest_of(content), "size": content.len()})
+}
+
+/// An OCI image layout with a two-platform image tagged `1.0`, archived as `oci-archive:` reads
+/// it. Returns the archive's path and every blob (the index first).
+fn multi_arch_archive(dir: &Path) -> (std::path::PathBuf, Vec<Vec<u8>>) {
+    let mut blobs = Vec::new();
+    let mut manifests = Vec::new();
+    for (architecture, greeting) in [("amd64", "hello from amd64"), ("arm64", "hello from arm64")] {
+        let layer = layer("greeting.txt", greeting.as_bytes());
+        let diff_id = common::digest_of(&flate2_decompress(&layer));
+        let config = serde_json::to_vec(&serde_json::json!({
+            "architecture": architecture, "os": "linux",
+            "config": {"Cmd": ["cat", "/greeting.txt"]},
+            "rootfs": {"type": "layers", "diff_ids": [diff_id]},
+        }))
+        .unwrap();
+        let manifest = serde_json::to_vec(&serde_json::json!({
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "config": descriptor("application/vnd.oci.image.config.v1+json", &config),
+            "layers": [descriptor("application/vnd.oci.image.layer.v1.tar+gzip", &layer)],
+        }))
+        .unwrap();
+        let mut entry = descriptor("application/vnd.oci.image.manifest.v1+json", &manifest);
+        entry["platform"] = serde_json::json!({"architecture": architecture, "os": "linux"});
+        manifests.push(entry);
+        blobs.extend([manifest, config, layer]);
+    }
+    let index = serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.index.v1+json",
+        "manifests": manifests,
+    }))
+    .unwrap();
+    blobs.insert(0, index.clone());
+    let mut top = descriptor("application/vnd.oci.image.index.v1+json", &index);
+    top["annotations"] = serde_json::json!({"org.opencontainers.image.ref.name": "1.0"});
+    let layout_index =
+        serde_json::to_vec(&serde_json::json!({"schemaVersion": 2, "manifests": [top]})).unwrap();
+    let path = dir.join("image.tar");
+    let mut tar = tar::Builder::new(std::fs::File::create(&path).unwrap());
+    let mut add = |name: &str, content: &[u8]| {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(content.len() as u64);
+        header.set_mode(0o644);
+        header.set_cksum();
+        tar.append_data(&mut header, name, content).unwrap();
+    };
+    add("oci-layout", br#"{"imageLayoutVersion":"1.0.0"}"#);
+    add("index.json", &layout_index);
+    for blob in &blobs {
+        add(&format!("blobs/sha256/{}", common::sha256_hex(blob)), blob);
+    }
+    drop(add);
+    tar.into_inner().unwrap();
+    (path, blobs)
+}
+
+fn flate2_decompress(gzipped: &[u8]) -> Vec<u8> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(gzipped)
+        .read_to_end(&mut out)
+        .unwrap();
+    out
+}
+
+/// Runs skopeo (Debian's) with its own `$HOME`; returns whether it succeeded and what it said.
+fn skopeo(home: &Path, args: &[&str]) -> (bool, String) {
+    let output = Command::new("skopeo")
+        .arg("--insecure-policy")
+        .args(args)
+        .env("HOME", home)
+        .output()
+        .expect("run skopeo (installed by .ci/tools)");
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.success(), said)
+}
+
+#[tokio::test]
+async fn skopeo_copies_a_multi_arch_image_in_and_out_byte_for_byte() {
+    if Command::new("skopeo").arg("--version").output().is_err() {
+        eprintln!("skipped: skopeo is not installed (.ci/tools installs Debian's package)");
+        return;
+    }
+    let setup = Setup::new().await;
+    let server = setup.start("server.log", &[]).await;
+    let host = host_of(&server);
+    let work = tempfile::tempdir().unwrap();
+    let (archive, blobs) = multi_arch_archive(work.path());
+    let source = format!("oci-archive:{}:1.0", archive.display());
+    let target = format!("docker://{host}/library/multi-arch:1.0");
+    let creds = format!("palette:{ADMIN_TOKEN}");
+
+    // Without credentials: refused at the 401 challenge, nothing stored.
+    let (ok, said) = skopeo(
+        work.path(),
+        &["copy", "--all", "--dest-tls-verify=false", &source, &target],
+    );
+    assert!(!ok, "{said}");
+    assert!(
+        said.contains("401") || said.to_lowercase().contains("unauthorized"),
+        "{said}"
+    );
+    let tags = reqwest::get(server.url("/v2/library/multi-arch/tags/list"))
+        .await
+        .unwrap();
+    assert_eq!(tags.status(), 404);
+
+    // oci-archive: → docker:// (packyard) → dir:, every manifest and blob unchanged.
+    let (ok, said) = skopeo(
+        work.path(),
+        &[
+            "copy",
+            "--all",
+            "--preserve-digests",
+            "--dest-tls-verify=false",
+            "--dest-creds",
+            &creds,
+            &source,
+            &target,
+        ],
+    );
+    assert!(ok, "{said}");
+    let out = work.path().join("out");
+    let destination = format!("dir:{}", out.display());
+    let (ok, said) = skopeo(
+        work.path(),
+        &[
+            "copy",
+            "--all",
+            "--preserve-digests",
+            "--src-tls-verify=false",
+            "--src-creds",
+            &creds,
+            &target,
+            &destination,
+        ],
+    );
+    assert!(ok, "{said}");
+    assert_eq!(
+        std::fs::read(out.join("manifest.json")).unwrap(),
+        blobs[0],
+        "the index"
+    );
+    for blob in &blobs[1..] {
+        let hex = common::sha256_hex(blob);
+        let stored = std::fs::read(out.join(&hex))
+            .or_else(|_| std::fs::read(out.join(format!("{hex}.manifest.json"))))
+            .unwrap_or_else(|e| panic!("{hex} was not copied out: {e}"));
+        assert_eq!(&stored, blob);
+    }
+    // Inspected through the registry, the image is the two platforms it was.
+    let (ok, said) = skopeo(
+        work.path(),
+        &[
+            "inspect",
+            "--raw",
+            "--tls-verify=false",
+            "--creds",
+            &creds,
+            &target,
+        ],
+    );
+    assert!(ok, "{said}");
+    assert_eq!(said.as_bytes(), &blobs[0][..]);
+}
