@@ -333,3 +333,121 @@ async fn skopeo_copies_a_multi_arch_image_in_and_out_byte_for_byte() {
     assert!(ok, "{said}");
     assert_eq!(said.as_bytes(), &blobs[0][..]);
 }
+
+/// A small chart's `.tgz` as `helm package` makes it (`<name>/...` inside).
+fn chart_archive(name: &str, version: &str) -> Vec<u8> {
+    let mut tar = tar::Builder::new(Vec::new());
+    let files = [
+        (
+            "Chart.yaml",
+            format!("apiVersion: v2\nname: {name}\nversion: {version}\nappVersion: \"1.0\"\ndescription: A chart pushed with Helm\n"),
+        ),
+        ("values.yaml", "replicas: 2\n".to_owned()),
+        (
+            "templates/configmap.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}\ndata:\n  replicas: \"{{ .Values.replicas }}\"\n".to_owned(),
+        ),
+    ];
+    for (path, content) in files {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(content.len() as u64);
+        header.set_mode(0o644);
+        header.set_cksum();
+        tar.append_data(&mut header, format!("{name}/{path}"), content.as_bytes())
+            .unwrap();
+    }
+    common::packs::gzip(&tar.into_inner().unwrap())
+}
+
+fn helm(python: &std::ffi::OsStr, args: &[&str]) -> Value {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients/helm_chart.py");
+    let output = Command::new(python)
+        .arg(script)
+        .args(args)
+        .output()
+        .expect("run Helm's registry client");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "Helm client report ({e}): {}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        )
+    })
+}
+
+#[tokio::test]
+async fn helm_pushes_and_pulls_a_chart_with_basic_login() {
+    let Some(python) = clients_python() else {
+        return;
+    };
+    let setup = Setup::new().await;
+    let server = setup.start("server.log", &[]).await;
+    let host = host_of(&server);
+    let work = tempfile::tempdir().unwrap();
+    let chart = chart_archive("hello-chart", "0.3.1");
+    let file = work.path().join("hello-chart-0.3.1.tgz");
+    std::fs::write(&file, &chart).unwrap();
+    let file = file.to_str().unwrap();
+
+    // Without a login, the push stops at the Basic challenge (Helm asks for "basic credential")
+    // and nothing is stored.
+    let anonymous = work.path().join("anonymous");
+    let refused = helm(
+        &python,
+        &[&host, "charts", file, anonymous.to_str().unwrap()],
+    );
+    assert!(
+        refused["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("basic credential not found")),
+        "{refused}"
+    );
+    let tags = reqwest::get(server.url("/v2/charts/hello-chart/tags/list"))
+        .await
+        .unwrap();
+    assert_eq!(tags.status(), 404);
+
+    // `helm registry login` with an API token as the password, push, tags, pull.
+    let out = work.path().join("out");
+    let report = helm(
+        &python,
+        &[
+            &host,
+            "charts",
+            file,
+            out.to_str().unwrap(),
+            "--user",
+            "ci",
+            "--password",
+            ADMIN_TOKEN,
+        ],
+    );
+    assert!(report["error"].is_null(), "{report}");
+    assert_eq!(report["tags"], serde_json::json!(["0.3.1"]));
+    assert_eq!(
+        std::fs::read(out.join("hello-chart-0.3.1.tgz")).unwrap(),
+        chart
+    );
+
+    // Stored as Helm stores charts: its config media type, the archive as the one layer.
+    let manifest: Value = reqwest::get(server.url("/v2/charts/hello-chart/manifests/0.3.1"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        manifest["config"]["mediaType"],
+        "application/vnd.cncf.helm.config.v1+json"
+    );
+    assert_eq!(
+        manifest["layers"][0]["mediaType"],
+        "application/vnd.cncf.helm.chart.content.v1.tar+gzip"
+    );
+    assert_eq!(manifest["layers"][0]["digest"], common::digest_of(&chart));
+}
