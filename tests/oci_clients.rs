@@ -215,7 +215,6 @@ fn multi_arch_archive(dir: &Path) -> (std::path::PathBuf, Vec<Vec<u8>>) {
     for blob in &blobs {
         add(&format!("blobs/sha256/{}", common::sha256_hex(blob)), blob);
     }
-    drop(add);
     tar.into_inner().unwrap();
     (path, blobs)
 }
