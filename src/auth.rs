@@ -22,6 +22,53 @@ pub fn generate_token() -> Result<String, getrandom::Error> {
     Ok(format!("{TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes)))
 }
 
+/// A bearer token packyard issues itself (Docker's token flow, `/v2/token`): who it was issued
+/// to, with what scope and packs, until when. Signed (HMAC-SHA256) with a key the replicas share;
+/// never stored.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct IssuedToken {
+    pub name: String,
+    pub scope: Scope,
+    /// The pack patterns, as `PackPatterns` writes them.
+    pub packs: String,
+    /// Seconds since the Unix epoch.
+    pub expires: i64,
+}
+
+/// What every issued token starts with.
+pub const ISSUED_PREFIX: &str = "pyk1.";
+
+type HmacSha256 = hmac::Hmac<Sha256>;
+
+fn mac(key: &[u8], payload: &str) -> HmacSha256 {
+    use hmac::{KeyInit as _, Mac as _};
+    let mut mac = HmacSha256::new_from_slice(key).expect("HMAC takes keys of any length");
+    mac.update(payload.as_bytes());
+    mac
+}
+
+impl IssuedToken {
+    /// The token text: `pyk1.<claims>.<signature>`, both base64url.
+    pub fn sign(&self, key: &[u8]) -> String {
+        use hmac::Mac as _;
+        let claims = serde_json::to_vec(self).expect("claims serialise");
+        let payload = URL_SAFE_NO_PAD.encode(claims);
+        let signature = URL_SAFE_NO_PAD.encode(mac(key, &payload).finalize().into_bytes());
+        format!("{ISSUED_PREFIX}{payload}.{signature}")
+    }
+
+    /// The claims of a token this key signed that has not expired by `now` (epoch seconds).
+    pub fn verify(key: &[u8], token: &str, now: i64) -> Option<IssuedToken> {
+        use hmac::Mac as _;
+        let (payload, signature) = token.strip_prefix(ISSUED_PREFIX)?.split_once('.')?;
+        let signature = URL_SAFE_NO_PAD.decode(signature).ok()?;
+        mac(key, payload).verify_slice(&signature).ok()?;
+        let claims: IssuedToken =
+            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).ok()?).ok()?;
+        (claims.expires > now).then_some(claims)
+    }
+}
+
 /// What the database keeps of a token: its sha256, hex.
 pub fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
@@ -184,6 +231,37 @@ impl Htpasswd {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn issued_tokens_verify_only_with_their_key_and_until_they_expire() {
+        let claims = IssuedToken {
+            name: "ci".to_owned(),
+            scope: Scope::Write,
+            packs: "team-*".to_owned(),
+            expires: 1_000,
+        };
+        let token = claims.sign(b"key");
+        assert!(token.starts_with(ISSUED_PREFIX));
+        assert_eq!(IssuedToken::verify(b"key", &token, 999), Some(claims));
+        assert_eq!(IssuedToken::verify(b"key", &token, 1_000), None, "expired");
+        assert_eq!(
+            IssuedToken::verify(b"other", &token, 0),
+            None,
+            "another key"
+        );
+        // The same signature over claims raised to admin.
+        let (_, signature) = token.rsplit_once('.').unwrap();
+        let raised = IssuedToken {
+            scope: Scope::Admin,
+            ..IssuedToken::verify(b"key", &token, 0).unwrap()
+        };
+        let raised = raised.sign(b"other key");
+        let (raised_head, _) = raised.rsplit_once('.').unwrap();
+        let forged = format!("{raised_head}.{signature}");
+        assert_ne!(forged, token);
+        assert_eq!(IssuedToken::verify(b"key", &forged, 0), None);
+        assert_eq!(IssuedToken::verify(b"key", "pyk1.nonsense", 0), None);
+    }
+
     use super::*;
 
     #[test]

@@ -762,7 +762,10 @@ async fn credentials_are_challenged_as_oci_clients_expect() {
         .iter()
         .map(|v| v.to_str().unwrap())
         .collect();
-    assert_eq!(challenges, ["Basic realm=\"packyard\""]);
+    // Basic first (what Palette, ORAS, Helm and skopeo answer), then the token flow's.
+    let host = server.base_url.trim_start_matches("http://");
+    let bearer = format!("Bearer realm=\"http://{host}/v2/token\",service=\"{host}\"");
+    assert_eq!(challenges, ["Basic realm=\"packyard\"", bearer.as_str()]);
     let admitted = oci.get("/v2/").await;
     assert_eq!(admitted.status, StatusCode::OK);
     assert_eq!(
@@ -808,6 +811,19 @@ async fn credentials_are_challenged_as_oci_clients_expect() {
     assert_eq!(
         push.header("www-authenticate"),
         Some("Basic realm=\"packyard\"")
+    );
+    let scoped = push
+        .headers
+        .get_all("www-authenticate")
+        .iter()
+        .nth(1)
+        .unwrap();
+    assert!(
+        scoped
+            .to_str()
+            .unwrap()
+            .ends_with(",scope=\"repository:public/app:pull,push\""),
+        "{scoped:?}"
     );
     let delete = anonymous
         .delete(&format!(
@@ -1752,4 +1768,122 @@ async fn packs_live_in_palettes_oci_layout() {
             .oci_error(StatusCode::NOT_FOUND),
         "NAME_UNKNOWN"
     );
+}
+
+fn basic_auth(user: &str, password: &str) -> String {
+    use base64::Engine;
+    let pair = format!("{user}:{password}");
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(pair)
+    )
+}
+
+/// The realm, service and scope of an answer's Bearer challenge.
+fn bearer_challenge(answer: &Answer) -> (String, String, String) {
+    let bearer = answer
+        .headers
+        .get_all("www-authenticate")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .find(|v| v.starts_with("Bearer "))
+        .expect("a Bearer challenge")
+        .to_owned();
+    let field = |name: &str| {
+        let start = bearer.find(&format!("{name}=\"")).unwrap() + name.len() + 2;
+        bearer[start..].split('"').next().unwrap().to_owned()
+    };
+    (field("realm"), field("service"), field("scope"))
+}
+
+/// `GET url` (a token request) with `auth`; its status and JSON body.
+async fn fetch_token(http: &reqwest::Client, auth: Option<&str>, url: &str) -> (StatusCode, Value) {
+    let mut request = http.get(url);
+    if let Some(auth) = auth {
+        request = request.header("authorization", auth);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+/// The token flow as Docker's client runs it: a 401 names the realm, service and scope; the
+/// client fetches a token there with its credentials and retries with it.
+#[tokio::test]
+async fn the_docker_token_flow_issues_scoped_short_lived_tokens() {
+    let setup = Setup::new().await;
+    let server = start(&setup, &[]).await;
+    let oci = Oci::new(&server);
+    let http = oci.http.clone();
+    let admin = basic_auth("ci", ADMIN_TOKEN);
+
+    // A push without credentials names where to get a token for it.
+    let refused = oci
+        .anonymous()
+        .send(Method::POST, "/v2/flow/app/blobs/uploads/", &[], Vec::new())
+        .await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+    let (realm, service, scope) = bearer_challenge(&refused);
+    assert_eq!(realm, format!("{}/v2/token", server.base_url));
+    assert_eq!(scope, "repository:flow/app:pull,push");
+    let url = format!("{realm}?service={service}&scope={scope}");
+    let (status, body) = fetch_token(&http, Some(&admin), &url).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let token = body["token"].as_str().unwrap().to_owned();
+    assert_eq!(body["access_token"], body["token"]);
+    assert_eq!(body["expires_in"], 300);
+    assert!(body["issued_at"].as_str().is_some());
+    let with_token = oci.with_auth(&format!("Bearer {token}"));
+    populate(&with_token, "flow/app", "flow", "v1").await;
+    assert_eq!(with_token.get("/v2/").await.status, StatusCode::OK);
+
+    // Anonymous tokens of a public registry pull and never push; asking for pull only gives a
+    // read token whatever the credentials.
+    let (status, body) = fetch_token(&http, None, &url).await;
+    assert_eq!(status, StatusCode::OK);
+    let reader = oci.with_auth(&format!("Bearer {}", body["token"].as_str().unwrap()));
+    assert_eq!(
+        reader.get("/v2/flow/app/manifests/v1").await.status,
+        StatusCode::OK
+    );
+    let denied = reader
+        .send(Method::POST, "/v2/flow/app/blobs/uploads/", &[], Vec::new())
+        .await;
+    assert_eq!(denied.oci_error(StatusCode::FORBIDDEN), "DENIED");
+    let pull_only = format!("{realm}?service={service}&scope=repository:flow/app:pull");
+    let (_, body) = fetch_token(&http, Some(&admin), &pull_only).await;
+    let narrowed = oci.with_auth(&format!("Bearer {}", body["token"].as_str().unwrap()));
+    let push = narrowed
+        .send(Method::POST, "/v2/flow/app/blobs/uploads/", &[], Vec::new())
+        .await;
+    assert_eq!(push.status, StatusCode::FORBIDDEN);
+
+    // Wrong credentials get no token; a token altered by one character is refused.
+    let (status, _) = fetch_token(&http, Some(&basic_auth("ci", "wrong")), &url).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let mut forged = token.clone().into_bytes();
+    let at = forged.len() - 3;
+    forged[at] = if forged[at] == b'A' { b'B' } else { b'A' };
+    let forged = oci.with_auth(&format!("Bearer {}", String::from_utf8(forged).unwrap()));
+    assert_eq!(
+        forged.get("/v2/").await.oci_error(StatusCode::UNAUTHORIZED),
+        "UNAUTHORIZED"
+    );
+    drop(server);
+
+    // The signing key is kept in the database: tokens stay valid after a restart (and on every
+    // replica). A private registry gives anonymous clients none.
+    let server = start(&setup, &["--private"]).await;
+    let oci = Oci::new(&server);
+    let restarted = oci.with_auth(&format!("Bearer {token}"));
+    assert_eq!(
+        restarted.get("/v2/flow/app/manifests/v1").await.status,
+        StatusCode::OK
+    );
+    let anonymous_url = format!(
+        "{}/v2/token?service=x&scope=repository:flow/app:pull",
+        server.base_url
+    );
+    let (status, _) = fetch_token(&http, None, &anonymous_url).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
 }

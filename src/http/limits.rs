@@ -16,7 +16,7 @@ use futures_util::{Stream, StreamExt};
 use http_body::Frame;
 use tokio::sync::OwnedSemaphorePermit;
 
-use super::oci_errors::is_oci_route;
+use super::oci_errors::{bearer_challenge, is_oci_route};
 use super::palette_errors::{is_palette_route, reshape};
 use super::{ApiError, AppState};
 use crate::config::RequestLimits;
@@ -56,11 +56,12 @@ impl http_body::Body for PermitBody {
 pub async fn admit(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let palette = is_palette_route(request.method(), request.uri().path())
         .then(|| request.headers().get("x-request-id").cloned());
-    let oci = is_oci_route(request.uri().path());
-    let shape = |response: Response| match &palette {
-        Some(request_id) => reshape(response, request_id.as_ref()),
-        None if oci => super::oci_errors::reshape(response),
-        None => response,
+    let oci = is_oci_route(request.uri().path())
+        .then(|| bearer_challenge(request.method(), request.uri().path(), request.headers()));
+    let shape = |response: Response| match (&palette, &oci) {
+        (Some(request_id), _) => reshape(response, request_id.as_ref()),
+        (None, Some(bearer)) => super::oci_errors::reshape(response, bearer.as_ref()),
+        (None, None) => response,
     };
     let Ok(permit) = state.request_permits.clone().try_acquire_owned() else {
         return shape(

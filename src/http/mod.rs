@@ -14,6 +14,7 @@ mod listing;
 pub mod metrics;
 mod oci;
 mod oci_errors;
+mod oci_paths;
 pub mod openapi;
 mod ops;
 mod overview;

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::auth::identify;
 use super::blob_response::{DOCKER_CONTENT_DIGEST, serve};
+use super::oci_paths::{Endpoint, endpoint};
 use super::respond::header_text;
 use super::{ApiError, AppState};
 use crate::auth::Scope;
@@ -27,48 +28,6 @@ const FILTERS_APPLIED: HeaderName = HeaderName::from_static("oci-filters-applied
 const DEFAULT_PAGE: u32 = 1000;
 /// The most a client may ask for in one list.
 const MAX_PAGE: u32 = 10_000;
-
-/// What a path under `/v2/` names.
-#[derive(Debug, PartialEq, Eq)]
-enum Endpoint<'a> {
-    Base,
-    Catalog,
-    Tags(&'a str),
-    Manifest(&'a str, &'a str),
-    Blob(&'a str, &'a str),
-    Uploads(&'a str),
-    Upload(&'a str, &'a str),
-    Referrers(&'a str, &'a str),
-}
-
-/// Splits a path after `/v2/` into its repository name and endpoint. The endpoint is read from
-/// the end, so a name may contain components such as `blobs` or `manifests`.
-fn endpoint(rest: &str) -> Option<Endpoint<'_>> {
-    if rest.is_empty() {
-        return Some(Endpoint::Base);
-    }
-    if rest == "_catalog" {
-        return Some(Endpoint::Catalog);
-    }
-    let rest = rest.strip_suffix('/').unwrap_or(rest);
-    if let Some(name) = rest.strip_suffix("/blobs/uploads") {
-        return Some(Endpoint::Uploads(name));
-    }
-    if let Some(name) = rest.strip_suffix("/tags/list") {
-        return Some(Endpoint::Tags(name));
-    }
-    let (head, last) = rest.rsplit_once('/')?;
-    let (name, kind) = head.rsplit_once('/')?;
-    match kind {
-        "manifests" => Some(Endpoint::Manifest(name, last)),
-        "referrers" => Some(Endpoint::Referrers(name, last)),
-        "blobs" => Some(Endpoint::Blob(name, last)),
-        "uploads" => name
-            .strip_suffix("/blobs")
-            .map(|name| Endpoint::Upload(name, last)),
-        _ => None,
-    }
-}
 
 #[derive(Debug, Default, Deserialize)]
 struct OciQuery {
@@ -129,6 +88,7 @@ pub async fn dispatch(
     match (endpoint, method) {
         (Endpoint::Base, Method::GET | Method::HEAD) => call.base().await,
         (Endpoint::Catalog, Method::GET) => call.catalog(&query).await,
+        (Endpoint::Token, Method::GET) => call.token(&uri).await,
         (Endpoint::Tags(name), Method::GET) => call.tags(&repository(name)?, &query).await,
         (Endpoint::Manifest(name, r), Method::GET | Method::HEAD) => {
             call.manifest(&repository(name)?, &reference(r)?, head)
@@ -173,6 +133,25 @@ pub async fn dispatch(
 struct Call<'a> {
     state: &'a AppState,
     headers: &'a HeaderMap,
+}
+
+/// The scope a token request asks for: write when any `scope` parameter asks to push or delete,
+/// read otherwise.
+fn requested_scope(query: &str) -> Scope {
+    // `scope` may repeat, which a query struct cannot hold.
+    let writes = form_urlencoded::parse(query.as_bytes())
+        .filter(|(key, _)| key == "scope")
+        .filter_map(|(_, value)| {
+            value
+                .rsplit_once(':')
+                .map(|(_, actions)| actions.to_owned())
+        })
+        .any(|actions| {
+            actions
+                .split(',')
+                .any(|action| matches!(action, "push" | "delete" | "*"))
+        });
+    if writes { Scope::Write } else { Scope::Read }
 }
 
 /// `0-<last byte>` as the spec's `Range` header of an upload states progress.
@@ -291,6 +270,34 @@ impl Call<'_> {
             HeaderValue::from_static("application/json"),
         );
         Ok((StatusCode::OK, headers, "{}").into_response())
+    }
+
+    /// Docker's token flow: credentials (Basic, or a bearer token) or none (pulls of a public
+    /// registry) are traded for a short-lived bearer token with at most the scope the `scope`
+    /// parameters ask for (`repository:<name>:pull,push`).
+    async fn token(&self, uri: &Uri) -> Result<Response, ApiError> {
+        let caller = identify(self.state, self.headers).await?;
+        if caller.is_none() && self.state.settings.private {
+            return Err(ApiError::Unauthorized("this registry needs credentials"));
+        }
+        let wanted = requested_scope(uri.query().unwrap_or(""));
+        let (token, lifetime) = self
+            .state
+            .registry
+            .issue_token(caller.as_ref(), wanted)
+            .await?;
+        let issued_at = time::OffsetDateTime::now_utc()
+            .format(&time::format_description::well_known::Rfc3339)
+            .map_err(ApiError::internal)?;
+        let body = serde_json::json!({
+            "token": token,
+            "access_token": token,
+            "expires_in": lifetime.as_secs(),
+            "issued_at": issued_at,
+        });
+        let mut headers = HeaderMap::new();
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        Ok((headers, axum::Json(body)).into_response())
     }
 
     async fn catalog(&self, query: &OciQuery) -> Result<Response, ApiError> {
@@ -607,38 +614,6 @@ impl Call<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn paths_are_read_from_the_end() {
-        let d = "sha256:abc";
-        assert_eq!(endpoint(""), Some(Endpoint::Base));
-        assert_eq!(endpoint("_catalog"), Some(Endpoint::Catalog));
-        assert_eq!(endpoint("a/b/tags/list"), Some(Endpoint::Tags("a/b")));
-        assert_eq!(
-            endpoint("blobs/manifests/manifests/x"),
-            Some(Endpoint::Manifest("blobs/manifests", "x"))
-        );
-        assert_eq!(
-            endpoint(&format!("a/blobs/{d}")),
-            Some(Endpoint::Blob("a", d))
-        );
-        assert_eq!(
-            endpoint("a/b/blobs/uploads/"),
-            Some(Endpoint::Uploads("a/b"))
-        );
-        assert_eq!(endpoint("a/blobs/uploads"), Some(Endpoint::Uploads("a")));
-        assert_eq!(
-            endpoint("a/blobs/uploads/123"),
-            Some(Endpoint::Upload("a", "123"))
-        );
-        assert_eq!(
-            endpoint(&format!("a/referrers/{d}")),
-            Some(Endpoint::Referrers("a", d))
-        );
-        assert_eq!(endpoint("a"), None);
-        assert_eq!(endpoint("a/other/x"), None);
-        assert_eq!(endpoint("uploads/x"), None);
-    }
 
     #[test]
     fn chunk_ranges_in_the_forms_clients_send() {

@@ -3,11 +3,13 @@
 //! clients answer. Rewritten in `limits::admit`, the one place every error of a route passes, as
 //! for Palette's routes (`palette_errors`).
 
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::Response;
 use serde::Serialize;
 
+use super::oci_paths::endpoint;
 use super::palette_errors::{CarriedError, with_json_body};
+use super::respond::public_base;
 
 /// The challenge of every 401 under `/v2/`.
 pub const BASIC_CHALLENGE: HeaderValue = HeaderValue::from_static("Basic realm=\"packyard\"");
@@ -58,9 +60,31 @@ fn oci_code(code: &'static str, status: StatusCode) -> &'static str {
     }
 }
 
+/// The token flow's challenge for a request: where to get a token (`/v2/token` of the address
+/// the client used) and for what (`repository:<name>:pull` or `:pull,push`).
+pub fn bearer_challenge(method: &Method, path: &str, headers: &HeaderMap) -> Option<HeaderValue> {
+    let base = public_base(headers);
+    let service = base
+        .split_once("://")
+        .map_or(base.as_str(), |(_, host)| host);
+    let mut challenge = format!("Bearer realm=\"{base}/v2/token\",service=\"{service}\"");
+    let repository = path
+        .strip_prefix("/v2/")
+        .and_then(endpoint)
+        .and_then(|e| e.repository().map(str::to_owned));
+    if let Some(repository) = repository {
+        let actions = match *method {
+            Method::GET | Method::HEAD => "pull",
+            _ => "pull,push",
+        };
+        challenge.push_str(&format!(",scope=\"repository:{repository}:{actions}\""));
+    }
+    HeaderValue::from_str(&challenge).ok()
+}
+
 /// Rewrites an error response under `/v2/` into the spec's shape, and a 401's challenge into the
-/// Basic one OCI clients answer with a login.
-pub fn reshape(response: Response) -> Response {
+/// Basic one OCI clients answer with a login, then the token flow's for clients that prefer it.
+pub fn reshape(response: Response, bearer: Option<&HeaderValue>) -> Response {
     let Some(CarriedError(body)) = response.extensions().get::<CarriedError>().cloned() else {
         return response;
     };
@@ -77,6 +101,11 @@ pub fn reshape(response: Response) -> Response {
         parts
             .headers
             .insert(header::WWW_AUTHENTICATE, BASIC_CHALLENGE);
+        if let Some(bearer) = bearer {
+            parts
+                .headers
+                .append(header::WWW_AUTHENTICATE, bearer.clone());
+        }
     }
     with_json_body(parts, &errors)
 }

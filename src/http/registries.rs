@@ -4,7 +4,7 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderMap, header};
+use axum::http::HeaderMap;
 use serde::Deserialize;
 use sha2::{Digest as _, Sha256};
 
@@ -15,6 +15,7 @@ use super::palette::{
     PackRegistrySummary, ProjectMetadata, ProjectsMetadata, RegistriesMetadata, RegistryAuth,
     RegistryMetadata, RegistrySyncStatus, rfc3339,
 };
+use super::respond::public_base;
 use super::{ApiError, AppState, filters, paging};
 
 /// This registry's scope in Palette's terms: visible to every tenant and project.
@@ -134,22 +135,6 @@ impl RegistryListQuery {
     }
 }
 
-/// The address clients reach this registry at, as the request names it.
-fn endpoint(headers: &HeaderMap) -> String {
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("localhost");
-    let scheme = match headers
-        .get("x-forwarded-proto")
-        .and_then(|h| h.to_str().ok())
-    {
-        Some("https") => "https",
-        _ => "http",
-    };
-    format!("{scheme}://{host}")
-}
-
 fn now() -> String {
     let millis = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -176,7 +161,7 @@ fn pack_registry(state: &AppState, headers: &HeaderMap) -> PackRegistry {
         metadata: meta(state),
         spec: PackRegistrySpec {
             auth: RegistryAuth { kind: auth },
-            endpoint: endpoint(headers),
+            endpoint: public_base(headers),
             name: state.registry.name().to_owned(),
             private: state.settings.private,
             registry_uid: state.registry.uid().to_owned(),
@@ -215,7 +200,7 @@ pub async fn pack_registries_summary(
         true => vec![PackRegistrySummary {
             metadata: meta(&state),
             spec: PackRegistrySpecSummary {
-                endpoint: endpoint(&headers),
+                endpoint: public_base(&headers),
                 private: state.settings.private,
                 scope: SCOPE,
             },

@@ -109,3 +109,20 @@ pub fn rendered(
 pub fn header_text(text: &str) -> Result<HeaderValue, ApiError> {
     HeaderValue::from_str(text).map_err(ApiError::internal)
 }
+
+/// The address clients reach this registry at, as the request names it (`Host`, and
+/// `X-Forwarded-Proto` behind a TLS-terminating proxy).
+pub fn public_base(headers: &HeaderMap) -> String {
+    let host = headers
+        .get(axum::http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost");
+    let scheme = match headers
+        .get("x-forwarded-proto")
+        .and_then(|h| h.to_str().ok())
+    {
+        Some("https") => "https",
+        _ => "http",
+    };
+    format!("{scheme}://{host}")
+}

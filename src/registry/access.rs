@@ -9,9 +9,14 @@ use base64::engine::general_purpose::STANDARD;
 use sha2::{Digest as _, Sha256};
 
 use super::{Registry, RegistryError};
-use crate::auth::{AdminToken, Htpasswd, Scope, UserPacks, token_hash};
+use crate::auth::{AdminToken, Htpasswd, ISSUED_PREFIX, IssuedToken, Scope, UserPacks, token_hash};
 use crate::domain::{PackName, PackPatterns};
-use crate::store::tokens;
+use crate::store::{secrets, tokens};
+
+/// How long a token issued by the token flow (`/v2/token`) is valid.
+pub const ISSUED_TOKEN_TTL: Duration = Duration::from_secs(300);
+/// The shared secret that signs issued tokens.
+const TOKEN_KEY: &str = "oci-token-key";
 
 /// How long a checked password is remembered (bcrypt is slow on purpose).
 const PASSWORD_TTL: Duration = Duration::from_secs(60);
@@ -96,7 +101,67 @@ impl Registry {
         self.inner.access.htpasswd.is_some()
     }
 
+    /// Issues a bearer token for `caller` (anonymous when `None`: read only) with at most the
+    /// scope `wanted`; returns it and its lifetime.
+    pub async fn issue_token(
+        &self,
+        caller: Option<&Caller>,
+        wanted: Scope,
+    ) -> Result<(String, Duration), RegistryError> {
+        let (name, scope, packs) = match caller {
+            Some(caller) => (
+                caller.name.clone(),
+                caller.scope.min(wanted),
+                caller.packs.to_string(),
+            ),
+            None => (
+                "anonymous".to_owned(),
+                Scope::Read,
+                PackPatterns::all().to_string(),
+            ),
+        };
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let claims = IssuedToken {
+            name,
+            scope,
+            packs,
+            expires: i64::try_from(now + ISSUED_TOKEN_TTL.as_secs()).unwrap_or(i64::MAX),
+        };
+        Ok((claims.sign(self.token_key().await?), ISSUED_TOKEN_TTL))
+    }
+
+    /// The key issued tokens are signed with, shared by every replica through the database.
+    async fn token_key(&self) -> Result<&[u8], RegistryError> {
+        let key = self
+            .inner
+            .token_key
+            .get_or_try_init(|| async {
+                let mut fresh = [0u8; 32];
+                getrandom::fill(&mut fresh).map_err(|e| RegistryError::Corrupt(e.to_string()))?;
+                let stored =
+                    secrets::get_or_create(&self.inner.db, TOKEN_KEY, &hex::encode(fresh)).await?;
+                hex::decode(stored).map_err(|e| RegistryError::Corrupt(format!("{TOKEN_KEY}: {e}")))
+            })
+            .await?;
+        Ok(key)
+    }
+
     async fn bearer(&self, token: &str) -> Result<Option<Caller>, RegistryError> {
+        if token.starts_with(ISSUED_PREFIX) {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+            let key = self.token_key().await?;
+            return Ok(IssuedToken::verify(key, token, now).and_then(|claims| {
+                Some(Caller {
+                    packs: claims.packs.parse().ok()?,
+                    name: claims.name,
+                    scope: claims.scope,
+                })
+            }));
+        }
         if let Some(admin) = &self.inner.access.admin_token
             && admin.matches(token)
         {

@@ -109,6 +109,8 @@ struct Inner {
     max_pack_size: u64,
     oci_config: oci::OciConfig,
     oci: oci::OciState,
+    /// The key that signs the token flow's bearer tokens (loaded from the database once).
+    token_key: tokio::sync::OnceCell<Vec<u8>>,
     /// The runtime the registry was opened on, whose blocking pool runs its CPU-bound work.
     blocking: Option<tokio::runtime::Handle>,
 }
@@ -150,6 +152,7 @@ impl Registry {
                 max_pack_size: config.max_pack_size,
                 oci_config: config.oci,
                 oci: oci::OciState::default(),
+                token_key: tokio::sync::OnceCell::new(),
                 blocking: tokio::runtime::Handle::try_current().ok(),
             }),
         }

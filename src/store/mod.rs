@@ -10,6 +10,7 @@ pub mod generations;
 pub mod integrity;
 pub mod oci;
 pub mod packs;
+pub mod secrets;
 pub mod tokens;
 pub mod versions;
 
