@@ -34,6 +34,8 @@ pub enum StartupError {
     Serve(std::io::Error),
     #[error("{0}")]
     Htpasswd(crate::auth::HtpasswdError),
+    #[error("{0}")]
+    Tls(#[from] crate::tls::TlsError),
     #[error("--oci-pack-prefix {0:?} is not a repository path: {1}")]
     OciPackPrefix(String, crate::domain::OciNameError),
 }

@@ -116,6 +116,16 @@ pub struct ServeConfig {
     #[arg(long, env = "PACKYARD_UPLOAD_SESSION_TTL_SECS", default_value_t = DEFAULT_UPLOAD_SESSION_TTL_SECS)]
     pub upload_session_ttl_secs: u64,
 
+    /// A PEM certificate (chain) to serve HTTPS with (HTTP/2 and HTTP/1.1 by ALPN); with
+    /// --tls-key. Both files are re-read when they change, so certificates rotate without a
+    /// restart.
+    #[arg(long, env = "PACKYARD_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// The PEM private key of --tls-cert.
+    #[arg(long, env = "PACKYARD_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+
     /// Where packs live in Palette's OCI layout: `<prefix>/spectro-packs/archive/<name>:<version>`
     /// (empty: `spectro-packs/archive/<name>`), as Palette's OCI pack registries' base path.
     #[arg(long, env = "PACKYARD_OCI_PACK_PREFIX", default_value = "")]
@@ -239,6 +249,8 @@ impl ServeConfig {
             max_pack_size: DEFAULT_MAX_PACK_SIZE,
             upload_session_ttl_secs: DEFAULT_UPLOAD_SESSION_TTL_SECS,
             oci_pack_prefix: String::new(),
+            tls_cert: None,
+            tls_key: None,
             packs_dir: PathBuf::from("./packs"),
             render_cache_bytes: DEFAULT_RENDER_CACHE_BYTES,
             catalog_cache_bytes: DEFAULT_CATALOG_CACHE_BYTES,

@@ -15,7 +15,7 @@
 //! - [`domain`]: validated value types (names, versions, digests, states); it names nothing else.
 //!
 //! Around them: [`config`] (flags), [`app`] (opens storage and builds the registry and the HTTP
-//! state), [`server`] (listening, shutdown), [`admin`] (tokens, verify, gc), [`telemetry`] (logs).
+//! state), [`server`] (listening, shutdown) with [`tls`], [`admin`] (tokens, verify, gc), [`telemetry`] (logs).
 
 /// Commands on a registry's storage: tokens, verify, gc.
 pub mod admin;
@@ -45,3 +45,5 @@ pub mod server;
 pub mod store;
 /// Log set-up.
 pub mod telemetry;
+/// TLS for `serve`: rustls, ALPN, certificates reloaded when their files change.
+pub mod tls;

@@ -16,6 +16,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::Router;
+use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
 use hyper_util::server::graceful::GracefulShutdown;
@@ -23,6 +24,8 @@ use hyper_util::service::TowerToHyperService;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpSocket};
 use tokio::time::Sleep;
+use tokio_rustls::TlsAcceptor;
+use tower::ServiceExt as _;
 
 use crate::app::{self, StartupError};
 use crate::config::ServeConfig;
@@ -58,13 +61,22 @@ pub async fn run(config: ServeConfig) -> Result<(), StartupError> {
         data_dir = %config.storage.data_dir.display(),
         private = config.private,
         http_workers = listeners.len(),
+        tls = config.tls_cert.is_some(),
         "packyard is serving"
     );
     let timeouts = Timeouts {
         header: Duration::from_secs(config.header_timeout_secs.max(1)),
         send: Duration::from_secs(config.send_timeout_secs.max(1)),
     };
-    let result = serve_on_workers(listeners, crate::http::router(state), timeouts).await;
+    let tls = match (&config.tls_cert, &config.tls_key) {
+        (Some(cert), Some(key)) => {
+            let cert = crate::tls::ReloadingCert::open(cert, key)?;
+            cert.watch();
+            Some(crate::tls::acceptor(cert))
+        }
+        _ => None,
+    };
+    let result = serve_on_workers(listeners, crate::http::router(state), timeouts, tls).await;
     registry.close().await;
     tracing::info!("packyard stopped");
     result.map_err(StartupError::Serve)
@@ -175,6 +187,7 @@ pub async fn serve(
     app: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
     timeouts: Timeouts,
+    tls: Option<TlsAcceptor>,
 ) -> std::io::Result<()> {
     let mut builder = Builder::new(TokioExecutor::new());
     builder
@@ -201,14 +214,52 @@ pub async fn serve(
         if let Err(error) = stream.set_nodelay(true) {
             tracing::debug!(%error, "could not set TCP_NODELAY");
         }
-        let service = TowerToHyperService::new(app.clone());
         let stream = SendTimeout::new(stream, timeouts.send);
-        let connection = builder
-            .serve_connection_with_upgrades(TokioIo::new(stream), service)
-            .into_owned();
-        let connection = graceful.watch(connection);
+        let Some(tls) = &tls else {
+            let service = TowerToHyperService::new(app.clone());
+            let connection = builder
+                .serve_connection_with_upgrades(TokioIo::new(stream), service)
+                .into_owned();
+            let connection = graceful.watch(connection);
+            tokio::spawn(async move {
+                if let Err(error) = connection.await {
+                    tracing::debug!(%error, "connection ended with an error");
+                }
+            });
+            continue;
+        };
+        // The handshake runs in the connection's task, bounded like request headers; requests
+        // are marked as having come over TLS (the registry's own URLs then say https).
+        let handshake = tls.accept(stream);
+        let app = app
+            .clone()
+            .map_request(|mut request: axum::http::Request<Incoming>| {
+                request.headers_mut().insert(
+                    "x-forwarded-proto",
+                    axum::http::HeaderValue::from_static("https"),
+                );
+                request
+            });
+        let builder = builder.clone();
+        let watcher = graceful.watcher();
+        let header_timeout = timeouts.header;
         tokio::spawn(async move {
-            if let Err(error) = connection.await {
+            let stream = match tokio::time::timeout(header_timeout, handshake).await {
+                Ok(Ok(stream)) => stream,
+                Ok(Err(error)) => {
+                    tracing::debug!(%error, "TLS handshake failed");
+                    return;
+                }
+                Err(_) => {
+                    tracing::debug!("TLS handshake timed out");
+                    return;
+                }
+            };
+            let service = TowerToHyperService::new(app);
+            let connection = builder
+                .serve_connection_with_upgrades(TokioIo::new(stream), service)
+                .into_owned();
+            if let Err(error) = watcher.watch(connection).await {
                 tracing::debug!(%error, "connection ended with an error");
             }
         });
@@ -252,11 +303,13 @@ async fn serve_on_workers(
     listeners: Vec<std::net::TcpListener>,
     app: Router,
     timeouts: Timeouts,
+    tls: Option<TlsAcceptor>,
 ) -> std::io::Result<()> {
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let mut workers = Vec::with_capacity(listeners.len());
     for (index, listener) in listeners.into_iter().enumerate() {
         let app = app.clone();
+        let tls = tls.clone();
         let mut stopped = stopped.clone();
         let worker = std::thread::Builder::new()
             .name(format!("packyard-http-{index}"))
@@ -270,7 +323,7 @@ async fn serve_on_workers(
                         // A dropped sender means the server is going away too.
                         let _ = stopped.wait_for(|stop| *stop).await;
                     };
-                    serve(listener, app, shutdown, timeouts).await
+                    serve(listener, app, shutdown, timeouts, tls).await
                 });
                 if let Err(error) = &served {
                     // Said at once: the other workers go on serving until shutdown.

@@ -53,7 +53,15 @@ impl http_body::Body for PermitBody {
 ///
 /// Errors of Palette's routes are answered in Palette's shape here, the one place every error of
 /// a route passes (this middleware's own included).
-pub async fn admit(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn admit(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    // HTTP/2 requests name their host in `:authority`, not `Host`: one place gives every handler
+    // (and the URLs the registry writes) a `Host` to read.
+    if !request.headers().contains_key(axum::http::header::HOST)
+        && let Some(authority) = request.uri().authority()
+        && let Ok(host) = axum::http::HeaderValue::from_str(authority.as_str())
+    {
+        request.headers_mut().insert(axum::http::header::HOST, host);
+    }
     let palette = is_palette_route(request.method(), request.uri().path())
         .then(|| request.headers().get("x-request-id").cloned());
     let oci = is_oci_route(request.uri().path())

@@ -59,7 +59,11 @@ impl ServerProcess {
             log_path: log_path.to_path_buf(),
         };
         let address = server.wait_for_listen_address().await;
-        server.base_url = format!("http://{address}");
+        let scheme = match extra_args.contains(&"--tls-cert") {
+            true => "https",
+            false => "http",
+        };
+        server.base_url = format!("{scheme}://{address}");
         server.wait_until_healthy().await;
         server
     }
@@ -85,7 +89,11 @@ impl ServerProcess {
     }
 
     async fn wait_until_healthy(&self) {
-        let client = reqwest::Client::new();
+        // Over TLS the test's own CA is not known here: health only needs an answer.
+        let client = reqwest::Client::builder()
+            .danger_accept_invalid_certs(true)
+            .build()
+            .unwrap();
         for _ in 0..500 {
             if let Ok(response) = client.get(self.url("/health")).send().await
                 && response.status() == 200
