@@ -71,7 +71,9 @@ const ALLOWED: &[(&str, &[&str])] = &[
     // The composition root: opens storage, builds the registry and the HTTP state.
     (
         "app",
-        &["domain", "registry", "config", "store", "auth", "http"],
+        &[
+            "domain", "registry", "config", "store", "auth", "http", "tls",
+        ],
     ),
     (
         "admin",
@@ -83,8 +85,10 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("cli", &["domain", "config", "client", "admin"]),
     (
         "server",
-        &["domain", "registry", "config", "app", "http", "auth"],
+        &["domain", "registry", "config", "app", "http", "auth", "tls"],
     ),
+    // TLS for `serve`: certificates and their reloading; names nothing of packyard's.
+    ("tls", &[]),
     ("telemetry", &["config"]),
     ("lib", &[]),
     ("main", &[]),
