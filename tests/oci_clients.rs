@@ -449,4 +449,31 @@ async fn helm_pushes_and_pulls_a_chart_with_basic_login() {
         "application/vnd.cncf.helm.chart.content.v1.tar+gzip"
     );
     assert_eq!(manifest["layers"][0]["digest"], common::digest_of(&chart));
+
+    // A pack references the pushed chart by its OCI reference: publishing resolves it, and the
+    // pack renders the chart with the pack's values for it.
+    let pack = TestPack::new("uses-chart", "1.0.0")
+        .pack_json(|json| json["charts"] = serde_json::json!(["oci://charts/hello-chart:0.3.1"]))
+        .file(
+            "values.yaml",
+            "pack:\n  namespace: demo\nmanifests:\n  app:\n    replicas: 2\n    image: nginx\ncharts:\n  hello-chart:\n    replicas: 7\n",
+        );
+    let published = remote::publish(&server.base_url, "", pack.archive())
+        .await
+        .unwrap();
+    assert_eq!(published.status(), 201);
+    let rendered = reqwest::get(server.url("/v1/packs/uses-chart/tags/1.0.0/render?cloudType=aws"))
+        .await
+        .unwrap();
+    assert_eq!(rendered.status(), 200);
+    let rendered = rendered.text().await.unwrap();
+    assert!(rendered.contains("replicas: \"7\""), "{rendered}");
+    // A reference to a chart this registry does not have is reported, not rendered.
+    let missing = TestPack::new("missing-chart", "1.0.0")
+        .pack_json(|json| json["charts"] = serde_json::json!(["oci://charts/no-such-chart:1.0.0"]));
+    let published = remote::publish(&server.base_url, "", missing.archive())
+        .await
+        .unwrap();
+    let body: Value = published.json().await.unwrap();
+    assert!(body.to_string().contains("chart-missing"), "{body}");
 }

@@ -272,6 +272,13 @@ fn random_name() -> String {
 }
 
 impl PackFiles {
+    /// Adds a file held in memory under `path` (a chart the registry resolved from an `oci://`
+    /// reference in `pack.json`, listed under that reference).
+    pub fn with_entry(mut self, path: String, bytes: Vec<u8>) -> PackFiles {
+        self.files.insert(path, Entry::in_memory(bytes));
+        self
+    }
+
     pub fn get(&self, path: &str) -> Option<&Entry> {
         self.files.get(path)
     }

@@ -154,6 +154,7 @@ impl Registry {
         let files = self
             .spawn_blocking(move || PackFiles::from_archive(file, &Limits::default(), &spill))
             .await??;
+        let files = self.with_oci_charts(files).await?;
         let (pack, assets) = read_pack(files).await?;
         check(&pack)?;
         caller.may_write(&pack.name)?;
@@ -190,10 +191,12 @@ impl Registry {
         folder_name: String,
         actor: &str,
     ) -> Result<Published, RegistryError> {
-        if let Some(unchanged) = self.already_published(&files).await? {
+        // Charts referenced in this registry are part of the version, not of its archive.
+        let resolved = self.with_oci_charts(files.clone()).await?;
+        if let Some(unchanged) = self.already_published(&resolved).await? {
             return Ok(unchanged);
         }
-        let (pack, assets) = read_pack(files.clone()).await?;
+        let (pack, assets) = read_pack(resolved).await?;
         let archive = self
             .spawn_blocking(move || files.to_archive(&folder_name))
             .await??;

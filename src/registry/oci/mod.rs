@@ -3,6 +3,7 @@
 //! and manifests, tags and referrers (`manifests`).
 
 mod blobs;
+mod charts;
 mod manifests;
 mod palette;
 mod uploads;
