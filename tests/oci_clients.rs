@@ -11,7 +11,8 @@ use std::path::Path;
 use std::process::Command;
 
 use common::packs::TestPack;
-use common::process::{ServerProcess, Setup};
+use common::packs::chart_archive;
+use common::process::{ServerProcess, Setup, client_report, run_client};
 use common::{ADMIN_TOKEN, remote};
 use serde_json::Value;
 
@@ -29,25 +30,7 @@ fn clients_python() -> Option<std::ffi::OsString> {
 
 /// Runs `oras_pack.py` with its own `$HOME` (where ORAS keeps logins) and returns its report.
 fn oras(python: &std::ffi::OsStr, home: &Path, args: &[&str]) -> Value {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients/oras_pack.py");
-    let output = Command::new(python)
-        .arg(script)
-        .args(args)
-        .env("HOME", home)
-        .output()
-        .expect("run the ORAS client");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
-        panic!(
-            "ORAS client report ({e}): {}{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        )
-    })
+    client_report(python, "oras_pack.py", args, &[("HOME", home)])
 }
 
 fn host_of(server: &ServerProcess) -> String {
@@ -230,18 +213,12 @@ fn flate2_decompress(gzipped: &[u8]) -> Vec<u8> {
 
 /// Runs skopeo (Debian's) with its own `$HOME`; returns whether it succeeded and what it said.
 fn skopeo(home: &Path, args: &[&str]) -> (bool, String) {
-    let output = Command::new("skopeo")
-        .arg("--insecure-policy")
-        .args(args)
-        .env("HOME", home)
-        .output()
-        .expect("run skopeo (installed by .ci/tools)");
-    let said = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    (output.status.success(), said)
+    run_client(
+        Command::new("skopeo")
+            .arg("--insecure-policy")
+            .args(args)
+            .env("HOME", home),
+    )
 }
 
 #[tokio::test]
@@ -333,50 +310,8 @@ async fn skopeo_copies_a_multi_arch_image_in_and_out_byte_for_byte() {
     assert_eq!(said.as_bytes(), &blobs[0][..]);
 }
 
-/// A small chart's `.tgz` as `helm package` makes it (`<name>/...` inside).
-fn chart_archive(name: &str, version: &str) -> Vec<u8> {
-    let mut tar = tar::Builder::new(Vec::new());
-    let files = [
-        (
-            "Chart.yaml",
-            format!("apiVersion: v2\nname: {name}\nversion: {version}\nappVersion: \"1.0\"\ndescription: A chart pushed with Helm\n"),
-        ),
-        ("values.yaml", "replicas: 2\n".to_owned()),
-        (
-            "templates/configmap.yaml",
-            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}\ndata:\n  replicas: \"{{ .Values.replicas }}\"\n".to_owned(),
-        ),
-    ];
-    for (path, content) in files {
-        let mut header = tar::Header::new_gnu();
-        header.set_size(content.len() as u64);
-        header.set_mode(0o644);
-        header.set_cksum();
-        tar.append_data(&mut header, format!("{name}/{path}"), content.as_bytes())
-            .unwrap();
-    }
-    common::packs::gzip(&tar.into_inner().unwrap())
-}
-
 fn helm(python: &std::ffi::OsStr, args: &[&str]) -> Value {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients/helm_chart.py");
-    let output = Command::new(python)
-        .arg(script)
-        .args(args)
-        .output()
-        .expect("run Helm's registry client");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
-        panic!(
-            "Helm client report ({e}): {}{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        )
-    })
+    client_report(python, "helm_chart.py", args, &[])
 }
 
 #[tokio::test]

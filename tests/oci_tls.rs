@@ -11,7 +11,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::ADMIN_TOKEN;
-use common::process::{ServerProcess, Setup};
+use common::packs::chart_archive;
+use common::process::{ServerProcess, Setup, run_client};
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
 
 /// A throwaway CA and a server certificate it signed for 127.0.0.1 and localhost.
@@ -82,16 +83,6 @@ async fn handshake(address: &str, ca: &Path) -> (Option<Vec<u8>>, Vec<u8>) {
         session.alpn_protocol().map(<[u8]>::to_vec),
         session.peer_certificates().unwrap()[0].to_vec(),
     )
-}
-
-fn run(command: &mut Command) -> (bool, String) {
-    let output = command.output().expect("run a client");
-    let said = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    (output.status.success(), said)
 }
 
 #[tokio::test]
@@ -167,11 +158,13 @@ async fn oci_clients_speak_https_and_certificates_rotate() {
             ca.to_str().unwrap(),
         ];
         for (action, path) in [("push", file.clone()), ("pull", work.path().join("pulled"))] {
-            let (ok, said) = run(Command::new(python)
-                .arg(&script)
-                .args([action, &address, target, path.to_str().unwrap()])
-                .args(login)
-                .env("HOME", work.path()));
+            let (ok, said) = run_client(
+                Command::new(python)
+                    .arg(&script)
+                    .args([action, &address, target, path.to_str().unwrap()])
+                    .args(login)
+                    .env("HOME", work.path()),
+            );
             assert!(ok && said.contains("\"ok\": true"), "{action}: {said}");
         }
         assert_eq!(
@@ -184,23 +177,25 @@ async fn oci_clients_speak_https_and_certificates_rotate() {
         let chart = chart_dir.join("tls-chart-0.1.0.tgz");
         std::fs::write(&chart, chart_archive("tls-chart", "0.1.0")).unwrap();
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients/helm_chart.py");
-        let (ok, said) = run(Command::new(python)
-            .arg(&script)
-            .args([
-                &address,
-                "charts",
-                chart.to_str().unwrap(),
-                work.path().join("helm").to_str().unwrap(),
-            ])
-            .args([
-                "--user",
-                "ci",
-                "--password",
-                ADMIN_TOKEN,
-                "--ca",
-                ca.to_str().unwrap(),
-            ])
-            .env("SSL_CERT_FILE", &ca));
+        let (ok, said) = run_client(
+            Command::new(python)
+                .arg(&script)
+                .args([
+                    &address,
+                    "charts",
+                    chart.to_str().unwrap(),
+                    work.path().join("helm").to_str().unwrap(),
+                ])
+                .args([
+                    "--user",
+                    "ci",
+                    "--password",
+                    ADMIN_TOKEN,
+                    "--ca",
+                    ca.to_str().unwrap(),
+                ])
+                .env("SSL_CERT_FILE", &ca),
+        );
         assert!(ok && !said.contains("\"error\""), "{said}");
         assert!(said.contains("\"tags\": [\"0.1.0\"]"), "{said}");
     } else {
@@ -212,13 +207,15 @@ async fn oci_clients_speak_https_and_certificates_rotate() {
         std::fs::create_dir_all(&certs).unwrap();
         std::fs::copy(&ca, certs.join("ca.crt")).unwrap();
         let creds = format!("palette:{ADMIN_TOKEN}");
-        let (ok, said) = run(Command::new("skopeo")
-            .args(["--insecure-policy", "inspect", "--raw", "--creds", &creds])
-            .arg(format!("--cert-dir={}", certs.display()))
-            .arg(format!(
-                "docker://{address}/spectro-packs/archive/tls-demo:1.0.0"
-            ))
-            .env("HOME", work.path()));
+        let (ok, said) = run_client(
+            Command::new("skopeo")
+                .args(["--insecure-policy", "inspect", "--raw", "--creds", &creds])
+                .arg(format!("--cert-dir={}", certs.display()))
+                .arg(format!(
+                    "docker://{address}/spectro-packs/archive/tls-demo:1.0.0"
+                ))
+                .env("HOME", work.path()),
+        );
         if python.is_some() {
             assert!(
                 ok && said.contains("application/vnd.oci.image.manifest.v1+json"),
@@ -226,12 +223,14 @@ async fn oci_clients_speak_https_and_certificates_rotate() {
             );
         }
         // Without the CA, the certificate is refused.
-        let (ok, said) = run(Command::new("skopeo")
-            .args(["--insecure-policy", "inspect", "--raw", "--creds", &creds])
-            .arg(format!(
-                "docker://{address}/spectro-packs/archive/tls-demo:1.0.0"
-            ))
-            .env("HOME", work.path()));
+        let (ok, said) = run_client(
+            Command::new("skopeo")
+                .args(["--insecure-policy", "inspect", "--raw", "--creds", &creds])
+                .arg(format!(
+                    "docker://{address}/spectro-packs/archive/tls-demo:1.0.0"
+                ))
+                .env("HOME", work.path()),
+        );
         assert!(!ok && said.contains("certificate"), "{said}");
     } else {
         eprintln!("skopeo over TLS skipped: skopeo is not installed");
@@ -257,27 +256,4 @@ async fn oci_clients_speak_https_and_certificates_rotate() {
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(handshake(&address, &ca).await.1, second);
     assert!(server.log().contains("TLS certificate not reloaded"));
-}
-
-/// A small chart's `.tgz` (`<name>/Chart.yaml` and one template).
-fn chart_archive(name: &str, version: &str) -> Vec<u8> {
-    let mut tar = tar::Builder::new(Vec::new());
-    for (path, content) in [
-        (
-            "Chart.yaml",
-            format!("apiVersion: v2\nname: {name}\nversion: {version}\n"),
-        ),
-        (
-            "templates/cm.yaml",
-            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}\n".to_owned(),
-        ),
-    ] {
-        let mut header = tar::Header::new_gnu();
-        header.set_size(content.len() as u64);
-        header.set_mode(0o644);
-        header.set_cksum();
-        tar.append_data(&mut header, format!("{name}/{path}"), content.as_bytes())
-            .unwrap();
-    }
-    common::packs::gzip(&tar.into_inner().unwrap())
 }

@@ -53,6 +53,16 @@ fn parse_digest(text: &str) -> Result<Digest, sqlx::Error> {
         .map_err(|e: crate::domain::DigestError| sqlx::Error::Decode(Box::new(e)))
 }
 
+/// Rows of `(repository, digest)`.
+fn repository_digests(rows: &[sqlx::any::AnyRow]) -> Result<Vec<(String, Digest)>, sqlx::Error> {
+    rows.iter()
+        .map(|row| {
+            let repository: String = row.try_get(0)?;
+            Ok((repository, parse_digest(&row.try_get::<String, _>(1)?)?))
+        })
+        .collect()
+}
+
 fn size_of(row: &sqlx::any::AnyRow, index: usize) -> Result<u64, sqlx::Error> {
     let size: i64 = row.try_get(index)?;
     Ok(u64::try_from(size).unwrap_or(0))
@@ -501,12 +511,7 @@ pub async fn untagged_manifests<'e>(
     .bind(cutoff)
     .fetch_all(executor)
     .await?;
-    rows.iter()
-        .map(|row| {
-            let repository: String = row.try_get(0)?;
-            Ok((repository, parse_digest(&row.try_get::<String, _>(1)?)?))
-        })
-        .collect()
+    repository_digests(&rows)
 }
 
 /// Manifests whose stored bytes no longer hash to their digest (for `verify`).
@@ -547,12 +552,7 @@ pub async fn unreferenced_links<'e>(
     .bind(cutoff)
     .fetch_all(executor)
     .await?;
-    rows.iter()
-        .map(|row| {
-            let repository: String = row.try_get(0)?;
-            Ok((repository, parse_digest(&row.try_get::<String, _>(1)?)?))
-        })
-        .collect()
+    repository_digests(&rows)
 }
 
 /// Removes one such link if it is still unreferenced (re-checked in the same statement).

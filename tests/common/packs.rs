@@ -178,3 +178,24 @@ pub fn gzip(bytes: &[u8]) -> Vec<u8> {
     encoder.write_all(bytes).unwrap();
     encoder.finish().unwrap()
 }
+
+/// A small chart's `.tgz` as `helm package` makes it (`<name>/...` inside): a ConfigMap named after
+/// the release with `replicas` from the values.
+pub fn chart_archive(name: &str, version: &str) -> Vec<u8> {
+    let files = [
+        (
+            "Chart.yaml",
+            format!("apiVersion: v2\nname: {name}\nversion: {version}\nappVersion: \"1.0\"\ndescription: A chart pushed with Helm\n"),
+        ),
+        ("values.yaml", "replicas: 2\n".to_owned()),
+        (
+            "templates/configmap.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}\ndata:\n  replicas: \"{{ .Values.replicas }}\"\n".to_owned(),
+        ),
+    ];
+    let entries: Vec<RawEntry> = files
+        .iter()
+        .map(|(path, content)| RawEntry::file(&format!("{name}/{path}"), content))
+        .collect();
+    raw_tar_gz(&entries)
+}

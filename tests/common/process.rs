@@ -262,3 +262,45 @@ wait "$child""#;
         .args(args);
     command
 }
+
+/// Runs a client program to its end: whether it succeeded, and its stdout and stderr together.
+pub fn run_client(command: &mut Command) -> (bool, String) {
+    let output = command.output().expect("run a client");
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.success(), said)
+}
+
+/// Runs one of the Python client drivers in `tests/clients/` and returns the JSON report it
+/// prints.
+pub fn client_report(
+    python: &std::ffi::OsStr,
+    script: &str,
+    args: &[&str],
+    env: &[(&str, &Path)],
+) -> serde_json::Value {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/clients")
+        .join(script);
+    let output = Command::new(python)
+        .arg(script)
+        .args(args)
+        .envs(env.iter().copied())
+        .output()
+        .expect("run a Python client");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "client report ({e}): {}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        )
+    })
+}
