@@ -280,9 +280,20 @@ async fn collect_oci(
             println!("would remove blob link {repository} -> {digest}");
             continue;
         }
-        if oci::delete_link_if_unreferenced(db.writer(), &repository, &digest, cutoff.millis)
-            .await?
-        {
+        // Under the digest lock a manifest push claims its blobs with (see
+        // `oci::claim_for_manifest`).
+        let mut transaction = db.begin().await?;
+        let key = digest.to_string();
+        blob_records::lock_digest(&mut transaction, db.backend(), &key).await?;
+        let removed = oci::delete_link_if_unreferenced(
+            &mut *transaction,
+            &repository,
+            &digest,
+            cutoff.millis,
+        )
+        .await?;
+        transaction.commit().await?;
+        if removed {
             collected.links += 1;
         }
     }

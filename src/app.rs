@@ -141,6 +141,11 @@ fn oci_pack_prefix(text: &str) -> Result<String, StartupError> {
 /// Opens everything `serve` needs and returns the state the router runs on.
 pub async fn open(config: &ServeConfig) -> Result<AppState, StartupError> {
     let (db, blobs) = open_storage(&config.storage).await?;
+    // Only a starting server may take the staging area's files for a crash's leftovers.
+    blobs
+        .clear_stale_uploads()
+        .await
+        .map_err(StartupError::BlobStore)?;
     open_on(config, db, blobs)
 }
 

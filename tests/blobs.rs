@@ -544,12 +544,16 @@ async fn a_failing_upload_stream_leaves_no_temporary_file() {
 }
 
 #[tokio::test]
-async fn unfinished_uploads_are_removed_when_the_store_opens() {
+async fn unfinished_uploads_are_removed_when_a_server_starts_never_by_commands() {
     let registry = TestRegistry::new().await;
     let uploads = registry.config.storage.blobs_dir().join("_uploads");
     std::fs::write(uploads.join("1234-5-6.part"), b"half an upload").unwrap();
+    // What `gc` and `verify` open: a server beside them may have this upload in flight.
     let reopened = packyard::store::blobs::BlobStore::open(registry.config.storage.blobs_dir())
         .await
         .unwrap();
+    assert_eq!(reopened.pending_uploads().await.unwrap(), 1);
+    // A server starting on the store takes it for a crash's leftover.
+    packyard::app::open(&registry.config).await.unwrap();
     assert_eq!(reopened.pending_uploads().await.unwrap(), 0);
 }

@@ -1887,3 +1887,98 @@ async fn the_docker_token_flow_issues_scoped_short_lived_tokens() {
     let (status, _) = fetch_token(&http, None, &anonymous_url).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
+
+/// gc beside concurrent pushes: with a three-second grace period (longer than any request here
+/// takes, as the hour by default is), gc runs again and again while images are pushed, some with
+/// their manifest up to three seconds after their blobs, just as gc may take them; such a push
+/// may be refused (its blobs were collected first, and it pushes them again), but every manifest
+/// the registry acknowledged pulls whole afterwards.
+#[tokio::test]
+async fn gc_beside_concurrent_pushes_never_breaks_an_acknowledged_manifest() {
+    let setup = Setup::new().await;
+    let server = start(&setup, &[]).await;
+    let oci = Oci::new(&server);
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let collector = {
+        let done = done.clone();
+        let data_dir = setup.data_dir();
+        let database_url = setup.database_url.clone();
+        std::thread::spawn(move || {
+            let mut runs = 0;
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                let output = common::process::run_packyard(
+                    &["gc", "--grace-secs", "3", "--upload-session-ttl-secs", "3"],
+                    &data_dir,
+                    database_url.as_deref(),
+                );
+                assert!(
+                    output.status.success(),
+                    "{}",
+                    String::from_utf8_lossy(&output.stderr)
+                );
+                runs += 1;
+            }
+            runs
+        })
+    };
+    let mut acknowledged = Vec::new();
+    for i in 0..8u64 {
+        let config = format!("{{\"race\":{i}}}").into_bytes();
+        let layer = format!("layer {i} ").repeat(500).into_bytes();
+        let manifest = image_manifest(&config, &[&layer], json!({}));
+        for _attempt in 0..10 {
+            for blob in [&config, &layer] {
+                let answer = oci
+                    .send(
+                        Method::POST,
+                        &format!("/v2/race/app/blobs/uploads/?digest={}", digest_of(blob)),
+                        &[],
+                        blob.to_vec(),
+                    )
+                    .await;
+                assert_eq!(answer.status, StatusCode::CREATED);
+            }
+            // Around the grace period: the manifest comes as gc may take its blobs.
+            tokio::time::sleep(Duration::from_millis((i % 4) * 1000)).await;
+            let answer = oci
+                .put_manifest("race/app", &format!("v{i}"), OCI_MANIFEST, &manifest)
+                .await;
+            if answer.status == StatusCode::CREATED {
+                acknowledged.push((i, config.clone(), layer.clone(), manifest.clone()));
+                break;
+            }
+            assert_eq!(
+                answer.oci_error(StatusCode::BAD_REQUEST),
+                "MANIFEST_BLOB_UNKNOWN"
+            );
+        }
+    }
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    let runs = collector.join().unwrap();
+    assert!(runs > 0);
+    assert!(!acknowledged.is_empty(), "no push got through");
+    // One more gc with nothing in flight: the tagged images keep everything they reference.
+    let output = setup.command(&["gc", "--grace-secs", "0"]);
+    assert!(output.status.success());
+    for (i, config, layer, manifest) in &acknowledged {
+        let got = oci.get(&format!("/v2/race/app/manifests/v{i}")).await;
+        assert_eq!(&got.body[..], &manifest[..]);
+        for blob in [config, layer] {
+            let pulled = oci
+                .get(&format!("/v2/race/app/blobs/{}", digest_of(blob)))
+                .await;
+            assert_eq!(
+                pulled.status,
+                StatusCode::OK,
+                "image v{i}: a blob was collected"
+            );
+            assert_eq!(&pulled.body[..], &blob[..]);
+        }
+    }
+    let verify = setup.command(&["verify"]);
+    assert!(
+        verify.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verify.stdout)
+    );
+}

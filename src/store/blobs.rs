@@ -124,7 +124,7 @@ pub struct BlobStore {
 }
 
 impl BlobStore {
-    /// Opens (creating if needed) the store under `root` and removes uploads a crash left behind.
+    /// Opens (creating if needed) the store under `root`.
     pub async fn open(root: impl Into<PathBuf>) -> io::Result<BlobStore> {
         let root = root.into();
         tokio::fs::create_dir_all(root.join("sha256")).await?;
@@ -153,10 +153,16 @@ impl BlobStore {
         Ok(blobs)
     }
 
-    /// Creates the directories and removes uploads a crash left behind.
+    /// Creates the directories.
     async fn prepare(&self) -> io::Result<()> {
         tokio::fs::create_dir_all(self.uploads_dir()).await?;
         tokio::fs::create_dir_all(self.sessions_dir()).await?;
+        Ok(())
+    }
+
+    /// Removes uploads a crash left behind: for a server starting, never for a command (`gc`,
+    /// `verify`) that may run beside a server whose uploads are in flight.
+    pub async fn clear_stale_uploads(&self) -> io::Result<()> {
         let removed = self.remove_stale_uploads().await?;
         if removed > 0 {
             tracing::info!(removed, "removed unfinished uploads left by an earlier run");
@@ -312,7 +318,12 @@ impl BlobStore {
             if let Some(name) = entry.file_name().to_str()
                 && self.session_path(name).is_ok()
             {
-                files.push((name.to_owned(), entry.metadata().await?.modified()?));
+                match entry.metadata().await.and_then(|m| m.modified()) {
+                    Ok(modified) => files.push((name.to_owned(), modified)),
+                    // Closed or abandoned since the listing.
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(e),
+                }
             }
         }
         Ok(files)
@@ -490,9 +501,18 @@ impl BlobStore {
         let mut removed = 0;
         let mut entries = tokio::fs::read_dir(self.uploads_dir()).await?;
         while let Some(entry) = entries.next_entry().await? {
-            if entry.metadata().await?.modified()? < cutoff {
-                tokio::fs::remove_file(entry.path()).await?;
-                removed += 1;
+            // An upload that finished (or was dropped) since the listing is simply gone.
+            let modified = match entry.metadata().await.and_then(|m| m.modified()) {
+                Ok(modified) => modified,
+                Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(e),
+            };
+            if modified < cutoff {
+                match tokio::fs::remove_file(entry.path()).await {
+                    Ok(()) => removed += 1,
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(e),
+                }
             }
         }
         Ok(removed)

@@ -68,6 +68,27 @@ fn size_of(row: &sqlx::any::AnyRow, index: usize) -> Result<u64, sqlx::Error> {
     Ok(u64::try_from(size).unwrap_or(0))
 }
 
+/// Under the blob's digest lock (`blob_records::lock_digest`): marks the blob as just used (gc's
+/// grace period starts again) and lets `repository` serve it, so a gc running beside a manifest
+/// push can take neither the link nor the blob from under it. False when the blob has no row
+/// (gc removed it first).
+pub async fn claim_for_manifest(
+    transaction: &mut sqlx::Transaction<'_, Any>,
+    repository: &str,
+    digest: &Digest,
+) -> Result<bool, sqlx::Error> {
+    let touched = sqlx::query("UPDATE blobs SET touched_at = $2 WHERE digest = $1")
+        .bind(digest.to_string())
+        .bind(now_millis())
+        .execute(&mut **transaction)
+        .await?;
+    if touched.rows_affected() == 0 {
+        return Ok(false);
+    }
+    link_blob(&mut **transaction, repository, digest).await?;
+    Ok(true)
+}
+
 /// Lets `repository` serve the blob (its row in `blobs` must exist).
 pub async fn link_blob<'e>(
     executor: impl Executor<'e, Database = Any>,

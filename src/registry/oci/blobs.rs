@@ -60,13 +60,17 @@ impl Registry {
         repository: &RepositoryName,
         staged: Staged,
     ) -> Result<BlobRecord, RegistryError> {
-        // Claimed before it becomes visible, so a concurrent gc cannot take it.
-        let stored = self.reserve_and_commit(staged).await?;
+        // Recorded and linked under the digest lock before the content becomes visible: a
+        // concurrent gc either finished with this digest first (and the row and file are made
+        // again here) or finds it linked and keeps it.
         let mut transaction = self.inner.db.begin().await?;
-        blob_records::insert_blob(&mut *transaction, &stored.digest, stored.size, None).await?;
+        let key = staged.digest.to_string();
+        blob_records::lock_digest(&mut transaction, self.inner.db.backend(), &key).await?;
+        blob_records::insert_blob(&mut *transaction, &staged.digest, staged.size, None).await?;
         let storage = self.storage_name(repository);
-        oci::link_blob(&mut *transaction, &storage, &stored.digest).await?;
+        oci::link_blob(&mut *transaction, &storage, &staged.digest).await?;
         transaction.commit().await?;
+        let stored = self.inner.blobs.commit(staged).await?;
         Ok(BlobRecord {
             digest: stored.digest,
             size: stored.size,

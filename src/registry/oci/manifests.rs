@@ -8,6 +8,7 @@ use super::OciError;
 use crate::domain::oci_manifest::{self, ManifestError};
 use crate::domain::{Digest, Reference, RepositoryName};
 use crate::registry::{Caller, Registry, RegistryError};
+use crate::store::blob_records;
 use crate::store::oci::{self, ChildKind, ManifestRow, Referrer};
 
 /// A stored push: the manifest's digest and its subject (for `OCI-Subject`).
@@ -101,6 +102,19 @@ impl Registry {
             self.publish_pushed_pack(name, &pack, tag, &info, caller)
                 .await?;
             transaction = self.inner.db.begin().await?;
+        }
+        // Every blob claimed under its digest lock, in digest order (two pushes never wait on
+        // each other in a cycle): a concurrent gc either finished first (and the blob is then
+        // missing) or sees the claim.
+        let mut claimed = info.blobs.clone();
+        claimed.sort();
+        claimed.dedup();
+        for digest in &claimed {
+            let key = digest.to_string();
+            blob_records::lock_digest(&mut transaction, self.inner.db.backend(), &key).await?;
+            if !oci::claim_for_manifest(&mut transaction, name, digest).await? {
+                return Err(OciError::ManifestBlobUnknown(*digest, repository.clone()).into());
+            }
         }
         let children: Vec<(Digest, ChildKind)> = info
             .blobs

@@ -55,6 +55,17 @@ fn plausible(id: &str) -> bool {
     id.len() == 36 && id.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-')
 }
 
+/// A session whose file is gone (gc expired it meanwhile) is unknown; other failures are what
+/// they are.
+fn vanished_or(error: PutError, id: &str) -> RegistryError {
+    match error {
+        PutError::Io(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            OciError::UploadUnknown(id.to_owned()).into()
+        }
+        other => other.into(),
+    }
+}
+
 impl Registry {
     /// Starts an upload session in `repository`.
     pub async fn start_upload(
@@ -161,7 +172,7 @@ impl Registry {
                     ))
                     .into()
                 }
-                (e, _) => RegistryError::from(e),
+                (e, _) => vanished_or(e, id),
             })?;
         oci::touch_upload(self.inner.db.writer(), id).await?;
         session.size = size;
@@ -193,7 +204,12 @@ impl Registry {
             size: None,
             max_size: self.inner.max_blob_size,
         };
-        let staged = self.inner.blobs.stage_session(id, expect).await?;
+        let staged = self
+            .inner
+            .blobs
+            .stage_session(id, expect)
+            .await
+            .map_err(|e| vanished_or(e, id))?;
         self.link_staged(repository, staged).await
     }
 
