@@ -1233,10 +1233,14 @@ async fn manifests_are_checked_and_stored_byte_for_byte() {
     .await;
     assert!(declared.starts_with("HTTP/1.1 413"), "{declared}");
     assert!(declared.contains("MANIFEST_INVALID"), "{declared}");
-    // Without a length (chunked), reading stops at the limit: 4 MiB + 1 byte is refused, 4 MiB of
-    // padding inside a valid manifest is not needed to prove it.
+    // Without a length (chunked), the limit is counted as the body arrives: four 1 MiB chunks
+    // and one byte more (the server reads that last byte to know, so the whole body is sent and
+    // the answer always arrives).
     let chunks = futures_util::stream::iter(
-        (0..5).map(|_| Ok::<_, std::io::Error>(bytes::Bytes::from(vec![b' '; 1 << 20]))),
+        (0..4)
+            .map(|_| vec![b' '; 1 << 20])
+            .chain(std::iter::once(vec![b' ']))
+            .map(|chunk| Ok::<_, std::io::Error>(bytes::Bytes::from(chunk))),
     );
     // (Its own client: the server closes this connection after refusing it.)
     let streamed = reqwest::Client::new()
@@ -1245,10 +1249,11 @@ async fn manifests_are_checked_and_stored_byte_for_byte() {
         .header("content-type", OCI_MANIFEST)
         .body(reqwest::Body::wrap_stream(chunks))
         .send()
-        .await;
-    if let Ok(response) = streamed {
-        assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
-    }
+        .await
+        .expect("the refusal arrives");
+    assert_eq!(streamed.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let body: Value = streamed.json().await.unwrap();
+    assert_eq!(body["errors"][0]["code"], "MANIFEST_INVALID");
     let tags = oci.get(&format!("/v2/{name}/tags/list")).await.json()["tags"].clone();
     assert_eq!(
         tags,

@@ -16,7 +16,7 @@ use futures_util::{Stream, StreamExt};
 use http_body::Frame;
 use tokio::sync::OwnedSemaphorePermit;
 
-use super::oci_errors::{bearer_challenge, is_oci_route};
+use super::oci_errors::{ChallengeSource, is_oci_route};
 use super::palette_errors::{is_palette_route, reshape};
 use super::{ApiError, AppState};
 use crate::config::RequestLimits;
@@ -65,10 +65,10 @@ pub async fn admit(State(state): State<AppState>, mut request: Request, next: Ne
     let palette = is_palette_route(request.method(), request.uri().path())
         .then(|| request.headers().get("x-request-id").cloned());
     let oci = is_oci_route(request.uri().path())
-        .then(|| bearer_challenge(request.method(), request.uri().path(), request.headers()));
+        .then(|| ChallengeSource::of(request.method(), request.uri(), request.headers()));
     let shape = |response: Response| match (&palette, &oci) {
         (Some(request_id), _) => reshape(response, request_id.as_ref()),
-        (None, Some(bearer)) => super::oci_errors::reshape(response, bearer.as_ref()),
+        (None, Some(source)) => super::oci_errors::reshape(response, source),
         (None, None) => response,
     };
     let Ok(permit) = state.request_permits.clone().try_acquire_owned() else {

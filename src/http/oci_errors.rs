@@ -3,13 +3,13 @@
 //! clients answer. Rewritten in `limits::admit`, the one place every error of a route passes, as
 //! for Palette's routes (`palette_errors`).
 
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::Response;
 use serde::Serialize;
 
 use super::oci_paths::endpoint;
 use super::palette_errors::{CarriedError, with_json_body};
-use super::respond::public_base;
+use super::respond::public_base_of;
 
 /// The challenge of every 401 under `/v2/`.
 pub const BASIC_CHALLENGE: HeaderValue = HeaderValue::from_static("Basic realm=\"packyard\"");
@@ -60,31 +60,54 @@ fn oci_code(code: &'static str, status: StatusCode) -> &'static str {
     }
 }
 
-/// The token flow's challenge for a request: where to get a token (`/v2/token` of the address
-/// the client used) and for what (`repository:<name>:pull` or `:pull,push`).
-pub fn bearer_challenge(method: &Method, path: &str, headers: &HeaderMap) -> Option<HeaderValue> {
-    let base = public_base(headers);
-    let service = base
-        .split_once("://")
-        .map_or(base.as_str(), |(_, host)| host);
-    let mut challenge = format!("Bearer realm=\"{base}/v2/token\",service=\"{service}\"");
-    let repository = path
-        .strip_prefix("/v2/")
-        .and_then(endpoint)
-        .and_then(|e| e.repository().map(str::to_owned));
-    if let Some(repository) = repository {
-        let actions = match *method {
-            Method::GET | Method::HEAD => "pull",
-            _ => "pull,push",
-        };
-        challenge.push_str(&format!(",scope=\"repository:{repository}:{actions}\""));
+/// What the token flow's challenge is made from, kept (as reference-counted clones) until a
+/// response turns out to be a 401: most requests never need it.
+#[derive(Debug)]
+pub struct ChallengeSource {
+    method: Method,
+    uri: Uri,
+    host: Option<HeaderValue>,
+    proto: Option<HeaderValue>,
+}
+
+impl ChallengeSource {
+    pub fn of(method: &Method, uri: &Uri, headers: &HeaderMap) -> ChallengeSource {
+        ChallengeSource {
+            method: method.clone(),
+            uri: uri.clone(),
+            host: headers.get(header::HOST).cloned(),
+            proto: headers.get("x-forwarded-proto").cloned(),
+        }
     }
-    HeaderValue::from_str(&challenge).ok()
+
+    /// The challenge: where to get a token (`/v2/token` of the address the client used) and for
+    /// what (`repository:<name>:pull` or `:pull,push`).
+    fn challenge(&self) -> Option<HeaderValue> {
+        let base = public_base_of(self.host.as_ref(), self.proto.as_ref());
+        let service = base
+            .split_once("://")
+            .map_or(base.as_str(), |(_, host)| host);
+        let mut challenge = format!("Bearer realm=\"{base}/v2/token\",service=\"{service}\"");
+        let repository = self
+            .uri
+            .path()
+            .strip_prefix("/v2/")
+            .and_then(endpoint)
+            .and_then(|e| e.repository().map(str::to_owned));
+        if let Some(repository) = repository {
+            let actions = match self.method {
+                Method::GET | Method::HEAD => "pull",
+                _ => "pull,push",
+            };
+            challenge.push_str(&format!(",scope=\"repository:{repository}:{actions}\""));
+        }
+        HeaderValue::from_str(&challenge).ok()
+    }
 }
 
 /// Rewrites an error response under `/v2/` into the spec's shape, and a 401's challenge into the
 /// Basic one OCI clients answer with a login, then the token flow's for clients that prefer it.
-pub fn reshape(response: Response, bearer: Option<&HeaderValue>) -> Response {
+pub fn reshape(response: Response, source: &ChallengeSource) -> Response {
     let Some(CarriedError(body)) = response.extensions().get::<CarriedError>().cloned() else {
         return response;
     };
@@ -101,10 +124,8 @@ pub fn reshape(response: Response, bearer: Option<&HeaderValue>) -> Response {
         parts
             .headers
             .insert(header::WWW_AUTHENTICATE, BASIC_CHALLENGE);
-        if let Some(bearer) = bearer {
-            parts
-                .headers
-                .append(header::WWW_AUTHENTICATE, bearer.clone());
+        if let Some(bearer) = source.challenge() {
+            parts.headers.append(header::WWW_AUTHENTICATE, bearer);
         }
     }
     with_json_body(parts, &errors)

@@ -113,14 +113,16 @@ pub fn header_text(text: &str) -> Result<HeaderValue, ApiError> {
 /// The address clients reach this registry at, as the request names it (`Host`, and
 /// `X-Forwarded-Proto` behind a TLS-terminating proxy).
 pub fn public_base(headers: &HeaderMap) -> String {
-    let host = headers
-        .get(axum::http::header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("localhost");
-    let scheme = match headers
-        .get("x-forwarded-proto")
-        .and_then(|h| h.to_str().ok())
-    {
+    public_base_of(
+        headers.get(axum::http::header::HOST),
+        headers.get("x-forwarded-proto"),
+    )
+}
+
+/// [`public_base`] from the two headers it reads.
+pub fn public_base_of(host: Option<&HeaderValue>, proto: Option<&HeaderValue>) -> String {
+    let host = host.and_then(|h| h.to_str().ok()).unwrap_or("localhost");
+    let scheme = match proto.and_then(|h| h.to_str().ok()) {
         Some("https") => "https",
         _ => "http",
     };

@@ -147,23 +147,11 @@ impl BlobBackend for FileBackend {
         digest: &'a Digest,
     ) -> BoxFuture<'a, io::Result<Option<(Digest, u64)>>> {
         Box::pin(async move {
-            let mut file = match File::open(self.path_of(digest)).await {
-                Ok(file) => file,
-                Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-                Err(e) => return Err(e),
-            };
-            let mut hasher = Sha256::new();
-            let mut buffer = vec![0u8; READ_BUFFER];
-            let mut size = 0u64;
-            loop {
-                let n = file.read(&mut buffer).await?;
-                if n == 0 {
-                    break;
-                }
-                size += n as u64;
-                hasher.update(&buffer[..n]);
+            match super::blobs::hash_file(self.path_of(digest)).await {
+                Ok(found) => Ok(Some(found)),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+                Err(e) => Err(e),
             }
-            Ok(Some((Digest::from_bytes(hasher.finalize().into()), size)))
         })
     }
 

@@ -283,10 +283,7 @@ impl BlobStore {
         let mut upload = TempUpload::create(&self.uploads_dir()).await?;
         drop(upload.take_file()?);
         tokio::fs::rename(self.session_path(id)?, &upload.path).await?;
-        let path = upload.path.clone();
-        let (digest, size) = tokio::task::spawn_blocking(move || hash_file(&path))
-            .await
-            .map_err(io::Error::other)??;
+        let (digest, size) = hash_file(upload.path.clone()).await?;
         if size > expect.max_size {
             return Err(PutError::TooLarge {
                 limit: expect.max_size,
@@ -529,22 +526,27 @@ impl BlobStore {
     }
 }
 
-/// The sha256 and length of a file, read in 1 MiB pieces.
-fn hash_file(path: &Path) -> io::Result<(Digest, u64)> {
-    use std::io::Read;
-    let mut file = std::fs::File::open(path)?;
-    let mut hasher = Sha256::new();
-    let mut buffer = vec![0u8; WRITE_BUFFER];
-    let mut size = 0u64;
-    loop {
-        let read = file.read(&mut buffer)?;
-        if read == 0 {
-            break;
+/// The sha256 and length of a file, read in 1 MiB pieces on the blocking pool (staged sessions and
+/// stored blobs alike).
+pub(super) async fn hash_file(path: PathBuf) -> io::Result<(Digest, u64)> {
+    tokio::task::spawn_blocking(move || {
+        use std::io::Read;
+        let mut file = std::fs::File::open(path)?;
+        let mut hasher = Sha256::new();
+        let mut buffer = vec![0u8; WRITE_BUFFER];
+        let mut size = 0u64;
+        loop {
+            let read = file.read(&mut buffer)?;
+            if read == 0 {
+                break;
+            }
+            hasher.update(&buffer[..read]);
+            size += read as u64;
         }
-        hasher.update(&buffer[..read]);
-        size += read as u64;
-    }
-    Ok((Digest::from_bytes(hasher.finalize().into()), size))
+        Ok((Digest::from_bytes(hasher.finalize().into()), size))
+    })
+    .await
+    .map_err(io::Error::other)?
 }
 
 pub(super) async fn sync_dir(dir: PathBuf) -> io::Result<()> {

@@ -162,12 +162,15 @@ pub async fn any_repository_with_blob<'e>(
 
 /// Of `digests`, those `repository` does not serve (`ChildKind::Blob`) or has no manifest of
 /// (`ChildKind::Manifest`).
-pub async fn missing(
-    transaction: &mut sqlx::Transaction<'_, Any>,
+pub async fn missing<'e, E>(
+    executor: E,
     repository: &str,
     kind: ChildKind,
     digests: &[Digest],
-) -> Result<Vec<Digest>, sqlx::Error> {
+) -> Result<Vec<Digest>, sqlx::Error>
+where
+    E: Executor<'e, Database = Any> + Copy,
+{
     let sql = match kind {
         ChildKind::Blob => {
             "SELECT 1 FROM oci_repository_blobs WHERE repository = $1 AND digest = $2"
@@ -179,7 +182,7 @@ pub async fn missing(
         let found = sqlx::query(sql)
             .bind(repository)
             .bind(digest.to_string())
-            .fetch_optional(&mut **transaction)
+            .fetch_optional(executor)
             .await?;
         if found.is_none() {
             missing.push(*digest);

@@ -76,36 +76,32 @@ impl Registry {
         }
         let storage = self.storage_name(repository);
         let name = storage.as_str();
-        let mut transaction = self.inner.db.begin().await?;
-        let mut missing =
-            oci::missing(&mut transaction, name, ChildKind::Blob, &info.blobs).await?;
+        let reader = self.inner.db.reader();
+        let mut missing = oci::missing(reader, name, ChildKind::Blob, &info.blobs).await?;
         // A pack's repository serves its versions' archives and the empty config without having
         // them stored (clients see them and skip their upload): they become its own now.
         if !missing.is_empty()
             && let Some(pack) = self.palette_pack(repository)
         {
-            transaction.rollback().await?;
             self.adopt_version_blobs(repository, &pack, &missing)
                 .await?;
-            transaction = self.inner.db.begin().await?;
-            missing = oci::missing(&mut transaction, name, ChildKind::Blob, &info.blobs).await?;
+            missing = oci::missing(reader, name, ChildKind::Blob, &info.blobs).await?;
         }
         let missing_children =
-            oci::missing(&mut transaction, name, ChildKind::Manifest, &info.manifests).await?;
+            oci::missing(reader, name, ChildKind::Manifest, &info.manifests).await?;
         if let Some(first) = missing.first().or(missing_children.first()) {
             return Err(OciError::ManifestBlobUnknown(*first, repository.clone()).into());
         }
         // A pack archive pushed as a version of a pack's repository is published first: if the
         // publish refuses it, nothing of the push is kept.
         if let (Some(pack), Reference::Tag(tag)) = (self.palette_pack(repository), reference) {
-            transaction.rollback().await?;
             self.publish_pushed_pack(name, &pack, tag, &info, caller)
                 .await?;
-            transaction = self.inner.db.begin().await?;
         }
-        // Every blob claimed under its digest lock, in digest order (two pushes never wait on
-        // each other in a cycle): a concurrent gc either finished first (and the blob is then
-        // missing) or sees the claim.
+        let mut transaction = self.inner.db.begin().await?;
+        // Checked above without a lock; now every blob is claimed under its digest lock, in digest
+        // order (two pushes never wait on each other in a cycle): a concurrent gc either finished
+        // first (and the blob is then missing) or sees the claim.
         let mut claimed = info.blobs.clone();
         claimed.sort();
         claimed.dedup();
