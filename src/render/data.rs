@@ -12,9 +12,9 @@ pub fn to_template(json: &Json) -> Value {
     value::from_json(json, Numbers::Integers)
 }
 
-/// A template value back as JSON.
+/// A template value back as JSON (trusted values: no budget but nesting).
 pub fn to_json(value: &Value) -> Result<Json, Limit> {
-    value::to_json(value, 0)
+    value::to_json(value, &super::gotemplate::Budget::unlimited(), 0)
 }
 
 #[cfg(test)]

@@ -9,9 +9,11 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use sha2::{Digest as _, Sha256};
 
+use std::borrow::Cow;
+
 use super::gotemplate::funcs::{FuncError, FuncMap, FuncResult, error};
 use super::gotemplate::value::{ListKind, MapKind, Str, Ty, Value};
-use super::gotemplate::{Exec, builtins, gofmt};
+use super::gotemplate::{Budget, Exec, Text, builtins, gofmt};
 use super::{go_json, golang, goregex, yaml_out};
 
 /// Go's builtins, as the engine provides them.
@@ -23,13 +25,27 @@ const I: Ty = Ty::Int;
 const B: Ty = Ty::Bool;
 const M: Ty = Ty::Map;
 
-/// Sprig's `strval`: strings as they are, bytes as text, everything else as Go's `%v`.
-pub fn strval(value: &Value) -> Result<String, FuncError> {
+/// Sprig's `strval`: strings as they are, bytes as text, everything else as Go's `%v` (charged to
+/// `budget` as it is printed).
+pub fn strval<'v>(value: &'v Value, budget: &Budget) -> Result<Cow<'v, str>, FuncError> {
     Ok(match value {
-        Value::Str(s) => s.to_string(),
-        Value::Bytes(b) => String::from_utf8_lossy(b).into_owned(),
-        other => gofmt::to_string(other)?,
+        Value::Str(s) => Cow::Borrowed(s),
+        Value::Bytes(b) => {
+            budget.charge(b.len() as u64)?;
+            String::from_utf8_lossy(b)
+        }
+        other => Cow::Owned(gofmt::to_string(other, budget)?),
     })
+}
+
+/// `strval` appended to `out`.
+pub(crate) fn write_strval(out: &mut Text<'_>, value: &Value) -> Result<(), FuncError> {
+    match value {
+        Value::Str(s) => out.put(s)?,
+        Value::Bytes(b) => out.put(&String::from_utf8_lossy(b))?,
+        other => gofmt::write_value(out, other)?,
+    }
+    Ok(())
 }
 
 /// Sprig's `empty`: nil, false, 0, "" and empty collections (structs are never empty).
@@ -48,26 +64,44 @@ pub(crate) fn arg_int(args: &[Value], i: usize) -> i64 {
     args[i].as_int().unwrap_or_default()
 }
 
+/// Charges what parsing the document `text` (JSON, YAML or TOML) into values may hold: its length
+/// and, per node it can hold at most (a node needs a separator before it: `,` `:` `[` `{` `-` `=`
+/// or a newline), the parsed node and the template value made from it.
+pub(crate) fn charge_document(budget: &Budget, text: &str) -> Result<(), super::gotemplate::Limit> {
+    let separators = text
+        .bytes()
+        .filter(|b| matches!(b, b',' | b':' | b'[' | b'{' | b'-' | b'=' | b'\n'))
+        .count() as u64;
+    budget
+        .charge((text.len() as u64).saturating_add(separators.saturating_add(1).saturating_mul(64)))
+}
+
 /// Charges `bytes` and builds the string.
 pub(crate) fn charged(exec: &Exec<'_>, text: String) -> FuncResult {
     exec.budget.charge(text.len() as u64)?;
     Ok(Value::string(text))
 }
 
-fn quote(exec: &mut Exec<'_>, args: Vec<Value>) -> FuncResult {
-    let mut parts = Vec::with_capacity(args.len());
-    for arg in args.iter().filter(|v| !v.is_nil()) {
-        parts.push(golang::quote(&strval(arg)?));
+/// The non-nil arguments, each as `wrap` shows its `strval`, separated by spaces.
+fn joined_args(exec: &Exec<'_>, args: &[Value], wrap: fn(&str) -> Cow<'_, str>) -> FuncResult {
+    let mut text = String::new();
+    let mut out = Text::new(&mut text, exec.budget);
+    for (i, arg) in args.iter().filter(|v| !v.is_nil()).enumerate() {
+        if i > 0 {
+            out.put(" ")?;
+        }
+        let plain = strval(arg, exec.budget)?;
+        out.put(&wrap(&plain))?;
     }
-    charged(exec, parts.join(" "))
+    Ok(Value::string(text))
+}
+
+fn quote(exec: &mut Exec<'_>, args: Vec<Value>) -> FuncResult {
+    joined_args(exec, &args, |s| Cow::Owned(golang::quote(s)))
 }
 
 fn squote(exec: &mut Exec<'_>, args: Vec<Value>) -> FuncResult {
-    let mut parts = Vec::with_capacity(args.len());
-    for arg in args.iter().filter(|v| !v.is_nil()) {
-        parts.push(format!("'{}'", strval(arg)?));
-    }
-    charged(exec, parts.join(" "))
+    joined_args(exec, &args, |s| Cow::Owned(format!("'{s}'")))
 }
 
 fn default(_: &mut Exec<'_>, args: Vec<Value>) -> FuncResult {
@@ -94,13 +128,12 @@ fn fail(_: &mut Exec<'_>, args: Vec<Value>) -> FuncResult {
 }
 
 fn to_yaml(exec: &mut Exec<'_>, args: Vec<Value>) -> FuncResult {
-    let json = super::gotemplate::value::to_json(&args[0], 0)?;
-    charged(exec, yaml_out::to_yaml(&json))
+    Ok(Value::string(yaml_out::write_yaml(&args[0], exec.budget)?))
 }
 
 fn to_json(exec: &mut Exec<'_>, args: Vec<Value>) -> FuncResult {
-    match go_json::encode(&args[0]) {
-        Ok(text) => charged(exec, text),
+    match go_json::encode(&args[0], exec.budget) {
+        Ok(text) => Ok(Value::string(text)),
         Err(go_json::EncodeError::Limit(limit)) => Err(limit.into()),
         // Helm's toJson answers "" when the value cannot be encoded.
         Err(go_json::EncodeError::Unsupported(_)) => Ok(Value::str("")),
@@ -109,7 +142,7 @@ fn to_json(exec: &mut Exec<'_>, args: Vec<Value>) -> FuncResult {
 
 fn from_yaml(exec: &mut Exec<'_>, args: Vec<Value>) -> FuncResult {
     let text = arg_str(&args, 0);
-    exec.budget.charge(text.len() as u64 * 4)?;
+    charge_document(exec.budget, text)?;
     let mut ignored = Vec::new();
     let numbers = exec.numbers;
     // Like Helm: a document that does not parse yields a map with an Error key.
@@ -131,7 +164,8 @@ fn error_map(message: &str) -> Value {
     Value::map(BTreeMap::from([(Str::from("Error"), Value::str(message))]))
 }
 
-fn indent_text(exec: &Exec<'_>, spaces: i64, text: &str) -> Result<String, FuncError> {
+/// `text` with `spaces` before every line, after `lead`.
+fn indent_text(exec: &Exec<'_>, spaces: i64, text: &str, lead: &str) -> Result<String, FuncError> {
     let spaces = usize::try_from(spaces).map_err(|_| error("strings: negative Repeat count"))?;
     let lines = text.bytes().filter(|b| *b == b'\n').count() as u64 + 1;
     exec.budget.charge(
@@ -140,7 +174,8 @@ fn indent_text(exec: &Exec<'_>, spaces: i64, text: &str) -> Result<String, FuncE
             .saturating_add(text.len() as u64),
     )?;
     let pad = " ".repeat(spaces);
-    let mut out = String::with_capacity(text.len() + spaces * lines as usize);
+    let mut out = String::with_capacity(lead.len() + text.len() + spaces * lines as usize);
+    out.push_str(lead);
     out.push_str(&pad);
     for (i, line) in text.split('\n').enumerate() {
         if i > 0 {
@@ -157,12 +192,13 @@ fn indent(exec: &mut Exec<'_>, args: Vec<Value>) -> FuncResult {
         exec,
         arg_int(&args, 0),
         arg_str(&args, 1),
+        "",
     )?))
 }
 
 fn nindent(exec: &mut Exec<'_>, args: Vec<Value>) -> FuncResult {
-    let text = indent_text(exec, arg_int(&args, 0), arg_str(&args, 1))?;
-    Ok(Value::string(format!("\n{text}")))
+    let text = indent_text(exec, arg_int(&args, 0), arg_str(&args, 1), "\n")?;
+    Ok(Value::string(text))
 }
 
 /// Go's deprecated `strings.Title`: upper-case the first letter of every word; words are
@@ -209,56 +245,64 @@ fn replace(exec: &mut Exec<'_>, args: Vec<Value>) -> FuncResult {
 /// Sprig's `split` returns a map `_0`, `_1`, ... (use `splitList` for a list).
 fn split(exec: &mut Exec<'_>, args: Vec<Value>) -> FuncResult {
     let (separator, text) = (arg_str(&args, 0), arg_str(&args, 1));
-    let parts = go_split(text, separator);
     exec.budget
-        .charge(text.len() as u64 + parts.len() as u64 * 64)?;
-    let map: BTreeMap<Str, Value> = parts
-        .into_iter()
+        .charge(text.len() as u64 + split_count(text, separator) as u64 * 64)?;
+    let map: BTreeMap<Str, Value> = go_split(text, separator)
         .enumerate()
         .map(|(i, part)| (Str::from(format!("_{i}").as_str()), Value::str(part)))
         .collect();
     Ok(Value::typed_map(MapKind::String, map))
 }
 
-/// Go's `strings.Split`: an empty separator splits after each character.
-fn go_split<'t>(text: &'t str, separator: &str) -> Vec<&'t str> {
+/// How many parts Go's `strings.Split` makes (counted before they are made).
+pub(crate) fn split_count(text: &str, separator: &str) -> usize {
     if separator.is_empty() {
-        return text
-            .char_indices()
-            .map(|(i, c)| &text[i..i + c.len_utf8()])
-            .collect();
+        text.chars().count()
+    } else {
+        text.matches(separator).count() + 1
     }
-    text.split(separator).collect()
+}
+
+/// Go's `strings.Split`: an empty separator splits after each character.
+pub(crate) fn go_split<'t>(
+    text: &'t str,
+    separator: &'t str,
+) -> Box<dyn Iterator<Item = &'t str> + 't> {
+    if separator.is_empty() {
+        return Box::new(text.char_indices().map(|(i, c)| &text[i..i + c.len_utf8()]));
+    }
+    Box::new(text.split(separator))
 }
 
 fn split_list(exec: &mut Exec<'_>, args: Vec<Value>) -> FuncResult {
     let (separator, text) = (arg_str(&args, 0), arg_str(&args, 1));
-    let parts = go_split(text, separator);
     exec.budget
-        .charge(text.len() as u64 + parts.len() as u64 * 32)?;
+        .charge(text.len() as u64 + split_count(text, separator) as u64 * 32)?;
     Ok(Value::typed_list(
         ListKind::String,
-        parts.into_iter().map(Value::str).collect(),
+        go_split(text, separator).map(Value::str).collect(),
     ))
 }
 
-/// Sprig's `strslice`: the strings of a list (nils skipped), or the value as one string.
-fn strslice(value: &Value) -> Result<Vec<String>, FuncError> {
-    match value {
-        Value::List(list) => list
-            .items
-            .iter()
-            .filter(|v| !v.is_nil())
-            .map(strval)
-            .collect(),
-        Value::Nil => Ok(Vec::new()),
-        other => Ok(vec![strval(other)?]),
-    }
-}
-
+/// Sprig's `join`: the strings of a list (nils skipped; `strslice`), or the value as one string,
+/// written out as they are joined.
 fn join(exec: &mut Exec<'_>, args: Vec<Value>) -> FuncResult {
-    let parts = strslice(&args[1])?;
-    charged(exec, parts.join(arg_str(&args, 0)))
+    let separator = arg_str(&args, 0);
+    let mut text = String::new();
+    let mut out = Text::new(&mut text, exec.budget);
+    match &args[1] {
+        Value::List(list) => {
+            for (i, item) in list.items.iter().filter(|v| !v.is_nil()).enumerate() {
+                if i > 0 {
+                    out.put(separator)?;
+                }
+                write_strval(&mut out, item)?;
+            }
+        }
+        Value::Nil => {}
+        other => write_strval(&mut out, other)?,
+    }
+    Ok(Value::string(text))
 }
 
 fn list(exec: &mut Exec<'_>, args: Vec<Value>) -> FuncResult {
@@ -270,9 +314,9 @@ fn dict(exec: &mut Exec<'_>, args: Vec<Value>) -> FuncResult {
     exec.budget.charge(args.len() as u64 * 32 + 32)?;
     let mut map = BTreeMap::new();
     for pair in args.chunks(2) {
-        let key = strval(&pair[0])?;
+        let key = strval(&pair[0], exec.budget)?;
         let value = pair.get(1).cloned().unwrap_or_else(|| Value::str(""));
-        map.insert(Str::from(key.as_str()), value);
+        map.insert(Str::from(&*key), value);
     }
     Ok(Value::map(map))
 }
@@ -287,13 +331,21 @@ fn has_key(_: &mut Exec<'_>, args: Vec<Value>) -> FuncResult {
 /// The keys of one or more maps, sorted (Sprig's order is Go's random map order; sorted is the
 /// stable choice).
 fn keys(exec: &mut Exec<'_>, args: Vec<Value>) -> FuncResult {
-    let mut found: Vec<Str> = Vec::new();
+    let count: usize = args
+        .iter()
+        .map(|arg| match arg {
+            Value::Map(map) => map.entries.borrow().len(),
+            _ => 0,
+        })
+        .sum();
+    exec.budget.charge(count as u64 * 32)?;
+    let mut found: Vec<Str> = Vec::with_capacity(count);
     for arg in &args {
         if let Value::Map(map) = arg {
             found.extend(map.entries.borrow().keys().cloned());
         }
     }
-    exec.budget.charge(found.len() as u64 * 32)?;
+    exec.budget.work(u32::try_from(count).unwrap_or(u32::MAX))?;
     found.sort();
     Ok(Value::typed_list(
         ListKind::String,
@@ -450,8 +502,11 @@ fn parse_go_int(text: &str) -> Option<i64> {
 }
 
 fn to_string(exec: &mut Exec<'_>, args: Vec<Value>) -> FuncResult {
-    let text = strval(&args[0])?;
-    charged(exec, text)
+    Ok(match &args[0] {
+        // The same text, shared.
+        Value::Str(_) => args[0].clone(),
+        other => Value::string(strval(other, exec.budget)?.into_owned()),
+    })
 }
 
 fn ternary(_: &mut Exec<'_>, args: Vec<Value>) -> FuncResult {

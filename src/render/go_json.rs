@@ -5,7 +5,7 @@
 use base64::Engine;
 
 use super::golang;
-use super::gotemplate::budget::Limit;
+use super::gotemplate::budget::{Budget, Limit, Text};
 use super::gotemplate::value::{MAX_NESTING, Value};
 
 /// Why a value cannot be encoded (Go's `json: unsupported value`).
@@ -21,10 +21,10 @@ impl From<Limit> for EncodeError {
     }
 }
 
-/// `json.Marshal(value)`.
-pub fn encode(value: &Value) -> Result<String, EncodeError> {
+/// `json.Marshal(value)`, charged to `budget` as it is written.
+pub fn encode(value: &Value, budget: &Budget) -> Result<String, EncodeError> {
     let mut out = String::new();
-    write(&mut out, value, 0)?;
+    write(&mut Text::new(&mut out, budget), value, 0)?;
     Ok(out)
 }
 
@@ -50,72 +50,87 @@ pub fn float(f: f64) -> Result<String, EncodeError> {
     Ok(format!("{f}"))
 }
 
-/// A JSON string as Go writes it (HTML-safe).
-pub fn string(out: &mut String, text: &str) {
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            '<' => out.push_str("\\u003c"),
-            '>' => out.push_str("\\u003e"),
-            '&' => out.push_str("\\u0026"),
-            '\u{2028}' => out.push_str("\\u2028"),
-            '\u{2029}' => out.push_str("\\u2029"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
+fn needs_escape(c: char) -> bool {
+    matches!(c, '"' | '\\' | '<' | '>' | '&' | '\u{2028}' | '\u{2029}') || (c as u32) < 0x20
 }
 
-fn write(out: &mut String, value: &Value, depth: usize) -> Result<(), EncodeError> {
+fn escaped(c: char) -> std::borrow::Cow<'static, str> {
+    std::borrow::Cow::Borrowed(match c {
+        '"' => "\\\"",
+        '\\' => "\\\\",
+        '\n' => "\\n",
+        '\r' => "\\r",
+        '\t' => "\\t",
+        '\u{8}' => "\\b",
+        '\u{c}' => "\\f",
+        '<' => "\\u003c",
+        '>' => "\\u003e",
+        '&' => "\\u0026",
+        '\u{2028}' => "\\u2028",
+        '\u{2029}' => "\\u2029",
+        c => return std::borrow::Cow::Owned(format!("\\u{:04x}", c as u32)),
+    })
+}
+
+/// A JSON string as Go writes it (HTML-safe), piece by piece under the budget.
+fn charged_string(out: &mut Text<'_>, text: &str) -> Result<(), Limit> {
+    out.put("\"")?;
+    let mut rest = text;
+    while let Some(i) = rest.find(needs_escape) {
+        out.put(&rest[..i])?;
+        let c = rest[i..].chars().next().unwrap_or_default();
+        out.put(&escaped(c))?;
+        rest = &rest[i + c.len_utf8()..];
+    }
+    out.put(rest)?;
+    out.put("\"")
+}
+
+fn write(out: &mut Text<'_>, value: &Value, depth: usize) -> Result<(), EncodeError> {
     if depth > MAX_NESTING {
         return Err(Limit::Nesting.into());
     }
     match value {
-        Value::Nil => out.push_str("null"),
-        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Int(i) | Value::Int64(i) => out.push_str(&i.to_string()),
-        Value::Float(f) => out.push_str(&float(*f)?),
-        Value::Str(s) => string(out, s),
-        Value::Bytes(bytes) => string(
-            out,
-            &base64::engine::general_purpose::STANDARD.encode(bytes),
-        ),
+        Value::Nil => out.put("null")?,
+        Value::Bool(b) => out.put(if *b { "true" } else { "false" })?,
+        Value::Int(i) | Value::Int64(i) => out.put(&i.to_string())?,
+        Value::Float(f) => out.put(&float(*f)?)?,
+        Value::Str(s) => charged_string(out, s)?,
+        Value::Bytes(bytes) => {
+            out.budget().charge(bytes.len() as u64 * 4 / 3 + 4)?;
+            charged_string(
+                out,
+                &base64::engine::general_purpose::STANDARD.encode(bytes),
+            )?;
+        }
         Value::List(list) => {
-            out.push('[');
+            out.put("[")?;
             for (i, item) in list.items.iter().enumerate() {
                 if i > 0 {
-                    out.push(',');
+                    out.put(",")?;
                 }
                 write(out, item, depth + 1)?;
             }
-            out.push(']');
+            out.put("]")?;
         }
         Value::Map(map) => {
-            out.push('{');
+            out.put("{")?;
             for (i, (key, item)) in map.entries.borrow().iter().enumerate() {
                 if i > 0 {
-                    out.push(',');
+                    out.put(",")?;
                 }
-                string(out, key);
-                out.push(':');
+                charged_string(out, key)?;
+                out.put(":")?;
                 write(out, item, depth + 1)?;
             }
-            out.push('}');
+            out.put("}")?;
         }
         Value::Object(object) => match object.data() {
             Some(data) => write(out, &data, depth + 1)?,
             None => {
                 let mut text = String::new();
                 object.format(&mut text);
-                string(out, &text);
+                charged_string(out, &text)?;
             }
         },
     }
@@ -151,7 +166,7 @@ mod tests {
             ("a".into(), Value::str("<x & y>\n")),
         ]));
         assert_eq!(
-            encode(&value).unwrap(),
+            encode(&value, &Budget::unlimited()).unwrap(),
             r#"{"a":"\u003cx \u0026 y\u003e\n","b":[1,null]}"#
         );
     }

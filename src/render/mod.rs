@@ -12,6 +12,7 @@ pub mod go_json;
 pub mod golang;
 pub mod goregex;
 pub mod gotemplate;
+pub mod gotime;
 pub mod lint;
 pub mod macros;
 pub mod output;

@@ -427,7 +427,10 @@ impl Object for Capabilities {
             }
             if let Value::Object(o) = v {
                 o.format(out);
-            } else if let Ok(text) = crate::render::gotemplate::gofmt::to_string(v) {
+            } else if let Ok(text) = crate::render::gotemplate::gofmt::to_string(
+                v,
+                &crate::render::gotemplate::Budget::unlimited(),
+            ) {
                 out.push_str(&text);
             }
         }

@@ -27,23 +27,23 @@ pub fn builtins() -> FuncMap {
     funcs.add("len", &[R], length);
     funcs.add_variadic("index", &[R], R, index);
     funcs.add_variadic("slice", &[R], R, slice);
-    funcs.add_variadic("eq", &[R], R, |_, args| {
-        eq(&args[0], &args[1..]).map(Value::Bool)
+    funcs.add_variadic("eq", &[R], R, |exec, args| {
+        eq(&args[0], &args[1..], exec.budget).map(Value::Bool)
     });
-    funcs.add("ne", &[R, R], |_, args| {
-        eq(&args[0], &args[1..]).map(|b| Value::Bool(!b))
+    funcs.add("ne", &[R, R], |exec, args| {
+        eq(&args[0], &args[1..], exec.budget).map(|b| Value::Bool(!b))
     });
     funcs.add("lt", &[R, R], |_, args| {
         lt(&args[0], &args[1]).map(Value::Bool)
     });
-    funcs.add("le", &[R, R], |_, args| {
+    funcs.add("le", &[R, R], |exec, args| {
         Ok(Value::Bool(
-            lt(&args[0], &args[1])? || eq(&args[0], &args[1..2])?,
+            lt(&args[0], &args[1])? || eq(&args[0], &args[1..2], exec.budget)?,
         ))
     });
-    funcs.add("gt", &[R, R], |_, args| {
+    funcs.add("gt", &[R, R], |exec, args| {
         let less = lt(&args[0], &args[1])?;
-        let equal = !less && eq(&args[0], &args[1..2])?;
+        let equal = !less && eq(&args[0], &args[1..2], exec.budget)?;
         Ok(Value::Bool(!less && !equal))
     });
     funcs.add("ge", &[R, R], |_, args| {
@@ -64,23 +64,42 @@ pub fn builtins() -> FuncMap {
         Ok(Value::string(gofmt::sprintln(&args, exec.budget)?))
     });
     funcs.add_variadic("html", &[], Ty::Any, |exec, args| {
-        Ok(Value::string(html_escape(&eval_args(exec, &args)?)))
+        escaped(exec, &args, html_escape)
     });
     funcs.add_variadic("js", &[], Ty::Any, |exec, args| {
-        Ok(Value::string(js_escape(&eval_args(exec, &args)?)))
+        escaped(exec, &args, js_escape)
     });
     funcs.add_variadic("urlquery", &[], Ty::Any, |exec, args| {
-        Ok(Value::string(query_escape(&eval_args(exec, &args)?)))
+        escaped(exec, &args, query_escape)
     });
-    funcs.add_variadic("call", &[R], R, |_, args| match &args[0] {
+    funcs.add_variadic("call", &[R], R, |exec, args| match &args[0] {
         Value::Nil => Err(error("call of nil")),
         other => Err(error(format!(
             "non-function {} of type {}",
-            gofmt::to_string(other)?,
+            gofmt::to_string(other, exec.budget)?,
             other.type_name()
         ))),
     });
     funcs
+}
+
+/// An escaping builtin (`html`, `js`, `urlquery`): the arguments as `evalArgs` prints them,
+/// escaped a line at a time under the budget (escapes make text up to six times longer).
+fn escaped(exec: &Exec<'_>, args: &[Value], escape: fn(&str) -> String) -> FuncResult {
+    let text = eval_args(exec, args)?;
+    let mut out = String::new();
+    let mut writer = super::budget::Text::new(&mut out, exec.budget);
+    let mut rest = text.as_str();
+    while !rest.is_empty() {
+        // Pieces of at most 4 KiB, cut at a character boundary.
+        let mut cut = rest.len().min(4096);
+        while !rest.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        writer.put(&escape(&rest[..cut]))?;
+        rest = &rest[cut..];
+    }
+    Ok(Value::string(out))
 }
 
 /// Go's `evalArgs`: `Sprint` of the arguments, with nil printed as `<no value>`.
@@ -186,7 +205,8 @@ fn index(_: &mut Exec<'_>, args: Vec<Value>) -> FuncResult {
     Ok(item)
 }
 
-fn slice(_: &mut Exec<'_>, args: Vec<Value>) -> FuncResult {
+fn slice(exec: &mut Exec<'_>, args: Vec<Value>) -> FuncResult {
+    let budget = exec.budget;
     let item = &args[0];
     let indexes = &args[1..];
     if item.is_nil() {
@@ -234,7 +254,10 @@ fn slice(_: &mut Exec<'_>, args: Vec<Value>) -> FuncResult {
                 Value::string(String::from_utf8_lossy(&s.as_bytes()[idx[0]..idx[1]]).into_owned())
             }
         },
-        Value::List(list) => Value::typed_list(list.kind, list.items[idx[0]..idx[1]].to_vec()),
+        Value::List(list) => {
+            budget.charge((idx[1] - idx[0]) as u64 * 32 + 32)?;
+            Value::typed_list(list.kind, list.items[idx[0]..idx[1]].to_vec())
+        }
         Value::Bytes(bytes) => Value::Bytes(bytes[idx[0]..idx[1]].into()),
         _ => Value::Nil,
     })
@@ -259,8 +282,13 @@ fn basic_kind(value: &Value) -> Kind {
     }
 }
 
-/// Go's `eq`: `a == b || a == c || ...`.
-pub fn eq(a: &Value, others: &[Value]) -> Result<bool, super::funcs::FuncError> {
+/// Go's `eq`: `a == b || a == c || ...` (the error for values that cannot be compared prints
+/// them, charged to `budget`).
+pub fn eq(
+    a: &Value,
+    others: &[Value],
+    budget: &super::budget::Budget,
+) -> Result<bool, super::funcs::FuncError> {
     if others.is_empty() {
         return Err(error("missing argument for comparison"));
     }
@@ -287,16 +315,16 @@ pub fn eq(a: &Value, others: &[Value]) -> Result<bool, super::funcs::FuncError> 
                 _ if std::mem::discriminant(a) != std::mem::discriminant(b) => {
                     return Err(error(format!(
                         "non-comparable types {}: {}, {}: {}",
-                        gofmt::to_string(a)?,
+                        gofmt::to_string(a, budget)?,
                         a.type_name(),
                         b.type_name(),
-                        gofmt::to_string(b)?
+                        gofmt::to_string(b, budget)?
                     )));
                 }
                 _ => {
                     return Err(error(format!(
                         "non-comparable type {}: {}",
-                        gofmt::to_string(b)?,
+                        gofmt::to_string(b, budget)?,
                         b.type_name()
                     )));
                 }
@@ -390,13 +418,21 @@ mod tests {
 
     #[test]
     fn comparisons_follow_go() {
-        assert!(eq(&Value::Int(1), &[Value::Int64(1)]).unwrap());
-        assert!(eq(&Value::str("a"), &[Value::str("b"), Value::str("a")]).unwrap());
-        assert!(!eq(&Value::Nil, &[Value::str("a")]).unwrap());
-        assert!(eq(&Value::Nil, &[Value::Nil]).unwrap());
-        assert!(eq(&Value::Float(1.0), &[Value::Int(1)]).is_err());
-        assert!(!eq(&Value::empty_map(), &[Value::Nil]).unwrap());
-        assert!(eq(&Value::empty_map(), &[Value::list(vec![])]).is_err());
+        let budget = super::super::budget::Budget::unlimited();
+        assert!(eq(&Value::Int(1), &[Value::Int64(1)], &budget).unwrap());
+        assert!(
+            eq(
+                &Value::str("a"),
+                &[Value::str("b"), Value::str("a")],
+                &budget
+            )
+            .unwrap()
+        );
+        assert!(!eq(&Value::Nil, &[Value::str("a")], &budget).unwrap());
+        assert!(eq(&Value::Nil, &[Value::Nil], &budget).unwrap());
+        assert!(eq(&Value::Float(1.0), &[Value::Int(1)], &budget).is_err());
+        assert!(!eq(&Value::empty_map(), &[Value::Nil], &budget).unwrap());
+        assert!(eq(&Value::empty_map(), &[Value::list(vec![])], &budget).is_err());
         assert!(lt(&Value::Int(1), &Value::Int(2)).unwrap());
         assert!(lt(&Value::Nil, &Value::Int(2)).is_err());
         assert!(lt(&Value::Bool(true), &Value::Bool(false)).is_err());

@@ -393,15 +393,19 @@ impl<'s> Exec<'s> {
                 let s = s.clone();
                 self.write(&s)
             }
+            // Printed straight into the output, charged as it goes.
             other => {
-                let text = gofmt::to_string(other).map_err(|e| {
+                let printed = gofmt::write_value(
+                    &mut super::budget::Text::new(&mut self.out, self.budget),
+                    other,
+                );
+                printed.map_err(|e| {
                     if e == Limit::Nesting {
                         self.error_at(pos, node, "value nested too deeply to print")
                     } else {
                         e.into()
                     }
-                })?;
-                self.write(&text)
+                })
             }
         }
     }
@@ -530,7 +534,7 @@ impl<'s> Exec<'s> {
             }
             Value::List(_) | Value::Map(_) | Value::Bytes(_) | Value::Nil => false,
             other => {
-                let text = gofmt::to_string(other)?;
+                let text = gofmt::to_string(other, self.budget)?;
                 return Err(self.error_at(
                     branch.pos,
                     node,
@@ -985,7 +989,7 @@ impl<'s> Exec<'s> {
             call_args,
             final_value,
         )?;
-        match (func.body)(self, argv) {
+        match func.call(self, argv) {
             Ok(value) => Ok(value),
             Err(error) => Err(self.call_error(cmd.pos, cmd, name, error)),
         }
@@ -1221,7 +1225,7 @@ impl<'s> Exec<'s> {
                             &cmd_args[1..],
                             None,
                         )?;
-                        match (func.body)(self, argv) {
+                        match func.call(self, argv) {
                             Ok(value) => value,
                             Err(error) => return Err(self.call_error(pos, arg, name, error)),
                         }

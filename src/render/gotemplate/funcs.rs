@@ -36,6 +36,22 @@ pub type Body = fn(&mut Exec<'_>, Vec<Value>) -> FuncResult;
 pub struct Func {
     pub signature: Signature,
     pub body: Body,
+    /// One call may take long (key generation, bcrypt, scrypt): the clock is read before and
+    /// after each, rather than once in many ticks.
+    pub costly: bool,
+}
+
+impl Func {
+    /// Calls the function with checked arguments.
+    pub fn call(&self, exec: &mut Exec<'_>, args: Vec<Value>) -> FuncResult {
+        if !self.costly {
+            return (self.body)(exec, args);
+        }
+        exec.budget.check_time()?;
+        let result = (self.body)(exec, args);
+        exec.budget.check_time()?;
+        result
+    }
 }
 
 /// The functions a template set may call, by name.
@@ -59,6 +75,7 @@ impl FuncMap {
                     variadic: None,
                 },
                 body,
+                costly: false,
             },
         );
     }
@@ -79,8 +96,18 @@ impl FuncMap {
                     variadic: Some(rest),
                 },
                 body,
+                costly: false,
             },
         );
+    }
+
+    /// Marks registered functions as costly (see [`Func::costly`]).
+    pub fn mark_costly(&mut self, names: &[&str]) {
+        for name in names {
+            if let Some(func) = self.funcs.get_mut(*name) {
+                func.costly = true;
+            }
+        }
     }
 
     pub fn get(&self, name: &str) -> Option<&Func> {

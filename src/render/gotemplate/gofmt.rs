@@ -3,68 +3,70 @@
 //! (`%!d(string=x)`, `%!s(MISSING)`, `%!(EXTRA ...)`). Every byte is charged to the budget before it
 //! is written, so a format such as `%999999d` repeated cannot allocate without bound.
 
-use super::budget::{Budget, Limit};
+use super::budget::{Budget, Limit, Text};
 use super::value::{MAX_NESTING, Value};
 use crate::render::golang;
 
 /// Go caps widths and precisions at 1e6 (`%!(BADWIDTH)` beyond).
 const MAX_WIDTH: i64 = 1_000_000;
 
-/// `%v` of `value`, without a budget (the caller charges the result).
-pub fn format_value(out: &mut String, value: &Value) -> Result<(), Limit> {
+/// `%v` of `value`, appended to `out` under its budget.
+pub fn write_value(out: &mut Text<'_>, value: &Value) -> Result<(), Limit> {
     write_v(out, value, 0)
 }
 
-/// `%v` of `value` as a new string.
-pub fn to_string(value: &Value) -> Result<String, Limit> {
-    let mut out = String::new();
-    write_v(&mut out, value, 0)?;
-    Ok(out)
+/// `%v` of `value` as a new string, charged to `budget` as it is written.
+pub fn to_string(value: &Value, budget: &Budget) -> Result<String, Limit> {
+    super::budget::text(budget, |out| write_v(out, value, 0))
 }
 
-fn write_v(out: &mut String, value: &Value, depth: usize) -> Result<(), Limit> {
+fn write_v(out: &mut Text<'_>, value: &Value, depth: usize) -> Result<(), Limit> {
     if depth > MAX_NESTING {
         return Err(Limit::Nesting);
     }
     match value {
-        Value::Nil => out.push_str("<nil>"),
-        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Int(i) | Value::Int64(i) => out.push_str(&i.to_string()),
-        Value::Float(f) => out.push_str(&golang::format_float(*f, false)),
-        Value::Str(s) => out.push_str(s),
+        Value::Nil => out.put("<nil>")?,
+        Value::Bool(b) => out.put(if *b { "true" } else { "false" })?,
+        Value::Int(i) | Value::Int64(i) => out.put(&i.to_string())?,
+        Value::Float(f) => out.put(&golang::format_float(*f, false))?,
+        Value::Str(s) => out.put(s)?,
         Value::Bytes(bytes) => {
-            out.push('[');
+            out.put("[")?;
             for (i, b) in bytes.iter().enumerate() {
                 if i > 0 {
-                    out.push(' ');
+                    out.put(" ")?;
                 }
-                out.push_str(&b.to_string());
+                out.put(&b.to_string())?;
             }
-            out.push(']');
+            out.put("]")?;
         }
         Value::List(list) => {
-            out.push('[');
+            out.put("[")?;
             for (i, item) in list.items.iter().enumerate() {
                 if i > 0 {
-                    out.push(' ');
+                    out.put(" ")?;
                 }
                 write_v(out, item, depth + 1)?;
             }
-            out.push(']');
+            out.put("]")?;
         }
         Value::Map(map) => {
-            out.push_str("map[");
+            out.put("map[")?;
             for (i, (key, item)) in map.entries.borrow().iter().enumerate() {
                 if i > 0 {
-                    out.push(' ');
+                    out.put(" ")?;
                 }
-                out.push_str(key);
-                out.push(':');
+                out.put(key)?;
+                out.put(":")?;
                 write_v(out, item, depth + 1)?;
             }
-            out.push(']');
+            out.put("]")?;
         }
-        Value::Object(object) => object.format(out),
+        Value::Object(object) => {
+            let mut text = String::new();
+            object.format(&mut text);
+            out.put(&text)?;
+        }
     }
     Ok(())
 }
@@ -72,34 +74,31 @@ fn write_v(out: &mut String, value: &Value, depth: usize) -> Result<(), Limit> {
 /// Go's `fmt.Sprint`: operands printed with `%v`, a space between two operands when neither is a
 /// string.
 pub fn sprint(args: &[Value], budget: &Budget) -> Result<String, Limit> {
-    let mut out = String::new();
-    let mut previous_string = false;
-    for (i, arg) in args.iter().enumerate() {
-        let is_string = matches!(arg, Value::Str(_));
-        if i > 0 && !is_string && !previous_string {
-            out.push(' ');
+    super::budget::text(budget, |out| {
+        let mut previous_string = false;
+        for (i, arg) in args.iter().enumerate() {
+            let is_string = matches!(arg, Value::Str(_));
+            if i > 0 && !is_string && !previous_string {
+                out.put(" ")?;
+            }
+            write_v(out, arg, 0)?;
+            previous_string = is_string;
         }
-        let start = out.len();
-        write_v(&mut out, arg, 0)?;
-        budget.charge((out.len() - start + 1) as u64)?;
-        previous_string = is_string;
-    }
-    Ok(out)
+        Ok(())
+    })
 }
 
 /// Go's `fmt.Sprintln`: operands with `%v`, always a space between them, and a final newline.
 pub fn sprintln(args: &[Value], budget: &Budget) -> Result<String, Limit> {
-    let mut out = String::new();
-    for (i, arg) in args.iter().enumerate() {
-        if i > 0 {
-            out.push(' ');
+    super::budget::text(budget, |out| {
+        for (i, arg) in args.iter().enumerate() {
+            if i > 0 {
+                out.put(" ")?;
+            }
+            write_v(out, arg, 0)?;
         }
-        let start = out.len();
-        write_v(&mut out, arg, 0)?;
-        budget.charge((out.len() - start + 1) as u64)?;
-    }
-    out.push('\n');
-    Ok(out)
+        out.put("\n")
+    })
 }
 
 #[derive(Debug, Default, Clone, Copy)]
@@ -160,10 +159,10 @@ impl Printer<'_> {
         match value {
             Value::Nil => self.put("<nil>")?,
             other => {
-                let mut text = other.type_name();
-                text.push('=');
-                write_v(&mut text, other, 0)?;
-                self.put(&text)?;
+                self.put(&other.type_name())?;
+                self.put("=")?;
+                let budget = self.budget;
+                write_v(&mut Text::new(&mut self.out, budget), other, 0)?;
             }
         }
         self.put(")")
@@ -640,10 +639,10 @@ pub fn sprintf(format: &str, args: &[Value], budget: &Budget) -> Result<String, 
             match arg {
                 Value::Nil => printer.put("<nil>")?,
                 other => {
-                    let mut text = other.type_name();
-                    text.push('=');
-                    write_v(&mut text, other, 0)?;
-                    printer.put(&text)?;
+                    printer.put(&other.type_name())?;
+                    printer.put("=")?;
+                    let budget = printer.budget;
+                    write_v(&mut Text::new(&mut printer.out, budget), other, 0)?;
                 }
             }
         }

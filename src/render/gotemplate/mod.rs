@@ -17,7 +17,7 @@ pub mod lex;
 pub mod parse;
 pub mod value;
 
-pub use budget::{Budget, Limit, Limits};
+pub use budget::{Budget, Limit, Limits, Text};
 pub use exec::{Exec, ExecError, MissingKey, Options, TemplateSet};
 pub use funcs::{FuncError, FuncMap, FuncResult};
 pub use parse::ParseError;

@@ -46,6 +46,10 @@ pub struct List {
 pub struct Map {
     pub kind: MapKind,
     pub entries: RefCell<BTreeMap<Str, Value>>,
+    /// Recorded by the render's budget as changed in place (see [`Budget::changed`]).
+    ///
+    /// [`Budget::changed`]: super::budget::Budget::changed
+    pub(super) recorded: std::cell::Cell<bool>,
 }
 
 /// A Go struct or pointer with fields and methods (`.Capabilities`, `.Files`, a semver version).
@@ -80,6 +84,11 @@ pub trait Object {
     /// The object as plain data, for `toJson` and `toYaml` (Go marshals its exported fields);
     /// None encodes its printed form.
     fn data(&self) -> Option<Value> {
+        None
+    }
+    /// The object itself, for functions that take only their own kind of object (Sprig's dates
+    /// take a `time.Time`).
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
         None
     }
     /// The key/value pairs when the object is a Go map underneath (Helm's `.Files`), for `range`,
@@ -157,7 +166,8 @@ impl fmt::Debug for Value {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut out = String::new();
         // Debug output is for tests and logs; a value too deep to print says so.
-        match super::gofmt::format_value(&mut out, self) {
+        let budget = super::budget::Budget::unlimited();
+        match super::gofmt::write_value(&mut super::budget::Text::new(&mut out, &budget), self) {
             Ok(()) => write!(f, "{}({out})", self.type_name()),
             Err(_) => write!(f, "{}(...)", self.type_name()),
         }
@@ -188,6 +198,7 @@ impl Value {
         Value::Map(Rc::new(Map {
             kind: MapKind::Interface,
             entries: RefCell::new(entries),
+            recorded: std::cell::Cell::new(false),
         }))
     }
 
@@ -195,6 +206,7 @@ impl Value {
         Value::Map(Rc::new(Map {
             kind,
             entries: RefCell::new(entries),
+            recorded: std::cell::Cell::new(false),
         }))
     }
 
@@ -384,11 +396,17 @@ pub fn from_json(value: &serde_json::Value, numbers: Numbers) -> Value {
 }
 
 /// A template value as JSON (objects and bytes as Go's encoding/json would see them roughly:
-/// bytes as base64 text, objects as their printed form).
-pub fn to_json(value: &Value, depth: usize) -> Result<serde_json::Value, Limit> {
+/// bytes as base64 text, objects as their printed form). Each node is charged to `budget` as it is
+/// built: shared structure expands here.
+pub fn to_json(
+    value: &Value,
+    budget: &super::budget::Budget,
+    depth: usize,
+) -> Result<serde_json::Value, Limit> {
     if depth > MAX_NESTING {
         return Err(Limit::Nesting);
     }
+    budget.charge(value.footprint())?;
     Ok(match value {
         Value::Nil => serde_json::Value::Null,
         Value::Bool(b) => serde_json::Value::Bool(*b),
@@ -403,24 +421,27 @@ pub fn to_json(value: &Value, depth: usize) -> Result<serde_json::Value, Limit> 
         Value::Str(s) => serde_json::Value::String(s.to_string()),
         Value::Bytes(b) => {
             use base64::Engine;
+            budget.charge(b.len() as u64 / 3 + 4)?;
             serde_json::Value::String(base64::engine::general_purpose::STANDARD.encode(b))
         }
-        Value::List(list) => serde_json::Value::Array(
-            list.items
-                .iter()
-                .map(|v| to_json(v, depth + 1))
-                .collect::<Result<_, _>>()?,
-        ),
-        Value::Map(map) => serde_json::Value::Object(
-            map.entries
-                .borrow()
-                .iter()
-                .map(|(k, v)| Ok((k.to_string(), to_json(v, depth + 1)?)))
-                .collect::<Result<_, Limit>>()?,
-        ),
+        Value::List(list) => {
+            let mut items = Vec::with_capacity(list.items.len());
+            for item in &list.items {
+                items.push(to_json(item, budget, depth + 1)?);
+            }
+            serde_json::Value::Array(items)
+        }
+        Value::Map(map) => {
+            let mut entries = serde_json::Map::new();
+            for (k, v) in map.entries.borrow().iter() {
+                entries.insert(k.to_string(), to_json(v, budget, depth + 1)?);
+            }
+            serde_json::Value::Object(entries)
+        }
         Value::Object(object) => {
             let mut text = String::new();
             object.format(&mut text);
+            budget.charge(text.len() as u64)?;
             serde_json::Value::String(text)
         }
     })
@@ -464,6 +485,7 @@ mod tests {
         assert!(matches!(ints.get("n"), Value::Int(1_000_000)));
         let floats = from_json(&json, Numbers::Float64);
         assert!(matches!(floats.get("n"), Value::Float(f) if f == 1e6));
-        assert_eq!(to_json(&floats, 0).unwrap(), json);
+        let budget = super::super::budget::Budget::unlimited();
+        assert_eq!(to_json(&floats, &budget, 0).unwrap(), json);
     }
 }

@@ -1,16 +1,20 @@
 //! Sprig's lists and dicts: Go slices of any element type read through reflection (so `first`
 //! works on a `[]string` too), `reflect.DeepEqual` for membership, and mergo's rules for `merge`
 //! and `mergeOverwrite` (maps merge deeply and share what they copy, as in Go).
+//!
+//! Lists and maps share structure, so every walk here ticks the budget once per node it visits,
+//! and every collection is charged before it is built.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
+use std::ops::Bound;
 use std::rc::Rc;
 
 use super::{A, I, M, S, arg_str, nil_pointer, strval};
 use crate::render::functions::is_empty;
-use crate::render::gotemplate::Exec;
 use crate::render::gotemplate::Limit;
 use crate::render::gotemplate::funcs::{FuncError, FuncMap, FuncResult, error};
 use crate::render::gotemplate::value::{List, ListKind, MAX_NESTING, Map, MapKind, Str, Value};
+use crate::render::gotemplate::{Budget, Exec};
 
 /// The items of a slice argument, or Sprig's error for anything else (nil panics in Go).
 fn items(value: &Value, what: &str) -> Result<Rc<List>, FuncError> {
@@ -34,8 +38,13 @@ fn items(value: &Value, what: &str) -> Result<Rc<List>, FuncError> {
     }
 }
 
+/// What a new list of `len` items costs, charged before it is built.
+fn charge_list(exec: &Exec<'_>, len: usize) -> Result<(), Limit> {
+    exec.budget.charge(len as u64 * 32 + 32)
+}
+
 fn new_list(exec: &Exec<'_>, items: Vec<Value>) -> FuncResult {
-    exec.budget.charge(items.len() as u64 * 32 + 32)?;
+    charge_list(exec, items.len())?;
     Ok(Value::list(items))
 }
 
@@ -44,9 +53,48 @@ fn same_kind(list: &List, items: Vec<Value>) -> Value {
     Value::typed_list(list.kind, items)
 }
 
-/// `reflect.DeepEqual` on template values.
-pub fn deep_equal(a: &Value, b: &Value) -> bool {
-    match (a, b) {
+/// `reflect.DeepEqual` on template values. As in Go, a pair of collections already under
+/// comparison counts as equal when it comes round again, so shared structure is compared once
+/// (not once per path to it) and cycles end; each node visited ticks the budget.
+pub fn deep_equal(a: &Value, b: &Value, budget: &Budget) -> Result<bool, Limit> {
+    equal(a, b, budget, &mut HashSet::new(), 0)
+}
+
+/// Whether a collection may be reached by more than one path (only then can its pairs repeat).
+fn shared<T>(rc: &Rc<T>) -> bool {
+    Rc::strong_count(rc) > 1
+}
+
+/// Records the pair of collections at `x` and `y`; false when it was already recorded.
+fn first_visit(
+    x: *const (),
+    y: *const (),
+    budget: &Budget,
+    seen: &mut HashSet<(usize, usize)>,
+) -> Result<bool, Limit> {
+    let (x, y) = (x as usize, y as usize);
+    let key = if x <= y { (x, y) } else { (y, x) };
+    if seen.contains(&key) {
+        return Ok(false);
+    }
+    // The set is memory the comparison holds: charged like what it records.
+    budget.charge(32)?;
+    seen.insert(key);
+    Ok(true)
+}
+
+fn equal(
+    a: &Value,
+    b: &Value,
+    budget: &Budget,
+    seen: &mut HashSet<(usize, usize)>,
+    depth: usize,
+) -> Result<bool, Limit> {
+    budget.tick()?;
+    if depth > MAX_NESTING {
+        return Err(Limit::Nesting);
+    }
+    Ok(match (a, b) {
         (Value::Nil, Value::Nil) => true,
         (Value::Bool(x), Value::Bool(y)) => x == y,
         (Value::Int(x), Value::Int(y)) | (Value::Int64(x), Value::Int64(y)) => x == y,
@@ -54,77 +102,129 @@ pub fn deep_equal(a: &Value, b: &Value) -> bool {
         (Value::Str(x), Value::Str(y)) => x == y,
         (Value::Bytes(x), Value::Bytes(y)) => x == y,
         (Value::List(x), Value::List(y)) => {
-            x.kind == y.kind
-                && x.items.len() == y.items.len()
-                && x.items.iter().zip(&y.items).all(|(p, q)| deep_equal(p, q))
+            if x.kind != y.kind || x.items.len() != y.items.len() {
+                return Ok(false);
+            }
+            if Rc::ptr_eq(x, y) {
+                return Ok(true);
+            }
+            if (shared(x) || shared(y))
+                && !first_visit(Rc::as_ptr(x).cast(), Rc::as_ptr(y).cast(), budget, seen)?
+            {
+                return Ok(true);
+            }
+            for (p, q) in x.items.iter().zip(&y.items) {
+                if !equal(p, q, budget, seen, depth + 1)? {
+                    return Ok(false);
+                }
+            }
+            true
         }
         (Value::Map(x), Value::Map(y)) => {
             if Rc::ptr_eq(x, y) {
-                return true;
+                return Ok(true);
             }
             let (x_entries, y_entries) = (x.entries.borrow(), y.entries.borrow());
-            x.kind == y.kind
-                && x_entries.len() == y_entries.len()
-                && x_entries
-                    .iter()
-                    .all(|(k, v)| y_entries.get(k).is_some_and(|w| deep_equal(v, w)))
+            if x.kind != y.kind || x_entries.len() != y_entries.len() {
+                return Ok(false);
+            }
+            if (shared(x) || shared(y))
+                && !first_visit(Rc::as_ptr(x).cast(), Rc::as_ptr(y).cast(), budget, seen)?
+            {
+                return Ok(true);
+            }
+            for (k, v) in x_entries.iter() {
+                let Some(w) = y_entries.get(k) else {
+                    return Ok(false);
+                };
+                if !equal(v, w, budget, seen, depth + 1)? {
+                    return Ok(false);
+                }
+            }
+            true
         }
         (Value::Object(x), Value::Object(y)) => Rc::ptr_eq(x, y),
         _ => false,
-    }
+    })
 }
 
-/// copystructure's deep copy: maps and slices are copied, everything else is shared.
-pub fn deep_copy(value: &Value, depth: usize) -> Result<Value, Limit> {
+/// copystructure's deep copy: maps and slices are copied (shared structure becomes as many
+/// copies as it has paths, each charged before it is made), everything else is shared.
+pub fn deep_copy(value: &Value, budget: &Budget, depth: usize) -> Result<Value, Limit> {
+    budget.tick()?;
     if depth > MAX_NESTING {
         return Err(Limit::Nesting);
     }
     Ok(match value {
-        Value::List(list) => Value::typed_list(
-            list.kind,
-            list.items
-                .iter()
-                .map(|v| deep_copy(v, depth + 1))
-                .collect::<Result<_, _>>()?,
-        ),
-        Value::Map(map) => Value::typed_map(
-            map.kind,
-            map.entries
-                .borrow()
-                .iter()
-                .map(|(k, v)| Ok((k.clone(), deep_copy(v, depth + 1)?)))
-                .collect::<Result<_, Limit>>()?,
-        ),
+        Value::List(list) => {
+            budget.charge(value.footprint())?;
+            let mut items = Vec::with_capacity(list.items.len());
+            for item in &list.items {
+                items.push(deep_copy(item, budget, depth + 1)?);
+            }
+            Value::typed_list(list.kind, items)
+        }
+        Value::Map(map) => {
+            budget.charge(value.footprint())?;
+            let mut entries = BTreeMap::new();
+            for (k, v) in map.entries.borrow().iter() {
+                entries.insert(k.clone(), deep_copy(v, budget, depth + 1)?);
+            }
+            Value::typed_map(map.kind, entries)
+        }
         other => other.clone(),
     })
 }
 
+/// The entry of `map` after `key` (the first with `None`), read without holding the map: `dst`
+/// and `src` may be the same map, and a snapshot of each map at each level would cost memory
+/// that shared structure multiplies.
+fn next_entry(map: &Map, after: Option<&Str>) -> Option<(Str, Value)> {
+    let entries = map.entries.borrow();
+    let mut range = match after {
+        Some(key) => entries.range::<Str, _>((Bound::Excluded(key), Bound::Unbounded)),
+        None => entries.range::<Str, _>(..),
+    };
+    range.next().map(|(k, v)| (k.clone(), v.clone()))
+}
+
 /// mergo's `deepMerge` of one `map[string]interface{}` into another (see the module comment).
-fn merge_into(dst: &Map, src: &Map, overwrite: bool, depth: usize) -> Result<(), Limit> {
+fn merge_into(
+    dst: &Rc<Map>,
+    src: &Map,
+    overwrite: bool,
+    budget: &Budget,
+    depth: usize,
+) -> Result<(), Limit> {
     if depth > MAX_NESTING {
         return Err(Limit::Nesting);
     }
-    // A snapshot of src: dst and src may be the same map.
-    let entries: Vec<(Str, Value)> = src
-        .entries
-        .borrow()
-        .iter()
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    for (key, sv) in entries {
+    budget.changed(dst)?;
+    let mut cursor: Option<Str> = None;
+    while let Some((key, sv)) = next_entry(src, cursor.as_ref()) {
+        budget.tick()?;
+        cursor = Some(key.clone());
+        let dv = dst.entries.borrow().get(&key).cloned();
+        let insert = |value: Value| -> Result<(), Limit> {
+            let mut entries = dst.entries.borrow_mut();
+            if !entries.contains_key(&key) {
+                budget.charge(64)?;
+            }
+            entries.insert(key.clone(), value);
+            Ok(())
+        };
         if sv.is_nil() {
             if overwrite {
-                dst.entries.borrow_mut().insert(key, Value::Nil);
+                insert(Value::Nil)?;
             }
             continue;
         }
-        let dv = dst.entries.borrow().get(&key).cloned();
         match &sv {
             Value::Map(sm) => {
                 if let Some(Value::Map(dm)) = &dv
                     && !Rc::ptr_eq(dm, sm)
                 {
-                    merge_into(dm, sm, overwrite, depth + 1)?;
+                    merge_into(dm, sm, overwrite, budget, depth + 1)?;
                 }
                 if dv.as_ref().is_some_and(|d| !is_empty(d)) {
                     continue;
@@ -132,14 +232,14 @@ fn merge_into(dst: &Map, src: &Map, overwrite: bool, depth: usize) -> Result<(),
             }
             Value::List(_) if dv.as_ref().is_some_and(|d| !is_empty(d)) => {
                 if overwrite {
-                    dst.entries.borrow_mut().insert(key, sv);
+                    insert(sv)?;
                 }
                 continue;
             }
             _ => {}
         }
         if overwrite || dv.as_ref().is_none_or(is_empty) {
-            dst.entries.borrow_mut().insert(key, sv);
+            insert(sv)?;
         }
     }
     Ok(())
@@ -151,8 +251,7 @@ fn merge(exec: &mut Exec<'_>, args: Vec<Value>, overwrite: bool) -> FuncResult {
     };
     for src in &args[1..] {
         if let Value::Map(src) = src {
-            exec.budget.charge(src.entries.borrow().len() as u64 * 32)?;
-            merge_into(dst, src, overwrite, 0)?;
+            merge_into(dst, src, overwrite, exec.budget, 0)?;
         }
     }
     Ok(args[0].clone())
@@ -214,7 +313,7 @@ fn dig(args: &[Value]) -> FuncResult {
     Ok(default.clone())
 }
 
-fn slice(args: &[Value]) -> FuncResult {
+fn slice(exec: &Exec<'_>, args: &[Value]) -> FuncResult {
     let list = items(&args[0], "slice")?;
     let len = list.items.len();
     if len == 0 {
@@ -227,6 +326,7 @@ fn slice(args: &[Value]) -> FuncResult {
             "runtime error: slice bounds out of range [{start}:{end}]"
         )));
     }
+    charge_list(exec, (end - start) as usize)?;
     Ok(same_kind(
         &list,
         list.items[start as usize..end as usize].to_vec(),
@@ -246,18 +346,21 @@ fn register_building(map: &mut FuncMap) {
     for name in ["append", "push", "mustAppend", "mustPush"] {
         map.add(name, &[A, A], |exec, args| {
             let list = items(&args[0], "push")?;
-            let mut out = list.items.clone();
+            charge_list(exec, list.items.len() + 1)?;
+            let mut out = Vec::with_capacity(list.items.len() + 1);
+            out.extend(list.items.iter().cloned());
             out.push(args[1].clone());
-            new_list(exec, out)
+            Ok(Value::list(out))
         });
     }
     for name in ["prepend", "mustPrepend"] {
         map.add(name, &[A, A], |exec, args| {
             let list = items(&args[0], "prepend")?;
+            charge_list(exec, list.items.len() + 1)?;
             let mut out = Vec::with_capacity(list.items.len() + 1);
             out.push(args[1].clone());
             out.extend(list.items.iter().cloned());
-            new_list(exec, out)
+            Ok(Value::list(out))
         });
     }
 }
@@ -293,7 +396,8 @@ fn register_slicing(map: &mut FuncMap) {
             if list.items.is_empty() {
                 return Ok(Value::Nil);
             }
-            new_list(exec, list.items[1..].to_vec())
+            charge_list(exec, list.items.len() - 1)?;
+            Ok(Value::list(list.items[1..].to_vec()))
         });
     }
     for name in ["initial", "mustInitial"] {
@@ -302,73 +406,95 @@ fn register_slicing(map: &mut FuncMap) {
             if list.items.is_empty() {
                 return Ok(Value::Nil);
             }
-            new_list(exec, list.items[..list.items.len() - 1].to_vec())
+            charge_list(exec, list.items.len() - 1)?;
+            Ok(Value::list(list.items[..list.items.len() - 1].to_vec()))
         });
     }
     for name in ["reverse", "mustReverse"] {
         map.add(name, &[A], |exec, args| {
             let list = items(&args[0], "find reverse")?;
-            new_list(exec, list.items.iter().rev().cloned().collect())
+            charge_list(exec, list.items.len())?;
+            Ok(Value::list(list.items.iter().rev().cloned().collect()))
         });
     }
     for name in ["uniq", "mustUniq"] {
         map.add(name, &[A], |exec, args| {
             let list = items(&args[0], "find uniq")?;
+            charge_list(exec, list.items.len())?;
             let mut out: Vec<Value> = Vec::new();
             for item in &list.items {
-                if !out.iter().any(|seen| deep_equal(seen, item)) {
+                let mut found = false;
+                for seen in &out {
+                    if deep_equal(seen, item, exec.budget)? {
+                        found = true;
+                        break;
+                    }
+                }
+                if !found {
                     out.push(item.clone());
                 }
             }
-            new_list(exec, out)
+            Ok(Value::list(out))
         });
     }
     for name in ["compact", "mustCompact"] {
         map.add(name, &[A], |exec, args| {
             let list = items(&args[0], "compact")?;
-            new_list(
-                exec,
+            charge_list(exec, list.items.len())?;
+            exec.budget
+                .work(u32::try_from(list.items.len()).unwrap_or(u32::MAX))?;
+            Ok(Value::list(
                 list.items
                     .iter()
                     .filter(|v| !is_empty(v))
                     .cloned()
                     .collect(),
-            )
+            ))
         });
     }
     for name in ["without", "mustWithout"] {
         map.add_variadic(name, &[A], A, |exec, args| {
             let list = items(&args[0], "find without")?;
             let omit = &args[1..];
-            new_list(
-                exec,
-                list.items
-                    .iter()
-                    .filter(|v| !omit.iter().any(|o| deep_equal(o, v)))
-                    .cloned()
-                    .collect(),
-            )
+            charge_list(exec, list.items.len())?;
+            let mut kept = Vec::new();
+            for item in &list.items {
+                let mut omitted = false;
+                for o in omit {
+                    if deep_equal(o, item, exec.budget)? {
+                        omitted = true;
+                        break;
+                    }
+                }
+                if !omitted {
+                    kept.push(item.clone());
+                }
+            }
+            Ok(Value::list(kept))
         });
     }
     for name in ["has", "mustHas"] {
-        map.add(name, &[A, A], |_, args| {
+        map.add(name, &[A, A], |exec, args| {
             if args[1].is_nil() {
                 return Ok(Value::Bool(false));
             }
             let list = items(&args[1], "find has")?;
-            Ok(Value::Bool(
-                list.items.iter().any(|v| deep_equal(&args[0], v)),
-            ))
+            for item in &list.items {
+                if deep_equal(&args[0], item, exec.budget)? {
+                    return Ok(Value::Bool(true));
+                }
+            }
+            Ok(Value::Bool(false))
         });
     }
     for name in ["slice", "mustSlice"] {
-        map.add_variadic(name, &[A], A, |_, args| slice(&args));
+        map.add_variadic(name, &[A], A, |exec, args| slice(exec, &args));
     }
     map.add_variadic("concat", &[], A, |exec, args| {
-        let mut out = Vec::new();
+        let mut len = 0usize;
         for arg in &args {
             match arg {
-                Value::List(list) => out.extend(list.items.iter().cloned()),
+                Value::List(list) => len = len.saturating_add(list.items.len()),
                 Value::Nil => return Err(nil_pointer()),
                 other => {
                     return Err(error(format!(
@@ -378,7 +504,14 @@ fn register_slicing(map: &mut FuncMap) {
                 }
             }
         }
-        new_list(exec, out)
+        charge_list(exec, len)?;
+        let mut out = Vec::with_capacity(len);
+        for arg in &args {
+            if let Value::List(list) = arg {
+                out.extend(list.items.iter().cloned());
+            }
+        }
+        Ok(Value::list(out))
     });
     for name in ["chunk", "mustChunk"] {
         map.add(name, &[I, A], |exec, args| {
@@ -387,24 +520,38 @@ fn register_slicing(map: &mut FuncMap) {
             if size <= 0 {
                 return Err(error("runtime error: integer divide by zero"));
             }
+            let count = list.items.len().div_ceil(size as usize);
+            exec.budget
+                .charge(list.items.len() as u64 * 32 + count as u64 * 64 + 32)?;
             let chunks: Vec<Value> = list
                 .items
                 .chunks(size as usize)
                 .map(|c| Value::list(c.to_vec()))
                 .collect();
-            exec.budget.charge(list.items.len() as u64 * 32)?;
             Ok(Value::list(chunks))
         });
     }
     for name in ["sortAlpha", "mustSortAlpha"] {
         map.add(name, &[A], |exec, args| {
-            let mut strings: Vec<String> = match &args[0] {
-                Value::List(list) => list.items.iter().map(strval).collect::<Result<_, _>>()?,
-                other => vec![strval(other)?],
+            let budget = exec.budget;
+            let mut strings: Vec<Value> = match &args[0] {
+                Value::List(list) => {
+                    charge_list(exec, list.items.len())?;
+                    let mut out = Vec::with_capacity(list.items.len());
+                    for item in &list.items {
+                        out.push(match item {
+                            Value::Str(_) => item.clone(),
+                            other => Value::string(strval(other, budget)?.into_owned()),
+                        });
+                    }
+                    out
+                }
+                other => vec![Value::string(strval(other, budget)?.into_owned())],
             };
-            strings.sort();
-            exec.budget.charge(strings.len() as u64 * 32)?;
-            Ok(super::string_list(strings))
+            exec.budget
+                .work(u32::try_from(strings.len()).unwrap_or(u32::MAX))?;
+            strings.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
+            Ok(Value::typed_list(ListKind::String, strings))
         });
     }
 }
@@ -419,7 +566,8 @@ fn register_dicts(map: &mut FuncMap) {
     });
     map.add("set", &[M, S, A], |exec, args| {
         exec.budget.charge(64)?;
-        if let Some(map) = map_arg(&args[0]) {
+        if let Value::Map(map) = &args[0] {
+            exec.budget.changed(map)?;
             map.entries
                 .borrow_mut()
                 .insert(Str::from(arg_str(&args, 1)), args[2].clone());
@@ -434,27 +582,35 @@ fn register_dicts(map: &mut FuncMap) {
     });
     map.add_variadic("pluck", &[S], M, |exec, args| {
         let key = arg_str(&args, 0);
+        charge_list(exec, args.len())?;
         let found: Vec<Value> = args[1..]
             .iter()
             .filter_map(map_arg)
             .filter_map(|m| m.entries.borrow().get(key).cloned())
             .collect();
-        new_list(exec, found)
+        Ok(Value::list(found))
     });
     map.add_variadic("pick", &[M], S, |exec, args| {
-        let source = map_arg(&args[0])
-            .map(|m| m.entries.borrow().clone())
-            .unwrap_or_default();
-        let picked: BTreeMap<Str, Value> = args[1..]
-            .iter()
-            .filter_map(|k| k.as_str())
-            .filter_map(|k| source.get(k).map(|v| (Str::from(k), v.clone())))
-            .collect();
-        exec.budget.charge(picked.len() as u64 * 64)?;
+        exec.budget.charge(args.len() as u64 * 64)?;
+        let picked: BTreeMap<Str, Value> = match map_arg(&args[0]) {
+            Some(source) => {
+                let source = source.entries.borrow();
+                args[1..]
+                    .iter()
+                    .filter_map(|k| k.as_str())
+                    .filter_map(|k| source.get(k).map(|v| (Str::from(k), v.clone())))
+                    .collect()
+            }
+            None => BTreeMap::new(),
+        };
         Ok(Value::map(picked))
     });
     map.add_variadic("omit", &[M], S, |exec, args| {
         let omit: Vec<&str> = args[1..].iter().filter_map(Value::as_str).collect();
+        let size = map_arg(&args[0]).map_or(0, |m| m.entries.borrow().len());
+        exec.budget.charge(size as u64 * 64)?;
+        exec.budget
+            .work(u32::try_from(size.saturating_mul(omit.len().max(1))).unwrap_or(u32::MAX))?;
         let kept: BTreeMap<Str, Value> = map_arg(&args[0])
             .map(|m| {
                 m.entries
@@ -465,14 +621,17 @@ fn register_dicts(map: &mut FuncMap) {
                     .collect()
             })
             .unwrap_or_default();
-        exec.budget.charge(kept.len() as u64 * 64)?;
         Ok(Value::map(kept))
     });
     map.add("values", &[M], |exec, args| {
+        charge_list(
+            exec,
+            map_arg(&args[0]).map_or(0, |m| m.entries.borrow().len()),
+        )?;
         let found: Vec<Value> = map_arg(&args[0])
             .map(|m| m.entries.borrow().values().cloned().collect())
             .unwrap_or_default();
-        new_list(exec, found)
+        Ok(Value::list(found))
     });
     map.add_variadic("dig", &[], A, |_, args| dig(&args));
     for (name, overwrite) in [
@@ -490,11 +649,10 @@ fn register_dicts(map: &mut FuncMap) {
     }
     for name in ["deepCopy", "mustDeepCopy"] {
         map.add(name, &[A], |exec, args| {
-            exec.budget.charge(args[0].footprint() * 4)?;
-            Ok(deep_copy(&args[0], 0)?)
+            Ok(deep_copy(&args[0], exec.budget, 0)?)
         });
     }
-    map.add("deepEqual", &[A, A], |_, args| {
-        Ok(Value::Bool(deep_equal(&args[0], &args[1])))
+    map.add("deepEqual", &[A, A], |exec, args| {
+        Ok(Value::Bool(deep_equal(&args[0], &args[1], exec.budget)?))
     });
 }

@@ -17,9 +17,9 @@ use rsa::pkcs8::{EncodePrivateKey, LineEnding};
 
 use super::random::{now, with_rng};
 use super::{A, I, L, S, arg_int, arg_str};
-use crate::render::gotemplate::Exec;
 use crate::render::gotemplate::funcs::{FuncError, FuncMap, FuncResult, error};
 use crate::render::gotemplate::value::{Object, Value};
+use crate::render::gotemplate::{Budget, Exec};
 
 /// Sprig's `certificate{Cert, Key}`.
 pub struct Certificate {
@@ -71,7 +71,8 @@ fn failed(e: impl std::fmt::Display) -> FuncError {
 /// An RSA key from the render's generator, as PKCS#1 PEM (what Sprig prints) and as rcgen's
 /// signing key.
 fn rsa_key(exec: &Exec<'_>, bits: usize) -> Result<(String, KeyPair), FuncError> {
-    // Key generation is the costliest thing a template can ask for: charge it.
+    // Key generation is the costliest thing a template can ask for: charge it (its time is
+    // bounded by the clock readings around costly functions).
     exec.budget.charge(bits as u64 * 64)?;
     let key = with_rng(|rng| rsa::RsaPrivateKey::new(rng, bits)).map_err(failed)?;
     signing_pair(&key)
@@ -105,11 +106,11 @@ fn serial() -> SerialNumber {
     SerialNumber::from_slice(&bytes)
 }
 
-fn sans(ips: &Value, dns: &Value) -> Result<Vec<SanType>, FuncError> {
+fn sans(ips: &Value, dns: &Value, budget: &Budget) -> Result<Vec<SanType>, FuncError> {
     let mut out = Vec::new();
     if let Value::List(list) = ips {
         for ip in &list.items {
-            let text = super::strval(ip)?;
+            let text = super::strval(ip, budget)?;
             let ip: IpAddr = text
                 .parse()
                 .map_err(|_| error(format!("error parsing ip: {text}")))?;
@@ -118,23 +119,33 @@ fn sans(ips: &Value, dns: &Value) -> Result<Vec<SanType>, FuncError> {
     }
     if let Value::List(list) = dns {
         for name in &list.items {
-            let text = super::strval(name)?;
+            budget.tick()?;
+            let text = super::strval(name, budget)?.into_owned();
             out.push(SanType::DnsName(text.try_into().map_err(failed)?));
         }
     }
     Ok(out)
 }
 
-/// Sprig's `getBaseCertTemplate`.
-fn base_params(cn: &str, sans: Vec<SanType>, days: i64) -> CertificateParams {
+/// A certificate time, or Go's error for one ASN.1 cannot hold.
+fn asn1_time(t: crate::render::gotime::GoTime) -> Result<time::OffsetDateTime, FuncError> {
+    time::OffsetDateTime::from_unix_timestamp(t.unix())
+        .ok()
+        .filter(|t| (0..=9999).contains(&t.year()))
+        .ok_or_else(|| error("asn1: structure error: cannot represent time as GeneralizedTime"))
+}
+
+/// Sprig's `getBaseCertTemplate`: valid from now for `days` days (Go's duration arithmetic:
+/// the product wraps, the sum saturates).
+fn base_params(cn: &str, sans: Vec<SanType>, days: i64) -> Result<CertificateParams, FuncError> {
     let mut params = CertificateParams::default();
     params.distinguished_name = rcgen::DistinguishedName::new();
     params.distinguished_name.push(DnType::CommonName, cn);
     params.subject_alt_names = sans;
     params.serial_number = Some(serial());
     let start = now();
-    params.not_before = start;
-    params.not_after = start + time::Duration::hours(24 * days);
+    params.not_before = asn1_time(start)?;
+    params.not_after = asn1_time(start.add_nanos(days.wrapping_mul(24 * 3_600_000_000_000)))?;
     params.key_usages = vec![
         KeyUsagePurpose::KeyEncipherment,
         KeyUsagePurpose::DigitalSignature,
@@ -143,23 +154,23 @@ fn base_params(cn: &str, sans: Vec<SanType>, days: i64) -> CertificateParams {
         ExtendedKeyUsagePurpose::ServerAuth,
         ExtendedKeyUsagePurpose::ClientAuth,
     ];
-    params
+    Ok(params)
 }
 
 fn gen_ca(cn: &str, days: i64, key: (String, KeyPair)) -> FuncResult {
-    let mut params = base_params(cn, Vec::new(), days);
+    let mut params = base_params(cn, Vec::new(), days)?;
     params.key_usages.push(KeyUsagePurpose::KeyCertSign);
     params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     let cert = params.self_signed(&key.1).map_err(failed)?;
     Ok(certificate(cert.pem(), key.0))
 }
 
-fn gen_self_signed(args: &[Value], key: (String, KeyPair)) -> FuncResult {
+fn gen_self_signed(exec: &Exec<'_>, args: &[Value], key: (String, KeyPair)) -> FuncResult {
     let params = base_params(
         arg_str(args, 0),
-        sans(&args[1], &args[2])?,
+        sans(&args[1], &args[2], exec.budget)?,
         arg_int(args, 3),
-    );
+    )?;
     let cert = params.self_signed(&key.1).map_err(failed)?;
     Ok(certificate(cert.pem(), key.0))
 }
@@ -180,16 +191,16 @@ fn ca_of(value: &Value) -> Result<(String, String), FuncError> {
     }
 }
 
-fn gen_signed(args: &[Value], key: (String, KeyPair)) -> FuncResult {
+fn gen_signed(exec: &Exec<'_>, args: &[Value], key: (String, KeyPair)) -> FuncResult {
     let (ca_cert, ca_key) = ca_of(&args[4])?;
     let (_, ca_pair) = parse_key(&ca_key)?;
     let issuer = Issuer::from_ca_cert_pem(&ca_cert, ca_pair)
         .map_err(|e| error(format!("error parsing ca cert: {e}")))?;
     let params = base_params(
         arg_str(args, 0),
-        sans(&args[1], &args[2])?,
+        sans(&args[1], &args[2], exec.budget)?,
         arg_int(args, 3),
-    );
+    )?;
     let cert = params.signed_by(&key.1, &issuer).map_err(failed)?;
     Ok(certificate(cert.pem(), key.0))
 }
@@ -358,7 +369,30 @@ fn gen_private_key(exec: &Exec<'_>, kind: &str) -> FuncResult {
     Ok(Value::string(pem))
 }
 
+/// What `derivePassword`'s scrypt (N = 2^15, r = 8, p = 2, run one lane at a time) holds while it
+/// runs: its table of 128·r·N bytes, the lanes' blocks (128·r·p) and its scratch (256·r).
+const SCRYPT_WORKING_SET: u64 = 128 * 8 * (1 << 15) + 128 * 8 * 2 + 256 * 8;
+
+/// Functions one call of which may take long: the clock is read before and after each.
+const COSTLY: &[&str] = &[
+    "genPrivateKey",
+    "genCA",
+    "genCAWithKey",
+    "genSelfSignedCert",
+    "genSelfSignedCertWithKey",
+    "genSignedCert",
+    "genSignedCertWithKey",
+    "buildCustomCert",
+    "htpasswd",
+    "derivePassword",
+];
+
 pub fn register(map: &mut FuncMap) {
+    register_functions(map);
+    map.mark_costly(COSTLY);
+}
+
+fn register_functions(map: &mut FuncMap) {
     map.add("genPrivateKey", &[S], |exec, args| {
         gen_private_key(exec, arg_str(&args, 0))
     });
@@ -375,19 +409,23 @@ pub fn register(map: &mut FuncMap) {
     });
     map.add("genSelfSignedCert", &[S, L, L, I], |exec, args| {
         let key = rsa_key(exec, 2048)?;
-        gen_self_signed(&args, key)
+        gen_self_signed(exec, &args, key)
     });
-    map.add("genSelfSignedCertWithKey", &[S, L, L, I, S], |_, args| {
-        let key = parse_key(arg_str(&args, 4))?;
-        gen_self_signed(&args, key)
-    });
+    map.add(
+        "genSelfSignedCertWithKey",
+        &[S, L, L, I, S],
+        |exec, args| {
+            let key = parse_key(arg_str(&args, 4))?;
+            gen_self_signed(exec, &args, key)
+        },
+    );
     map.add("genSignedCert", &[S, L, L, I, A], |exec, args| {
         let key = rsa_key(exec, 2048)?;
-        gen_signed(&args, key)
+        gen_signed(exec, &args, key)
     });
-    map.add("genSignedCertWithKey", &[S, L, L, I, A, S], |_, args| {
+    map.add("genSignedCertWithKey", &[S, L, L, I, A, S], |exec, args| {
         let key = parse_key(arg_str(&args, 5))?;
-        gen_signed(&args, key)
+        gen_signed(exec, &args, key)
     });
     map.add("buildCustomCert", &[S, S], |_, args| {
         let decode = |i: usize| {
@@ -424,9 +462,11 @@ pub fn register(map: &mut FuncMap) {
             .map(Value::string)
             .map_err(error)
     });
-    // Sprig declares the counter uint32; an int is what templates pass.
+    // Sprig declares the counter uint32; an int is what templates pass. scrypt's table is a
+    // working set freed on return; the result is a few bytes.
     map.add("derivePassword", &[I, S, S, S, S], |exec, args| {
-        exec.budget.charge(64 << 20)?;
+        exec.budget.working_set(SCRYPT_WORKING_SET)?;
+        exec.budget.charge(64)?;
         let counter = arg_int(&args, 0);
         Ok(Value::string(derive_password(
             counter,

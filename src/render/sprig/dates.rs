@@ -1,19 +1,19 @@
-//! Sprig's date functions on Go's `time.Time`: Go's layout formatting (`2006-01-02 15:04:05`),
-//! durations printed as Go prints them, and the render's clock. Every zone but UTC is read as
+//! Sprig's date functions on Go's `time.Time` ([`crate::render::gotime`]): Go's layout formatting
+//! (`2006-01-02 15:04:05`), durations parsed and printed as Go does, with Go's arithmetic at the
+//! edges (saturating `Add`, wrapping `Unix`), and the render's clock. Every zone but UTC is read as
 //! UTC (packyard carries no time zone database; servers run in UTC).
 
 use std::rc::Rc;
 
-use time::{Duration, OffsetDateTime};
-
-use super::{A, S, arg_str, charged, numbers::to_int64};
+use super::{A, S, arg_str, charged};
 use crate::render::gotemplate::funcs::{FuncError, FuncMap, error};
 use crate::render::gotemplate::value::{Object, Signature, Ty, Value};
+use crate::render::gotime::{self, Fields, GoTime};
 
 /// A Go `time.Time`.
-pub struct Time(pub OffsetDateTime);
+pub struct Time(pub GoTime);
 
-pub fn time_value(t: OffsetDateTime) -> Value {
+pub fn time_value(t: GoTime) -> Value {
     Value::Object(Rc::new(Time(t)))
 }
 
@@ -45,23 +45,32 @@ impl Object for Time {
         &self,
         name: &str,
         args: Vec<Value>,
-        _: &crate::render::gotemplate::Budget,
+        budget: &crate::render::gotemplate::Budget,
     ) -> Result<Value, FuncError> {
         let t = self.0;
+        let f = t.fields();
         Ok(match name {
-            "Format" => Value::string(format(t, arg_str(&args, 0))),
-            "Unix" => Value::Int64(t.unix_timestamp()),
-            "UnixNano" => Value::Int64(t.unix_timestamp_nanos() as i64),
-            "UnixMilli" => Value::Int64((t.unix_timestamp_nanos() / 1_000_000) as i64),
+            "Format" => {
+                let text = format(t, arg_str(&args, 0));
+                budget.charge(text.len() as u64)?;
+                Value::string(text)
+            }
+            "Unix" => Value::Int64(t.unix()),
+            "UnixNano" => Value::Int64(t.unix_nano()),
+            "UnixMilli" => Value::Int64(
+                t.unix()
+                    .wrapping_mul(1000)
+                    .wrapping_add(i64::from(t.nanosecond() / 1_000_000)),
+            ),
             "UTC" | "Local" => time_value(t),
-            "Year" => Value::Int(i64::from(t.year())),
-            "Month" => Value::Int(i64::from(u8::from(t.month()))),
-            "Day" => Value::Int(i64::from(t.day())),
-            "Hour" => Value::Int(i64::from(t.hour())),
-            "Minute" => Value::Int(i64::from(t.minute())),
-            "Second" => Value::Int(i64::from(t.second())),
-            "YearDay" => Value::Int(i64::from(t.ordinal())),
-            "IsZero" => Value::Bool(t.unix_timestamp() == -62_135_596_800),
+            "Year" => Value::Int(f.year),
+            "Month" => Value::Int(i64::from(f.month)),
+            "Day" => Value::Int(i64::from(f.day)),
+            "Hour" => Value::Int(i64::from(f.hour)),
+            "Minute" => Value::Int(i64::from(f.minute)),
+            "Second" => Value::Int(i64::from(f.second)),
+            "YearDay" => Value::Int(i64::from(f.year_day)),
+            "IsZero" => Value::Bool(t.is_zero()),
             _ => Value::string(go_string(t)),
         })
     }
@@ -74,11 +83,22 @@ impl Object for Time {
             "2006-01-02T15:04:05.999999999Z07:00",
         )))
     }
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        Some(self)
+    }
 }
 
 /// `Time.String()`.
-fn go_string(t: OffsetDateTime) -> String {
+fn go_string(t: GoTime) -> String {
     format(t, "2006-01-02 15:04:05.999999999 -0700 MST")
+}
+
+/// Go's `appendInt(b, x, width)`: a sign, then the digits zero-padded to `width`.
+fn append_int(out: &mut String, x: i64, width: usize) {
+    if x < 0 {
+        out.push('-');
+    }
+    out.push_str(&format!("{:0width$}", x.unsigned_abs()));
 }
 
 const MONTHS: [&str; 12] = [
@@ -106,15 +126,23 @@ const DAYS: [&str; 7] = [
 ];
 
 /// Go's `Time.Format(layout)` (in UTC).
-pub fn format(t: OffsetDateTime, layout: &str) -> String {
+pub fn format(t: GoTime, layout: &str) -> String {
     let mut out = String::new();
     let b = layout.as_bytes();
     let mut i = 0;
-    let month = u8::from(t.month()) as usize;
-    let hour12 = match t.hour() % 12 {
+    let f: Fields = t.fields();
+    let month = f.month as usize;
+    let hour12 = match f.hour % 12 {
         0 => 12,
         h => h,
     };
+    let int = |x: i64, width: usize| {
+        let mut text = String::new();
+        append_int(&mut text, x, width);
+        text
+    };
+    // Go's weekday names start on Sunday.
+    let weekday = DAYS[(f.weekday as usize + 6) % 7];
     while i < b.len() {
         let rest = &layout[i..];
         let take = |token: &str| rest.starts_with(token);
@@ -123,51 +151,45 @@ pub fn format(t: OffsetDateTime, layout: &str) -> String {
         } else if take("Jan") {
             (MONTHS[month - 1][..3].to_owned(), 3)
         } else if take("Monday") {
-            (
-                DAYS[t.weekday().number_days_from_monday() as usize].to_owned(),
-                6,
-            )
+            (weekday.to_owned(), 6)
         } else if take("Mon") {
-            (
-                DAYS[t.weekday().number_days_from_monday() as usize][..3].to_owned(),
-                3,
-            )
+            (weekday[..3].to_owned(), 3)
         } else if take("MST") {
             ("UTC".to_owned(), 3)
         } else if take("2006") {
-            (format!("{:04}", t.year()), 4)
+            (int(f.year, 4), 4)
         } else if take("002") {
-            (format!("{:03}", t.ordinal()), 3)
+            (int(i64::from(f.year_day), 3), 3)
         } else if take("01") {
             (format!("{month:02}"), 2)
         } else if take("02") {
-            (format!("{:02}", t.day()), 2)
+            (format!("{:02}", f.day), 2)
         } else if take("03") {
             (format!("{hour12:02}"), 2)
         } else if take("04") {
-            (format!("{:02}", t.minute()), 2)
+            (format!("{:02}", f.minute), 2)
         } else if take("05") {
-            (format!("{:02}", t.second()), 2)
+            (format!("{:02}", f.second), 2)
         } else if take("06") {
-            (format!("{:02}", t.year() % 100), 2)
+            (int(f.year % 100, 2), 2)
         } else if take("15") {
-            (format!("{:02}", t.hour()), 2)
+            (format!("{:02}", f.hour), 2)
         } else if take("_2") {
-            (format!("{:>2}", t.day()), 2)
+            (format!("{:>2}", f.day), 2)
         } else if take("1") {
             (month.to_string(), 1)
         } else if take("2") {
-            (t.day().to_string(), 1)
+            (f.day.to_string(), 1)
         } else if take("3") {
             (hour12.to_string(), 1)
         } else if take("4") {
-            (t.minute().to_string(), 1)
+            (f.minute.to_string(), 1)
         } else if take("5") {
-            (t.second().to_string(), 1)
+            (f.second.to_string(), 1)
         } else if take("PM") {
-            ((if t.hour() >= 12 { "PM" } else { "AM" }).to_owned(), 2)
+            ((if f.hour >= 12 { "PM" } else { "AM" }).to_owned(), 2)
         } else if take("pm") {
-            ((if t.hour() >= 12 { "pm" } else { "am" }).to_owned(), 2)
+            ((if f.hour >= 12 { "pm" } else { "am" }).to_owned(), 2)
         } else if take("Z07:00") {
             ("Z".to_owned(), 6)
         } else if take("Z0700") {
@@ -192,7 +214,7 @@ pub fn format(t: OffsetDateTime, layout: &str) -> String {
             if b.get(i + 1 + n).is_some_and(u8::is_ascii_digit) {
                 (rest[..1].to_owned(), 1)
             } else {
-                let nanos = format!("{:09}", t.nanosecond());
+                let nanos = format!("{:09}", f.nanosecond);
                 let mut digits = nanos[..n.min(9)].to_owned();
                 if digit == b'9' {
                     digits = digits.trim_end_matches('0').to_owned();
@@ -215,155 +237,65 @@ pub fn format(t: OffsetDateTime, layout: &str) -> String {
     out
 }
 
-/// Go's `Duration.String()`.
-pub fn go_duration(nanos: i128) -> String {
-    if nanos == 0 {
-        return "0s".to_owned();
-    }
-    let negative = nanos < 0;
-    let u = nanos.unsigned_abs();
-    let mut out = String::new();
-    if u < 1_000_000_000 {
-        let (unit, scale) = if u < 1_000 {
-            ("ns", 1u128)
-        } else if u < 1_000_000 {
-            ("µs", 1_000)
-        } else {
-            ("ms", 1_000_000)
-        };
-        out.push_str(&fraction(u, scale));
-        out.push_str(unit);
-    } else {
-        let secs = u / 1_000_000_000;
-        let (h, m) = (secs / 3600, (secs / 60) % 60);
-        if h > 0 {
-            out.push_str(&format!("{h}h"));
-        }
-        if h > 0 || m > 0 {
-            out.push_str(&format!("{m}m"));
-        }
-        out.push_str(&fraction(u % 60_000_000_000, 1_000_000_000));
-        out.push('s');
-    }
-    if negative {
-        out.insert(0, '-');
-    }
-    out
-}
-
-fn fraction(value: u128, scale: u128) -> String {
-    let whole = value / scale;
-    let frac = value % scale;
-    if frac == 0 {
-        return whole.to_string();
-    }
-    let width = scale.to_string().len() - 1;
-    let digits = format!("{frac:0width$}");
-    format!("{whole}.{}", digits.trim_end_matches('0'))
-}
-
-/// Go's `time.ParseDuration`.
-pub fn parse_duration(text: &str) -> Option<i128> {
-    let (negative, mut rest) = match text.strip_prefix('-') {
-        Some(r) => (true, r),
-        None => (false, text.strip_prefix('+').unwrap_or(text)),
-    };
-    if rest == "0" {
-        return Some(0);
-    }
-    if rest.is_empty() {
-        return None;
-    }
-    let mut total: f64 = 0.0;
-    while !rest.is_empty() {
-        let end = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .unwrap_or(rest.len());
-        if end == 0 {
-            return None;
-        }
-        let number: f64 = rest[..end].parse().ok()?;
-        rest = &rest[end..];
-        let unit_end = rest
-            .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(rest.len());
-        let scale = match &rest[..unit_end] {
-            "ns" => 1.0,
-            "us" | "µs" | "μs" => 1e3,
-            "ms" => 1e6,
-            "s" => 1e9,
-            "m" => 60e9,
-            "h" => 3600e9,
-            _ => return None,
-        };
-        total += number * scale;
-        rest = &rest[unit_end..];
-    }
-    Some(if negative { -total } else { total } as i128)
-}
-
-/// The time a Sprig date function means by its argument (anything else is now).
-fn as_time(value: &Value) -> OffsetDateTime {
+/// The time a Sprig date function means by its argument: a time, Unix seconds as an `int` or
+/// `int64`, or (anything else) now.
+fn as_time(value: &Value) -> GoTime {
     match value {
-        Value::Object(object) if object.type_name() == "time.Time" => {
-            let mut text = String::new();
-            object.format(&mut text);
-            parse_go_string(&text).unwrap_or_else(super::random::now)
-        }
-        Value::Int(seconds) | Value::Int64(seconds) => {
-            OffsetDateTime::from_unix_timestamp(*seconds).unwrap_or(OffsetDateTime::UNIX_EPOCH)
-        }
-        _ => super::random::now(),
+        Value::Object(object) => object
+            .as_any()
+            .and_then(|any| any.downcast_ref::<Time>())
+            .map_or_else(now, |t| t.0),
+        Value::Int(seconds) | Value::Int64(seconds) => GoTime::from_unix(*seconds, 0),
+        _ => now(),
     }
 }
 
-fn parse_go_string(text: &str) -> Option<OffsetDateTime> {
-    // "2006-01-02 15:04:05.999999999 +0000 UTC"
-    let mut parts = text.split(' ');
-    let date = parts.next()?;
-    let clock = parts.next()?;
-    let iso = format!("{date}T{clock}Z");
-    OffsetDateTime::parse(&iso, &time::format_description::well_known::Rfc3339).ok()
+/// The render's clock.
+fn now() -> GoTime {
+    super::random::now()
 }
 
 fn date_in_zone(layout: &str, date: &Value) -> String {
     format(as_time(date), layout)
 }
 
-/// Sprig's `durationRound`: the largest unit, rounded down (`2h`, `3d`, `1y`).
+/// Sprig's `durationRound`: the largest unit, rounded down (`2h`, `3d`, `1y`), without a sign (its
+/// code computes one and never prints it), and `0s` up to a second.
 fn duration_round(value: &Value) -> String {
-    let nanos: i128 = match value {
-        Value::Str(s) => parse_duration(s).unwrap_or(0),
-        Value::Object(object) if object.type_name() == "time.Time" => {
-            (super::random::now() - as_time(value)).whole_nanoseconds()
-        }
-        other => i128::from(to_int64(other)),
+    let d: i64 = match value {
+        Value::Str(s) => gotime::parse_duration(s).unwrap_or(0),
+        Value::Int64(n) => *n,
+        Value::Object(_) => now().nanos_since(as_time(value)),
+        _ => 0,
     };
-    let u = nanos.unsigned_abs() as f64 / 1e9;
-    let sign = if nanos < 0 { "-" } else { "" };
-    let (year, month, day, hour, minute) = (
-        3600.0 * 24.0 * 365.0,
-        3600.0 * 24.0 * 30.0,
-        3600.0 * 24.0,
-        3600.0,
-        60.0,
-    );
-    let text = if u > year {
-        format!("{}y", (u / year) as u64)
+    let u = d.unsigned_abs();
+    const SECOND: u64 = 1_000_000_000;
+    const MINUTE: u64 = 60 * SECOND;
+    const HOUR: u64 = 60 * MINUTE;
+    const DAY: u64 = 24 * HOUR;
+    let (year, month) = (365 * DAY, 30 * DAY);
+    let (count, unit) = if u > year {
+        (u / year, "y")
     } else if u > month {
-        format!("{}mo", (u / month) as u64)
-    } else if u > day {
-        format!("{}d", (u / day) as u64)
-    } else if u > hour {
-        format!("{}h", (u / hour) as u64)
-    } else if u > minute {
-        format!("{}m", (u / minute) as u64)
-    } else if u > 0.0 {
-        format!("{}s", u as u64)
+        (u / month, "mo")
+    } else if u > DAY {
+        (u / DAY, "d")
+    } else if u > HOUR {
+        (u / HOUR, "h")
+    } else if u > MINUTE {
+        (u / MINUTE, "m")
+    } else if u > SECOND {
+        (u / SECOND, "s")
     } else {
-        "0s".to_owned()
+        return "0s".to_owned();
     };
-    format!("{sign}{text}")
+    format!("{count}{unit}")
+}
+
+/// Sprig's `dateModify`: the date moved by a Go duration, or unchanged when the duration does
+/// not parse (overflowing ones included, as in Go).
+fn date_modify(modifier: &str, date: &Value) -> Result<GoTime, gotime::DurationError> {
+    Ok(as_time(date).add_nanos(gotime::parse_duration(modifier)?))
 }
 
 pub fn register(map: &mut FuncMap) {
@@ -383,39 +315,33 @@ pub fn register(map: &mut FuncMap) {
         charged(exec, date_in_zone("2006-01-02", &args[0]))
     });
     map.add("unixEpoch", &[A], |_, args| {
-        Ok(Value::string(
-            as_time(&args[0]).unix_timestamp().to_string(),
-        ))
+        Ok(Value::string(as_time(&args[0]).unix().to_string()))
     });
     map.add("dateModify", &[S, A], |_, args| {
-        let t = as_time(&args[1]);
-        Ok(time_value(match parse_duration(arg_str(&args, 0)) {
-            Some(nanos) => t + Duration::nanoseconds(nanos as i64),
-            None => t,
-        }))
+        Ok(time_value(
+            date_modify(arg_str(&args, 0), &args[1]).unwrap_or_else(|_| as_time(&args[1])),
+        ))
     });
     map.add("mustDateModify", &[S, A], |_, args| {
-        let t = as_time(&args[1]);
-        let nanos = parse_duration(arg_str(&args, 0)).ok_or_else(|| {
-            error(format!(
-                "time: invalid duration {}",
-                crate::render::golang::quote(arg_str(&args, 0))
-            ))
-        })?;
-        Ok(time_value(t + Duration::nanoseconds(nanos as i64)))
+        date_modify(arg_str(&args, 0), &args[1])
+            .map(time_value)
+            .map_err(|e| error(e.to_string()))
     });
     map.add("ago", &[A], |_, args| {
-        let elapsed = super::random::now() - as_time(&args[0]);
-        let rounded = (elapsed.whole_nanoseconds() + 500_000_000) / 1_000_000_000 * 1_000_000_000;
-        Ok(Value::string(go_duration(rounded)))
+        let since = now().nanos_since(as_time(&args[0]));
+        Ok(Value::string(gotime::duration_string(
+            gotime::round_duration(since, 1_000_000_000),
+        )))
     });
     map.add("duration", &[A], |_, args| {
+        // Sprig reads a string or an int64; anything else (an int too) is 0.
         let seconds = match &args[0] {
             Value::Str(s) => s.parse::<i64>().unwrap_or(0),
-            other => to_int64(other),
+            Value::Int64(n) => *n,
+            _ => 0,
         };
-        Ok(Value::string(go_duration(
-            i128::from(seconds) * 1_000_000_000,
+        Ok(Value::string(gotime::duration_string(
+            seconds.wrapping_mul(1_000_000_000),
         )))
     });
     map.add("durationRound", &[A], |_, args| {
@@ -423,8 +349,7 @@ pub fn register(map: &mut FuncMap) {
     });
     map.add("toDate", &[S, S], |_, args| {
         Ok(time_value(
-            parse_layout(arg_str(&args, 0), arg_str(&args, 1))
-                .unwrap_or(OffsetDateTime::UNIX_EPOCH),
+            parse_layout(arg_str(&args, 0), arg_str(&args, 1)).unwrap_or(gotime::ZERO),
         ))
     });
     map.add("mustToDate", &[S, S], |_, args| {
@@ -442,7 +367,7 @@ pub fn register(map: &mut FuncMap) {
 
 /// Parses `text` with a Go layout made of numeric fields (years, months, days, hours, minutes,
 /// seconds, fractions) and literal text.
-fn parse_layout(layout: &str, text: &str) -> Option<OffsetDateTime> {
+fn parse_layout(layout: &str, text: &str) -> Option<GoTime> {
     let (mut year, mut month, mut day, mut hour, mut minute, mut second) =
         (1i32, 1u8, 1u8, 0u8, 0u8, 0u8);
     let mut l = layout;
@@ -491,10 +416,25 @@ fn parse_layout(layout: &str, text: &str) -> Option<OffsetDateTime> {
     if !t.is_empty() {
         return None;
     }
-    let date =
-        time::Date::from_calendar_date(year, time::Month::try_from(month).ok()?, day).ok()?;
-    let clock = time::Time::from_hms(hour, minute, second).ok()?;
-    Some(time::PrimitiveDateTime::new(date, clock).assume_utc())
+    let days_in_month = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
+        2 => 28,
+        _ => return None,
+    };
+    if day == 0 || day > days_in_month || hour > 23 || minute > 59 || second > 59 {
+        return None;
+    }
+    Some(GoTime::from_fields(
+        i64::from(year),
+        u32::from(month),
+        u32::from(day),
+        u32::from(hour),
+        u32::from(minute),
+        u32::from(second),
+        0,
+    ))
 }
 
 #[cfg(test)]
@@ -502,17 +442,29 @@ mod tests {
     use super::*;
 
     #[test]
-    fn layouts_and_durations_follow_go() {
-        let t = OffsetDateTime::from_unix_timestamp(1_735_689_600 + 3_723).unwrap();
+    fn layouts_follow_go() {
+        let t = GoTime::from_unix(1_735_689_600 + 3_723, 0);
         assert_eq!(format(t, "2006-01-02 15:04:05"), "2025-01-01 01:02:03");
-        assert_eq!(format(t, "Jan _2 3:04PM"), "Jan  1 1:02AM");
-        assert_eq!(go_duration(3_723_000_000_000), "1h2m3s");
-        assert_eq!(go_duration(1_500_000_000), "1.5s");
-        assert_eq!(go_duration(0), "0s");
-        assert_eq!(parse_duration("1h30m"), Some(5_400_000_000_000));
+        assert_eq!(format(t, "Jan _2 3:04PM Mon"), "Jan  1 1:02AM Wed");
+        assert_eq!(format(gotime::ZERO, "2006-01-02"), "0001-01-01");
         assert_eq!(
-            parse_layout("2006-01-02", "2025-01-01").map(|t| t.unix_timestamp()),
+            format(GoTime::from_unix(-62_198_755_200, 0), "2006 06"),
+            "-0001 -01"
+        );
+        assert_eq!(
+            parse_layout("2006-01-02", "2025-01-01").map(GoTime::unix),
             Some(1_735_689_600)
         );
+        assert_eq!(parse_layout("2006-01-02", "2025-02-30"), None);
+    }
+
+    #[test]
+    fn overflowing_modifiers_leave_the_date_as_go_does() {
+        let date = time_value(GoTime::from_unix(1_577_836_800, 0));
+        assert!(date_modify("-99999999999h", &date).is_err());
+        let moved = date_modify("-2562047h", &date).unwrap();
+        assert_eq!(format(moved, "2006-01-02 15"), "1727-09-22 01");
+        assert_eq!(duration_round(&Value::str("-49h")), "2d");
+        assert_eq!(duration_round(&Value::str("1s")), "0s");
     }
 }

@@ -12,7 +12,7 @@ use super::{A, S, arg_str, charged};
 use crate::render::functions::is_empty;
 use crate::render::gotemplate::funcs::{FuncError, FuncMap, FuncResult, error};
 use crate::render::gotemplate::value::{self, Object, Signature, Str, Ty, Value};
-use crate::render::gotemplate::{Budget, Exec};
+use crate::render::gotemplate::{Budget, Exec, Limit, Text};
 use crate::render::{go_json, yaml_out};
 
 const B32: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
@@ -222,22 +222,21 @@ fn url_join(parts: &Value) -> String {
     out
 }
 
-/// Go's `json.Indent(dst, compact, "", "  ")`.
-pub fn indent_json(compact: &str) -> String {
-    let mut out = String::with_capacity(compact.len() * 2);
+/// Go's `json.Indent(dst, compact, "", "  ")`, written under the budget (indentation can make the
+/// pretty form many times longer than the compact one).
+fn write_indented_json(out: &mut Text<'_>, compact: &str) -> Result<(), Limit> {
     let mut depth = 0usize;
     let mut in_string = false;
     let mut escaped = false;
-    let chars: Vec<char> = compact.chars().collect();
-    let newline = |out: &mut String, depth: usize| {
-        out.push('\n');
-        out.extend(std::iter::repeat_n("  ", depth));
+    let mut chars = compact.char_indices().peekable();
+    // Runs of plain characters are copied whole.
+    let mut plain_from: Option<usize> = None;
+    let newline = |out: &mut Text<'_>, depth: usize| -> Result<(), Limit> {
+        out.put("\n")?;
+        out.repeat(' ', depth * 2)
     };
-    let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
+    while let Some((i, c)) = chars.next() {
         if in_string {
-            out.push(c);
             if escaped {
                 escaped = false;
             } else if c == '\\' {
@@ -245,39 +244,55 @@ pub fn indent_json(compact: &str) -> String {
             } else if c == '"' {
                 in_string = false;
             }
-            i += 1;
             continue;
         }
-        match c {
-            '"' => {
+        let structural = matches!(c, '{' | '[' | '}' | ']' | ',' | ':');
+        if !structural {
+            if c == '"' {
                 in_string = true;
-                out.push(c);
             }
+            plain_from.get_or_insert(i);
+            continue;
+        }
+        if let Some(start) = plain_from.take() {
+            out.put(&compact[start..i])?;
+        }
+        match c {
             '{' | '[' => {
-                out.push(c);
-                if matches!(chars.get(i + 1), Some('}') | Some(']')) {
-                    out.push(chars[i + 1]);
-                    i += 1;
+                out.put_char(c)?;
+                if let Some(&(_, close @ ('}' | ']'))) = chars.peek() {
+                    out.put_char(close)?;
+                    chars.next();
                 } else {
                     depth += 1;
-                    newline(&mut out, depth);
+                    newline(out, depth)?;
                 }
             }
             '}' | ']' => {
                 depth = depth.saturating_sub(1);
-                newline(&mut out, depth);
-                out.push(c);
+                newline(out, depth)?;
+                out.put_char(c)?;
             }
             ',' => {
-                out.push(c);
-                newline(&mut out, depth);
+                out.put_char(c)?;
+                newline(out, depth)?;
             }
-            ':' => out.push_str(": "),
-            other => out.push(other),
+            _ => out.put(": ")?,
         }
-        i += 1;
     }
-    out
+    if let Some(start) = plain_from {
+        out.put(&compact[start..])?;
+    }
+    Ok(())
+}
+
+/// [`write_indented_json`] without a budget (tests).
+#[cfg(test)]
+fn indent_json(compact: &str) -> String {
+    crate::render::gotemplate::budget::text(&Budget::unlimited(), |out| {
+        write_indented_json(out, compact)
+    })
+    .unwrap_or_default()
 }
 
 /// Undoes Go's HTML escaping in encoded JSON (`SetEscapeHTML(false)`).
@@ -307,49 +322,48 @@ fn unescape_html(json: &str) -> String {
     out
 }
 
-fn encode_json(value: &Value) -> Result<String, FuncError> {
-    go_json::encode(value).map_err(|e| match e {
+fn encode_json(value: &Value, budget: &Budget) -> Result<String, FuncError> {
+    go_json::encode(value, budget).map_err(|e| match e {
         go_json::EncodeError::Limit(limit) => FuncError::Limit(limit),
         go_json::EncodeError::Unsupported(v) => error(format!("json: unsupported value: {v}")),
     })
 }
 
 fn json_text(exec: &Exec<'_>, value: &Value, pretty: bool, raw: bool, must: bool) -> FuncResult {
-    let encoded = match encode_json(value) {
+    let encoded = match encode_json(value, exec.budget) {
         Ok(text) => text,
         Err(FuncError::Limit(limit)) => return Err(FuncError::Limit(limit)),
         Err(e) if must => return Err(e),
         Err(_) => return Ok(Value::str("")),
     };
+    // The unescaped form is no longer than the encoded one, which was charged.
     let encoded = if raw {
         unescape_html(&encoded)
     } else {
         encoded
     };
-    charged(
-        exec,
-        if pretty {
-            indent_json(&encoded)
-        } else {
-            encoded
-        },
-    )
+    if !pretty {
+        return Ok(Value::string(encoded));
+    }
+    let pretty = crate::render::gotemplate::budget::text(exec.budget, |out| {
+        write_indented_json(out, &encoded)
+    })?;
+    Ok(Value::string(pretty))
 }
 
-fn parse_json(exec: &Exec<'_>, text: &str) -> Result<Value, String> {
-    exec.budget
-        .charge(text.len() as u64 * 4)
-        .map_err(|e| e.to_string())?;
-    let json: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
-    Ok(value::from_json(&json, value::Numbers::Float64))
+/// A JSON document as values, or the parser's message; a budget exceeded stops the render.
+fn parse_json(exec: &Exec<'_>, text: &str) -> Result<Result<Value, String>, Limit> {
+    crate::render::functions::charge_document(exec.budget, text)?;
+    Ok(serde_json::from_str::<serde_json::Value>(text)
+        .map(|json| value::from_json(&json, value::Numbers::Float64))
+        .map_err(|e| e.to_string()))
 }
 
-fn parse_yaml(exec: &Exec<'_>, text: &str) -> Result<serde_json::Value, String> {
-    exec.budget
-        .charge(text.len() as u64 * 4)
-        .map_err(|e| e.to_string())?;
+/// A YAML document, or the parser's message; a budget exceeded stops the render.
+fn parse_yaml(exec: &Exec<'_>, text: &str) -> Result<Result<serde_json::Value, String>, Limit> {
+    crate::render::functions::charge_document(exec.budget, text)?;
     let mut ignored = Vec::new();
-    crate::pack::yaml::parse(text, "fromYaml", &mut ignored).map_err(|e| e.message)
+    Ok(crate::pack::yaml::parse(text, "fromYaml", &mut ignored).map_err(|e| e.message))
 }
 
 fn error_map(message: String) -> Value {
@@ -359,10 +373,15 @@ fn error_map(message: String) -> Value {
     )]))
 }
 
-fn to_toml(value: &Value) -> Result<String, String> {
-    let json = value::to_json(value, 0).map_err(|e| e.to_string())?;
-    let toml: toml::Value = serde_json::from_value(json).map_err(|e| e.to_string())?;
-    toml::to_string(&toml).map_err(|e| e.to_string())
+fn to_toml(value: &Value, budget: &Budget) -> Result<String, FuncError> {
+    let json = value::to_json(value, budget, 0)?;
+    let toml: toml::Value = match serde_json::from_value(json) {
+        Ok(toml) => toml,
+        Err(e) => return Ok(e.to_string()),
+    };
+    let text = toml::to_string(&toml).unwrap_or_else(|e| e.to_string());
+    budget.charge(text.len() as u64)?;
+    Ok(text)
 }
 
 /// Masterminds' `*semver.Version`.
@@ -545,7 +564,7 @@ fn register_documents(map: &mut FuncMap) {
         json_text(exec, &args[0], false, false, true)
     });
     map.add("fromJson", &[S], |exec, args| {
-        Ok(match parse_json(exec, arg_str(&args, 0)) {
+        Ok(match parse_json(exec, arg_str(&args, 0))? {
             Ok(v @ Value::Map(_)) => v,
             Ok(_) => error_map(
                 "json: cannot unmarshal into Go value of type map[string]interface {}".to_owned(),
@@ -554,10 +573,10 @@ fn register_documents(map: &mut FuncMap) {
         })
     });
     map.add("mustFromJson", &[S], |exec, args| {
-        parse_json(exec, arg_str(&args, 0)).map_err(error)
+        parse_json(exec, arg_str(&args, 0))?.map_err(error)
     });
     map.add("fromJsonArray", &[S], |exec, args| {
-        Ok(match parse_json(exec, arg_str(&args, 0)) {
+        Ok(match parse_json(exec, arg_str(&args, 0))? {
             Ok(v @ Value::List(_)) => v,
             Ok(_) => Value::list(vec![Value::str(
                 "json: cannot unmarshal into Go value of type []interface {}",
@@ -567,7 +586,7 @@ fn register_documents(map: &mut FuncMap) {
     });
     map.add("fromYamlArray", &[S], |exec, args| {
         let numbers = exec.numbers;
-        Ok(match parse_yaml(exec, arg_str(&args, 0)) {
+        Ok(match parse_yaml(exec, arg_str(&args, 0))? {
             Ok(json @ serde_json::Value::Array(_)) => value::from_json(&json, numbers),
             Ok(serde_json::Value::Null) => Value::list(Vec::new()),
             Ok(_) => Value::list(vec![Value::str(
@@ -578,16 +597,15 @@ fn register_documents(map: &mut FuncMap) {
     });
     for name in ["toYamlPretty", "mustToYaml"] {
         map.add(name, &[A], |exec, args| {
-            let json = value::to_json(&args[0], 0)?;
-            charged(exec, yaml_out::to_yaml(&json))
+            Ok(Value::string(yaml_out::write_yaml(&args[0], exec.budget)?))
         });
     }
     map.add("toToml", &[A], |exec, args| {
-        charged(exec, to_toml(&args[0]).unwrap_or_else(|e| e))
+        Ok(Value::string(to_toml(&args[0], exec.budget)?))
     });
     map.add("fromToml", &[S], |exec, args| {
         let text = arg_str(&args, 0);
-        exec.budget.charge(text.len() as u64 * 4)?;
+        crate::render::functions::charge_document(exec.budget, text)?;
         Ok(match toml::from_str::<serde_json::Value>(text) {
             Ok(json) => value::from_json(&json, value::Numbers::Float64),
             Err(e) => error_map(e.to_string()),

@@ -12,23 +12,15 @@ mod numbers;
 pub mod random;
 mod strings;
 
-pub(crate) use super::functions::{arg_int, arg_str, charged, strval};
+pub(crate) use super::functions::{arg_int, arg_str, charged, strval, write_strval};
 use super::gotemplate::funcs::{FuncError, FuncMap, error};
-use super::gotemplate::value::{ListKind, Ty, Value};
+use super::gotemplate::value::Ty;
 
 pub(crate) const A: Ty = Ty::Any;
 pub(crate) const S: Ty = Ty::String;
 pub(crate) const I: Ty = Ty::Int;
 pub(crate) const M: Ty = Ty::Map;
 pub(crate) const L: Ty = Ty::List;
-
-/// A `[]string` value.
-pub(crate) fn string_list(items: Vec<String>) -> Value {
-    Value::typed_list(
-        ListKind::String,
-        items.into_iter().map(Value::string).collect(),
-    )
-}
 
 /// Go's panic message for a method called on a nil interface (what Sprig's reflection on nil
 /// raises).

@@ -208,8 +208,8 @@ pub fn register(map: &mut FuncMap) {
     map.add("atoi", &[S], |_, args| {
         Ok(Value::Int(arg_str(&args, 0).parse::<i64>().unwrap_or(0)))
     });
-    map.add("toDecimal", &[A], |_, args| {
-        let text = super::strval(&args[0])?;
+    map.add("toDecimal", &[A], |exec, args| {
+        let text = super::strval(&args[0], exec.budget)?;
         Ok(Value::Int64(i64::from_str_radix(&text, 8).unwrap_or(0)))
     });
     map.add("add1", &[A], |_, args| {

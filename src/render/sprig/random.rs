@@ -8,19 +8,19 @@ use std::cell::RefCell;
 use base64::Engine;
 use rand_chacha::ChaCha20Rng;
 use rand_core::{RngCore, SeedableRng};
-use time::OffsetDateTime;
 
 use super::{I, arg_int, arg_str, charged};
 use crate::render::gotemplate::Exec;
 use crate::render::gotemplate::funcs::{FuncMap, FuncResult, error};
 use crate::render::gotemplate::value::Value;
+use crate::render::gotime::GoTime;
 
 /// The clock of a seeded render: 2025-01-01T00:00:00Z.
 pub const SEEDED_NOW: i64 = 1_735_689_600;
 
 struct Entropy {
     rng: ChaCha20Rng,
-    now: Option<OffsetDateTime>,
+    now: Option<GoTime>,
 }
 
 thread_local! {
@@ -37,7 +37,7 @@ pub fn enter(seed: Option<u64>) -> Scope {
     let entropy = match seed {
         Some(seed) => Entropy {
             rng: ChaCha20Rng::seed_from_u64(seed),
-            now: OffsetDateTime::from_unix_timestamp(SEEDED_NOW).ok(),
+            now: Some(GoTime::from_unix(SEEDED_NOW, 0)),
         },
         None => Entropy {
             rng: ChaCha20Rng::from_entropy(),
@@ -65,10 +65,18 @@ pub fn with_rng<T>(f: impl FnOnce(&mut ChaCha20Rng) -> T) -> T {
 }
 
 /// The render's clock.
-pub fn now() -> OffsetDateTime {
+pub fn now() -> GoTime {
     CURRENT
         .with(|c| c.borrow().as_ref().and_then(|e| e.now))
-        .unwrap_or_else(OffsetDateTime::now_utc)
+        .unwrap_or_else(|| {
+            let since = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap_or_default();
+            GoTime::from_unix(
+                i64::try_from(since.as_secs()).unwrap_or(i64::MAX),
+                i64::from(since.subsec_nanos()),
+            )
+        })
 }
 
 /// A uniform integer below `bound` (> 0).
@@ -143,6 +151,9 @@ pub fn register(map: &mut FuncMap) {
     });
     map.add("uuidv4", &[], |_, _| Ok(Value::string(uuid_v4())));
     map.add("shuffle", &[super::S], |exec, args| {
+        exec.budget
+            .working_set(arg_str(&args, 0).len() as u64 * 4)?;
+        exec.budget.charge(arg_str(&args, 0).len() as u64)?;
         let mut runes: Vec<char> = arg_str(&args, 0).chars().collect();
         with_rng(|rng| {
             for i in (1..runes.len()).rev() {
@@ -150,7 +161,7 @@ pub fn register(map: &mut FuncMap) {
                 runes.swap(i, j);
             }
         });
-        charged(exec, runes.into_iter().collect())
+        Ok(Value::string(runes.into_iter().collect()))
     });
     // Kept here with the other entropy readers: `now` is the render's clock.
     map.add("now", &[], |_, _| Ok(super::dates::time_value(now())));

@@ -3,8 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use super::{A, I, S, arg_int, arg_str, charged, strval};
+use super::{A, I, S, arg_int, arg_str, charged, strval, write_strval};
 use crate::render::goregex;
+use crate::render::gotemplate::Text;
 use crate::render::gotemplate::funcs::{FuncMap, FuncResult, error};
 use crate::render::gotemplate::value::{ListKind, MapKind, Str, Value};
 use crate::render::gotemplate::{Exec, FuncError};
@@ -13,6 +14,12 @@ fn one(exec: &Exec<'_>, args: &[Value], f: impl Fn(&str) -> String) -> FuncResul
     let text = arg_str(args, 0);
     exec.budget.charge(text.len() as u64 * 2)?;
     Ok(Value::string(f(text)))
+}
+
+/// [`one`] for functions that hold the text as characters while they work (four bytes each).
+fn one_by_chars(exec: &Exec<'_>, args: &[Value], f: impl Fn(&str) -> String) -> FuncResult {
+    exec.budget.working_set(arg_str(args, 0).len() as u64 * 4)?;
+    one(exec, args, f)
 }
 
 /// goutils `Abbreviate(str, offset 0, maxWidth)`.
@@ -202,13 +209,14 @@ fn compile(pattern: &str) -> Result<std::sync::Arc<regex::Regex>, FuncError> {
 fn find_all(exec: &Exec<'_>, pattern: &str, text: &str, n: i64) -> FuncResult {
     let re = compile(pattern)?;
     let limit = if n < 0 { usize::MAX } else { n as usize };
+    // Counted before they are collected: every position of a long text can match.
+    let count = re.find_iter(text).take(limit).count();
+    exec.budget.charge(count as u64 * 32 + text.len() as u64)?;
     let found: Vec<Value> = re
         .find_iter(text)
         .take(limit)
         .map(|m| Value::str(m.as_str()))
         .collect();
-    exec.budget
-        .charge(found.len() as u64 * 32 + text.len() as u64)?;
     Ok(Value::typed_list(ListKind::String, found))
 }
 
@@ -218,6 +226,10 @@ fn regex_split(exec: &Exec<'_>, pattern: &str, text: &str, n: i64) -> FuncResult
     if n == 0 {
         return Ok(Value::typed_list(ListKind::String, Vec::new()));
     }
+    // At most one part per match and one more, charged before they are made.
+    let most = re.find_iter(text).count() + 1;
+    let most = if n > 0 { most.min(n as usize) } else { most };
+    exec.budget.charge(most as u64 * 32 + text.len() as u64)?;
     if pattern.is_empty() && !text.is_empty() {
         // Go splits after every character (up to n).
         let mut parts: Vec<Value> = Vec::new();
@@ -244,8 +256,6 @@ fn regex_split(exec: &Exec<'_>, pattern: &str, text: &str, n: i64) -> FuncResult
         beg = m.end();
     }
     parts.push(Value::str(&text[beg..]));
-    exec.budget
-        .charge(parts.len() as u64 * 32 + text.len() as u64)?;
     Ok(Value::typed_list(ListKind::String, parts))
 }
 
@@ -267,6 +277,9 @@ fn replace_all(exec: &Exec<'_>, args: &[Value], literal: bool) -> FuncResult {
 
 fn splitn(exec: &Exec<'_>, args: &[Value]) -> FuncResult {
     let (sep, n, text) = (arg_str(args, 0), arg_int(args, 1), arg_str(args, 2));
+    let most = crate::render::functions::split_count(text, sep);
+    let most = if n > 0 { most.min(n as usize) } else { most };
+    exec.budget.charge(text.len() as u64 + most as u64 * 64)?;
     let parts: Vec<&str> = if n == 0 {
         Vec::new()
     } else if n < 0 {
@@ -274,8 +287,6 @@ fn splitn(exec: &Exec<'_>, args: &[Value]) -> FuncResult {
     } else {
         text.splitn(n as usize, sep).collect()
     };
-    exec.budget
-        .charge(text.len() as u64 + parts.len() as u64 * 64)?;
     let map: BTreeMap<Str, Value> = parts
         .into_iter()
         .enumerate()
@@ -298,20 +309,24 @@ fn regex_fn(
 pub fn register(map: &mut FuncMap) {
     map.add("abbrev", &[I, S], |exec, args| {
         let width = arg_int(&args, 0).max(0) as usize;
-        one(exec, &args[1..], |s| abbreviate(s, 0, width))
+        one_by_chars(exec, &args[1..], |s| abbreviate(s, 0, width))
     });
     map.add("abbrevboth", &[I, I, S], |exec, args| {
         let (left, right) = (
             arg_int(&args, 0).max(0) as usize,
             arg_int(&args, 1).max(0) as usize,
         );
-        one(exec, &args[2..], |s| abbreviate(s, left, right))
+        one_by_chars(exec, &args[2..], |s| abbreviate(s, left, right))
     });
     map.add("initials", &[S], |exec, args| one(exec, &args, initials));
     map.add("swapcase", &[S], |exec, args| one(exec, &args, swapcase));
     map.add("untitle", &[S], |exec, args| one(exec, &args, untitle));
-    map.add("snakecase", &[S], |exec, args| one(exec, &args, snakecase));
-    map.add("kebabcase", &[S], |exec, args| one(exec, &args, kebabcase));
+    map.add("snakecase", &[S], |exec, args| {
+        one_by_chars(exec, &args, snakecase)
+    });
+    map.add("kebabcase", &[S], |exec, args| {
+        one_by_chars(exec, &args, kebabcase)
+    });
     map.add("camelcase", &[S], |exec, args| one(exec, &args, camelcase));
     map.add("nospace", &[S], |exec, args| {
         one(exec, &args, |s| {
@@ -319,12 +334,16 @@ pub fn register(map: &mut FuncMap) {
         })
     });
     map.add("trimAll", &[S, S], |exec, args| {
+        exec.budget
+            .working_set(arg_str(&args, 0).len() as u64 * 4)?;
         let cutset: Vec<char> = arg_str(&args, 0).chars().collect();
         one(exec, &args[1..], |s| {
             s.trim_matches(cutset.as_slice()).to_owned()
         })
     });
     map.add("trimall", &[S, S], |exec, args| {
+        exec.budget
+            .working_set(arg_str(&args, 0).len() as u64 * 4)?;
         let cutset: Vec<char> = arg_str(&args, 0).chars().collect();
         one(exec, &args[1..], |s| {
             s.trim_matches(cutset.as_slice()).to_owned()
@@ -345,21 +364,32 @@ pub fn register(map: &mut FuncMap) {
         Ok(Value::string(plural(&args)))
     });
     map.add_variadic("cat", &[], A, |exec, args| {
-        let parts: Vec<String> = args
-            .iter()
-            .filter(|v| !v.is_nil())
-            .map(strval)
-            .collect::<Result<_, _>>()?;
-        charged(exec, parts.join(" "))
+        let mut text = String::new();
+        let mut out = Text::new(&mut text, exec.budget);
+        for (i, arg) in args.iter().filter(|v| !v.is_nil()).enumerate() {
+            if i > 0 {
+                out.put(" ")?;
+            }
+            write_strval(&mut out, arg)?;
+        }
+        Ok(Value::string(text))
     });
     map.add("toStrings", &[A], |exec, args| {
-        let items: Vec<String> = match &args[0] {
-            Value::List(list) => list.items.iter().map(strval).collect::<Result<_, _>>()?,
-            other => vec![strval(other)?],
+        let budget = exec.budget;
+        let one = |item: &Value| -> Result<Value, FuncError> {
+            Ok(match item {
+                Value::Str(_) => item.clone(),
+                other => Value::string(strval(other, budget)?.into_owned()),
+            })
         };
-        exec.budget
-            .charge(items.iter().map(|s| s.len() as u64 + 32).sum())?;
-        Ok(super::string_list(items))
+        let items: Vec<Value> = match &args[0] {
+            Value::List(list) => {
+                budget.charge(list.items.len() as u64 * 32 + 32)?;
+                list.items.iter().map(one).collect::<Result<_, _>>()?
+            }
+            other => vec![one(other)?],
+        };
+        Ok(Value::typed_list(ListKind::String, items))
     });
     map.add("splitn", &[S, I, S], |exec, args| splitn(exec, &args));
     map.add("regexQuoteMeta", &[S], |exec, args| {
