@@ -20,6 +20,10 @@ pub const DEFAULT_MAX_PACK_SIZE: u64 = 128 << 20;
 pub const DEFAULT_RENDER_MAX_OUTPUT_BYTES: u64 = 32 << 20;
 /// An OCI upload session expires a day after its last request.
 pub const DEFAULT_UPLOAD_SESSION_TTL_SECS: u64 = 24 * 3600;
+/// Open OCI upload sessions one credential may hold by default.
+pub const DEFAULT_MAX_UPLOAD_SESSIONS: u64 = 100;
+/// Bytes open OCI upload sessions may hold in all by default.
+pub const DEFAULT_MAX_STAGED_BYTES: u64 = 64 << 30;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
@@ -116,6 +120,15 @@ pub struct ServeConfig {
     #[arg(long, env = "PACKYARD_UPLOAD_SESSION_TTL_SECS", default_value_t = DEFAULT_UPLOAD_SESSION_TTL_SECS)]
     pub upload_session_ttl_secs: u64,
 
+    /// OCI upload sessions one credential may hold open at once; beyond it, 429 TOOMANYREQUESTS.
+    #[arg(long, env = "PACKYARD_MAX_UPLOAD_SESSIONS", default_value_t = DEFAULT_MAX_UPLOAD_SESSIONS)]
+    pub max_upload_sessions: u64,
+
+    /// Bytes all open OCI upload sessions may hold together (staged, not yet a blob); a chunk that
+    /// would go beyond is refused with 429 TOOMANYREQUESTS.
+    #[arg(long, env = "PACKYARD_MAX_STAGED_BYTES", default_value_t = DEFAULT_MAX_STAGED_BYTES)]
+    pub max_staged_bytes: u64,
+
     /// A PEM certificate (chain) to serve HTTPS with (HTTP/2 and HTTP/1.1 by ALPN); with
     /// --tls-key. Both files are re-read when they change, so certificates rotate without a
     /// restart.
@@ -179,10 +192,16 @@ pub struct ServeConfig {
     #[arg(long, env = "PACKYARD_HTTP_WORKERS", value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub http_workers: Option<u16>,
 
-    /// Seconds a client has to send complete request headers; an idle keep-alive connection is
-    /// closed after the same time.
+    /// Seconds a client has to send complete request headers; a connection with no request in
+    /// flight (HTTP/1.1 keep-alive or HTTP/2) is closed after the same time.
     #[arg(long, env = "PACKYARD_HEADER_TIMEOUT_SECS", default_value_t = 10)]
     pub header_timeout_secs: u64,
+
+    /// Connections the server holds open at most (HTTP/1.1 and HTTP/2, plain and TLS). At the cap
+    /// a new connection closes the one idle longest, or is refused when none is idle. Default:
+    /// three quarters of the open-file limit, at most 16384.
+    #[arg(long, env = "PACKYARD_MAX_CONNECTIONS", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: Option<u32>,
 
     /// Seconds a response may make no progress (the client reads nothing) before the connection is
     /// dropped and its request slot released.
@@ -248,6 +267,8 @@ impl ServeConfig {
             max_blob_size: DEFAULT_MAX_BLOB_SIZE,
             max_pack_size: DEFAULT_MAX_PACK_SIZE,
             upload_session_ttl_secs: DEFAULT_UPLOAD_SESSION_TTL_SECS,
+            max_upload_sessions: DEFAULT_MAX_UPLOAD_SESSIONS,
+            max_staged_bytes: DEFAULT_MAX_STAGED_BYTES,
             oci_pack_prefix: String::new(),
             tls_cert: None,
             tls_key: None,
@@ -263,6 +284,7 @@ impl ServeConfig {
             max_concurrent_publishes: 2,
             http_workers: None,
             header_timeout_secs: 10,
+            max_connections: None,
             send_timeout_secs: 30,
             request_timeout_secs: 60,
             min_body_rate: 1024,

@@ -39,6 +39,11 @@ pub struct RenderLabels {
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ReasonLabels {
+    pub reason: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct CacheLabels {
     pub cache: &'static str,
 }
@@ -68,6 +73,10 @@ pub struct Metrics {
     pool_connections: Family<PoolLabels, Gauge>,
     generation_reads: Counter,
     cache_bytes: Family<CacheLabels, Gauge>,
+    /// Connections open (the server keeps it).
+    pub http_connections: Gauge,
+    /// Connections the server closed, by reason (idle, evicted, refused).
+    pub http_connections_closed: Family<ReasonLabels, Counter>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -88,6 +97,19 @@ impl Default for Metrics {
         let pool_connections = Family::<PoolLabels, Gauge>::default();
         let generation_reads = Counter::default();
         let cache_bytes = Family::<CacheLabels, Gauge>::default();
+        let http_connections = Gauge::default();
+        let http_connections_closed = Family::<ReasonLabels, Counter>::default();
+        registry.register(
+            "http_connections",
+            "HTTP connections open (at most --max-connections)",
+            http_connections.clone(),
+        );
+        registry.register(
+            "http_connections_closed",
+            "Connections the server closed: idle (no request for --header-timeout-secs), evicted \
+             (the longest idle, to admit a new one at the cap), refused (at the cap, none idle)",
+            http_connections_closed.clone(),
+        );
         registry.register(
             "http_requests",
             "HTTP requests by method, route and status",
@@ -145,6 +167,8 @@ impl Default for Metrics {
             pool_connections,
             generation_reads,
             cache_bytes,
+            http_connections,
+            http_connections_closed,
         }
     }
 }
