@@ -123,6 +123,8 @@ pub fn registry_config(config: &ServeConfig) -> Result<RegistryConfig, StartupEr
         oci: OciConfig {
             upload_session_ttl: Duration::from_secs(config.upload_session_ttl_secs),
             pack_prefix: oci_pack_prefix(&config.oci_pack_prefix)?,
+            max_upload_sessions: config.max_upload_sessions,
+            max_staged_bytes: config.max_staged_bytes,
         },
     })
 }

@@ -3,6 +3,8 @@
 
 pub use crate::domain::{Scope, ScopeError};
 
+use crate::domain::OciAccess;
+
 use std::collections::HashMap;
 use std::fmt;
 use std::path::Path;
@@ -33,6 +35,9 @@ pub struct IssuedToken {
     pub packs: String,
     /// Seconds since the Unix epoch.
     pub expires: i64,
+    /// The repositories and actions it was issued for (none in a token that names none).
+    #[serde(default)]
+    pub access: OciAccess,
 }
 
 /// What every issued token starts with.
@@ -231,6 +236,8 @@ impl Htpasswd {
 
 #[cfg(test)]
 mod tests {
+    use crate::domain::OciAccess;
+
     #[test]
     fn issued_tokens_verify_only_with_their_key_and_until_they_expire() {
         let claims = IssuedToken {
@@ -238,6 +245,7 @@ mod tests {
             scope: Scope::Write,
             packs: "team-*".to_owned(),
             expires: 1_000,
+            access: OciAccess::requested(["repository:team-a:pull,push"]),
         };
         let token = claims.sign(b"key");
         assert!(token.starts_with(ISSUED_PREFIX));

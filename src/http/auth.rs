@@ -58,6 +58,17 @@ async fn require(
     needed: Scope,
 ) -> Result<Option<Caller>, ApiError> {
     let caller = identify(state, &parts.headers).await?;
+    if let Some(Caller {
+        access: Some(_),
+        name,
+        ..
+    }) = &caller
+        && !parts.uri.path().starts_with("/v2/")
+    {
+        return Err(ApiError::Forbidden(format!(
+            "the token of {name} comes from /v2/token and is good only for the OCI API under /v2/"
+        )));
+    }
     match &caller {
         None if needed == Scope::Read && !state.settings.private => Ok(None),
         None => Err(unauthorized("this request needs credentials")),

@@ -222,6 +222,7 @@ fn oci_answer(error: &OciError) -> Answer {
         OciError::DigestInvalid(_) => (S::BAD_REQUEST, "DIGEST_INVALID"),
         OciError::NameUnknown(_) => (S::NOT_FOUND, "NAME_UNKNOWN"),
         OciError::Unsupported(_) => (S::BAD_REQUEST, "UNSUPPORTED"),
+        OciError::TooManyRequests(_) => (S::TOO_MANY_REQUESTS, "TOOMANYREQUESTS"),
     };
     Answer::new(status, code)
 }

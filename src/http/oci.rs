@@ -16,7 +16,7 @@ use super::respond::header_text;
 use super::{ApiError, AppState};
 use crate::auth::Scope;
 use crate::domain::oci_manifest::{MAX_MANIFEST_BYTES, OCI_INDEX};
-use crate::domain::{Digest, OciNameError, Reference, RepositoryName};
+use crate::domain::{Digest, OciAccess, OciAction, OciNameError, Reference, RepositoryName};
 use crate::registry::Caller;
 use crate::registry::oci::{ChunkRange, OciBlob, OciError, UploadSession};
 
@@ -84,6 +84,12 @@ pub async fn dispatch(
         state: &state,
         headers: &headers,
     };
+    // A token issued for some repositories and actions is good for those alone.
+    if let Some((name, action)) = required_access(&endpoint, &method) {
+        call.check_access(&repository(name)?, action).await?;
+    } else if endpoint == Endpoint::Catalog {
+        call.check_catalog().await?;
+    }
     let head = method == Method::HEAD;
     match (endpoint, method) {
         (Endpoint::Base, Method::GET | Method::HEAD) => call.base().await,
@@ -135,23 +141,34 @@ struct Call<'a> {
     headers: &'a HeaderMap,
 }
 
-/// The scope a token request asks for: write when any `scope` parameter asks to push or delete,
-/// read otherwise.
-fn requested_scope(query: &str) -> Scope {
+/// The access a token request's `scope` parameters ask for.
+fn requested_access(query: &str) -> OciAccess {
     // `scope` may repeat, which a query struct cannot hold.
-    let writes = form_urlencoded::parse(query.as_bytes())
+    let scopes: Vec<String> = form_urlencoded::parse(query.as_bytes())
         .filter(|(key, _)| key == "scope")
-        .filter_map(|(_, value)| {
-            value
-                .rsplit_once(':')
-                .map(|(_, actions)| actions.to_owned())
-        })
-        .any(|actions| {
-            actions
-                .split(',')
-                .any(|action| matches!(action, "push" | "delete" | "*"))
-        });
-    if writes { Scope::Write } else { Scope::Read }
+        .map(|(_, value)| value.into_owned())
+        .collect();
+    OciAccess::requested(scopes.iter().map(String::as_str))
+}
+
+/// The repository a request acts on and what it does to it.
+fn required_access<'p>(endpoint: &Endpoint<'p>, method: &Method) -> Option<(&'p str, OciAction)> {
+    let action = match *method {
+        Method::GET | Method::HEAD => OciAction::Pull,
+        Method::DELETE if matches!(endpoint, Endpoint::Manifest(..) | Endpoint::Blob(..)) => {
+            OciAction::Delete
+        }
+        _ => OciAction::Push,
+    };
+    match endpoint {
+        Endpoint::Base | Endpoint::Catalog | Endpoint::Token => None,
+        Endpoint::Tags(name)
+        | Endpoint::Manifest(name, _)
+        | Endpoint::Blob(name, _)
+        | Endpoint::Referrers(name, _) => Some((name, action)),
+        // Every request on an upload session pushes, whatever its method.
+        Endpoint::Uploads(name) | Endpoint::Upload(name, _) => Some((name, OciAction::Push)),
+    }
 }
 
 /// `0-<last byte>` as the spec's `Range` header of an upload states progress.
@@ -245,6 +262,30 @@ fn header(text: &str) -> Result<HeaderValue, ApiError> {
 }
 
 impl Call<'_> {
+    /// Refuses a caller whose token was issued for other repositories or actions (the caller's
+    /// scope is checked where the request needs it).
+    async fn check_access(&self, name: &RepositoryName, action: OciAction) -> Result<(), ApiError> {
+        if let Some(caller) = identify(self.state, self.headers).await? {
+            caller.may_access(name, action)?;
+        }
+        Ok(())
+    }
+
+    /// The repository list, for a token issued with `registry:catalog:*` (or any other
+    /// credential).
+    async fn check_catalog(&self) -> Result<(), ApiError> {
+        match identify(self.state, self.headers).await? {
+            Some(Caller {
+                access: Some(access),
+                name,
+                ..
+            }) if !access.catalog => Err(ApiError::Forbidden(format!(
+                "the token of {name} was not issued for the catalog (registry:catalog:*)"
+            ))),
+            _ => Ok(()),
+        }
+    }
+
     /// The caller, who must be allowed to write.
     async fn writer(&self) -> Result<Caller, ApiError> {
         match identify(self.state, self.headers).await? {
@@ -280,7 +321,7 @@ impl Call<'_> {
         if caller.is_none() && self.state.settings.private {
             return Err(ApiError::Unauthorized("this registry needs credentials"));
         }
-        let wanted = requested_scope(uri.query().unwrap_or(""));
+        let wanted = requested_access(uri.query().unwrap_or(""));
         let (token, lifetime) = self
             .state
             .registry
@@ -484,10 +525,12 @@ impl Call<'_> {
         let registry = &self.state.registry;
         if let Some(mount) = &query.mount {
             let mount = digest(mount)?;
-            // An invalid `from` is no source: the client gets a session, as with no `from`.
+            // An invalid `from`, or one the caller's token may not pull from, is no source: the
+            // client gets a session, as with no `from`.
             let from = query.from.as_deref().map(str::parse::<RepositoryName>);
             let mounted = match from {
                 Some(Err(_)) => None,
+                Some(Ok(from)) if caller.may_access(&from, OciAction::Pull).is_err() => None,
                 Some(Ok(from)) => {
                     registry
                         .mount_oci_blob(name, &mount, Some(&from), &caller)

@@ -10,7 +10,7 @@ use sha2::{Digest as _, Sha256};
 
 use super::{Registry, RegistryError};
 use crate::auth::{AdminToken, Htpasswd, ISSUED_PREFIX, IssuedToken, Scope, UserPacks, token_hash};
-use crate::domain::{PackName, PackPatterns};
+use crate::domain::{OciAccess, OciAction, PackName, PackPatterns, RepositoryName};
 use crate::store::{secrets, tokens};
 
 /// How long a token issued by the token flow (`/v2/token`) is valid.
@@ -40,6 +40,9 @@ pub struct Caller {
     pub scope: Scope,
     /// The packs the caller may write.
     pub packs: PackPatterns,
+    /// For a token issued by the OCI token flow: the only repositories and actions it may use
+    /// (and nothing outside the OCI API). `None` for every other credential.
+    pub access: Option<OciAccess>,
 }
 
 impl Caller {
@@ -52,6 +55,25 @@ impl Caller {
             "{} may write only packs matching {}, not {pack}",
             self.name, self.packs
         )))
+    }
+
+    /// Refuses `action` on `repository` when the caller's token was issued for other
+    /// repositories or actions.
+    pub fn may_access(
+        &self,
+        repository: &RepositoryName,
+        action: OciAction,
+    ) -> Result<(), RegistryError> {
+        match &self.access {
+            Some(access) if !access.allows(repository, action) => {
+                Err(RegistryError::Denied(format!(
+                    "the token of {} was not issued to {} {repository}",
+                    self.name,
+                    action.as_str()
+                )))
+            }
+            _ => Ok(()),
+        }
     }
 
     /// Refuses a caller whose scope is below `needed`, saying what `action` needs.
@@ -101,17 +123,40 @@ impl Registry {
         self.inner.access.htpasswd.is_some()
     }
 
-    /// Issues a bearer token for `caller` (anonymous when `None`: read only) with at most the
-    /// scope `wanted`; returns it and its lifetime.
+    /// Issues a bearer token for `caller` (anonymous when `None`: pulls only) for the access its
+    /// `scope` parameters ask for, as far as the caller's own rights go (an issued token asking
+    /// for another goes no further than its own); returns it and its lifetime.
     pub async fn issue_token(
         &self,
         caller: Option<&Caller>,
-        wanted: Scope,
+        wanted: OciAccess,
     ) -> Result<(String, Duration), RegistryError> {
+        let writes = match caller {
+            Some(caller) => caller.scope >= Scope::Write,
+            None => false,
+        };
+        let mut access = wanted.limited(|action| action == OciAction::Pull || writes);
+        if let Some(OciAccess {
+            repositories,
+            catalog,
+        }) = caller.and_then(|c| c.access.as_ref())
+        {
+            access.repositories.retain(|name, actions| {
+                let held = repositories.get(name).cloned().unwrap_or_default();
+                actions.retain(|action| held.contains(action));
+                !actions.is_empty()
+            });
+            access.catalog &= *catalog;
+        }
+        let wanted_scope = if access.writes() {
+            Scope::Write
+        } else {
+            Scope::Read
+        };
         let (name, scope, packs) = match caller {
             Some(caller) => (
                 caller.name.clone(),
-                caller.scope.min(wanted),
+                caller.scope.min(wanted_scope),
                 caller.packs.to_string(),
             ),
             None => (
@@ -128,6 +173,7 @@ impl Registry {
             scope,
             packs,
             expires: i64::try_from(now + ISSUED_TOKEN_TTL.as_secs()).unwrap_or(i64::MAX),
+            access,
         };
         Ok((claims.sign(self.token_key().await?), ISSUED_TOKEN_TTL))
     }
@@ -159,6 +205,7 @@ impl Registry {
                     packs: claims.packs.parse().ok()?,
                     name: claims.name,
                     scope: claims.scope,
+                    access: Some(claims.access),
                 })
             }));
         }
@@ -169,11 +216,17 @@ impl Registry {
                 name: "admin".to_owned(),
                 scope: Scope::Admin,
                 packs: PackPatterns::all(),
+                access: None,
             }));
         }
         // The lookup is by the token's sha256: the stored value is never compared with the secret.
         let found = tokens::find_active(self.inner.db.reader(), &token_hash(token)).await?;
-        Ok(found.map(|(name, scope, packs)| Caller { name, scope, packs }))
+        Ok(found.map(|(name, scope, packs)| Caller {
+            name,
+            scope,
+            packs,
+            access: None,
+        }))
     }
 
     async fn basic(&self, credentials: &str) -> Option<Caller> {
@@ -198,6 +251,7 @@ impl Registry {
             packs: self.inner.access.user_packs.of(&valid),
             name: valid,
             scope: Scope::Write,
+            access: None,
         })
     }
 }

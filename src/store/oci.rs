@@ -444,17 +444,48 @@ pub async fn insert_upload<'e>(
     executor: impl Executor<'e, Database = Any>,
     id: &str,
     repository: &str,
+    owner: &str,
 ) -> Result<(), sqlx::Error> {
     let now = now_millis();
     sqlx::query(
-        "INSERT INTO oci_uploads (id, repository, created_at, touched_at) VALUES ($1, $2, $3, $3)",
+        "INSERT INTO oci_uploads (id, repository, created_at, touched_at, owner, size) \
+         VALUES ($1, $2, $3, $3, $4, 0)",
     )
     .bind(id)
     .bind(repository)
     .bind(now)
+    .bind(owner)
     .execute(executor)
     .await?;
     Ok(())
+}
+
+/// Sessions `owner` holds that were touched at or after `cutoff` (epoch ms).
+pub async fn open_uploads_of<'e>(
+    executor: impl Executor<'e, Database = Any>,
+    owner: &str,
+    cutoff: i64,
+) -> Result<i64, sqlx::Error> {
+    let row = sqlx::query("SELECT COUNT(*) FROM oci_uploads WHERE owner = $1 AND touched_at >= $2")
+        .bind(owner)
+        .bind(cutoff)
+        .fetch_one(executor)
+        .await?;
+    row.try_get(0)
+}
+
+/// Bytes the sessions touched at or after `cutoff` (epoch ms) hold together.
+pub async fn staged_bytes<'e>(
+    executor: impl Executor<'e, Database = Any>,
+    cutoff: i64,
+) -> Result<i64, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT CAST(COALESCE(SUM(size), 0) AS BIGINT) FROM oci_uploads WHERE touched_at >= $1",
+    )
+    .bind(cutoff)
+    .fetch_one(executor)
+    .await?;
+    row.try_get(0)
 }
 
 /// The repository of a session touched at or after `cutoff` (epoch ms).
@@ -471,14 +502,16 @@ pub async fn find_upload<'e>(
     row.map(|row| row.try_get(0)).transpose()
 }
 
-/// Marks a session as used now (its time to live starts again).
+/// Marks a session as used now (its time to live starts again) and records its size.
 pub async fn touch_upload<'e>(
     executor: impl Executor<'e, Database = Any>,
     id: &str,
+    size: u64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE oci_uploads SET touched_at = $2 WHERE id = $1")
+    sqlx::query("UPDATE oci_uploads SET touched_at = $2, size = $3 WHERE id = $1")
         .bind(id)
         .bind(now_millis())
+        .bind(i64::try_from(size).unwrap_or(i64::MAX))
         .execute(executor)
         .await?;
     Ok(())

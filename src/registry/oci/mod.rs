@@ -28,6 +28,10 @@ pub struct OciConfig {
     /// Where packs live in Palette's layout: `<prefix>/spectro-packs/archive/<name>` (empty: no
     /// prefix).
     pub pack_prefix: String,
+    /// Open upload sessions one credential may hold.
+    pub max_upload_sessions: u64,
+    /// Bytes open upload sessions may hold in all.
+    pub max_staged_bytes: u64,
 }
 
 impl Default for OciConfig {
@@ -35,6 +39,9 @@ impl Default for OciConfig {
         OciConfig {
             upload_session_ttl: Duration::from_secs(24 * 3600),
             pack_prefix: String::new(),
+            // As `serve`'s flags default.
+            max_upload_sessions: 100,
+            max_staged_bytes: 64 << 30,
         }
     }
 }
@@ -52,6 +59,9 @@ pub enum OciBlob {
 pub(super) struct OciState {
     /// Upload sessions with a request in progress: one request per session at a time.
     busy_sessions: Mutex<HashSet<String>>,
+    /// Bytes appended to sessions by requests still in progress (the database records a
+    /// session's size when its request ends).
+    staging: std::sync::atomic::AtomicU64,
 }
 
 /// What went wrong in OCI terms; the HTTP front end answers each with the spec's code.
@@ -82,6 +92,9 @@ pub enum OciError {
     NameUnknown(RepositoryName),
     #[error("{0}")]
     Unsupported(String),
+    /// A bound on upload sessions (`--max-upload-sessions`, `--max-staged-bytes`).
+    #[error("{0}")]
+    TooManyRequests(String),
 }
 
 impl From<OciError> for RegistryError {

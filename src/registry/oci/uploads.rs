@@ -2,8 +2,10 @@
 //! `PUT ?digest=`, resumable across restarts until they expire. The bytes go to a session file
 //! in the blob store's staging area; closing hashes it and moves it into the store.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use bytes::Bytes;
-use futures_util::Stream;
+use futures_util::{Stream, StreamExt};
 
 use super::OciError;
 use crate::domain::{Digest, RepositoryName};
@@ -41,6 +43,37 @@ impl Drop for SessionGuard<'_> {
     }
 }
 
+/// Bytes a request is appending, counted in the registry's in-progress total until it ends.
+struct Staging<'a> {
+    total: &'a AtomicU64,
+    added: u64,
+}
+
+impl Staging<'_> {
+    /// Counts `len` more bytes; returns what requests in progress have added in all.
+    fn add(&mut self, len: u64) -> u64 {
+        self.added += len;
+        self.total.fetch_add(len, Ordering::AcqRel) + len
+    }
+}
+
+impl Drop for Staging<'_> {
+    fn drop(&mut self) {
+        self.total.fetch_sub(self.added, Ordering::AcqRel);
+    }
+}
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The error a chunk meets when the sessions would hold more than `--max-staged-bytes`.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "upload sessions hold {limit} bytes, the most this registry stages (--max-staged-bytes); finish or cancel sessions, or retry later"
+)]
+struct StagedFull {
+    limit: u64,
+}
+
 fn new_session_id() -> String {
     let mut bytes = [0u8; 16];
     getrandom::fill(&mut bytes).expect("the operating system's random source failed");
@@ -74,15 +107,33 @@ impl Registry {
         caller: &Caller,
     ) -> Result<UploadSession, RegistryError> {
         self.may_push(caller, repository)?;
+        let max = self.inner.oci_config.max_upload_sessions;
+        let open =
+            oci::open_uploads_of(self.inner.db.writer(), &caller.name, self.live_cutoff()).await?;
+        if u64::try_from(open).unwrap_or(0) >= max {
+            return Err(OciError::TooManyRequests(format!(
+                "{} holds {open} open upload sessions, the most one credential may \
+                 (--max-upload-sessions); finish or cancel one first",
+                caller.name
+            ))
+            .into());
+        }
         let id = new_session_id();
         self.inner.blobs.create_session(&id).await?;
         let storage = self.storage_name(repository);
-        oci::insert_upload(self.inner.db.writer(), &id, &storage).await?;
+        oci::insert_upload(self.inner.db.writer(), &id, &storage, &caller.name).await?;
         Ok(UploadSession {
             id,
             repository: repository.clone(),
             size: 0,
         })
+    }
+
+    /// Sessions touched before this (epoch ms) have expired.
+    fn live_cutoff(&self) -> i64 {
+        let ttl =
+            i64::try_from(self.inner.oci_config.upload_session_ttl.as_millis()).unwrap_or(i64::MAX);
+        now_millis().saturating_sub(ttl)
     }
 
     /// A live session of `repository` (unknown, expired, or of another repository: unknown).
@@ -95,10 +146,7 @@ impl Registry {
         if !plausible(id) {
             return Err(unknown());
         }
-        let ttl =
-            i64::try_from(self.inner.oci_config.upload_session_ttl.as_millis()).unwrap_or(i64::MAX);
-        let cutoff = now_millis().saturating_sub(ttl);
-        let found = oci::find_upload(self.inner.db.reader(), id, cutoff).await?;
+        let found = oci::find_upload(self.inner.db.reader(), id, self.live_cutoff()).await?;
         if found != Some(self.storage_name(repository)) {
             return Err(unknown());
         }
@@ -159,6 +207,22 @@ impl Registry {
             Some(range) => Some(range.end - range.start + 1),
             None => None,
         };
+        // Every chunk is counted against --max-staged-bytes as it arrives: what the sessions
+        // held when this request started, plus what requests in progress have added since.
+        let limit = self.inner.oci_config.max_staged_bytes;
+        let recorded =
+            u64::try_from(oci::staged_bytes(self.inner.db.reader(), self.live_cutoff()).await?)
+                .unwrap_or(0);
+        let total = &self.inner.oci.staging;
+        let mut staging = Staging { total, added: 0 };
+        let body = body.map(move |chunk| {
+            let chunk = chunk.map_err(Into::into)?;
+            let in_progress = staging.add(chunk.len() as u64);
+            if recorded.saturating_add(in_progress) > limit {
+                return Err(Box::new(StagedFull { limit }) as BoxError);
+            }
+            Ok(chunk)
+        });
         let size = self
             .inner
             .blobs
@@ -172,9 +236,12 @@ impl Registry {
                     ))
                     .into()
                 }
+                (PutError::Body(e), _) if e.is::<StagedFull>() => {
+                    OciError::TooManyRequests(e.to_string()).into()
+                }
                 (e, _) => vanished_or(e, id),
             })?;
-        oci::touch_upload(self.inner.db.writer(), id).await?;
+        oci::touch_upload(self.inner.db.writer(), id, size).await?;
         session.size = size;
         Ok(session)
     }
