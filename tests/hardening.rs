@@ -776,3 +776,624 @@ async fn files_parse_like_helm_or_the_publish_is_refused() {
         .collect();
     assert!(!codes.contains(&"chart-invalid"), "{codes:?}");
 }
+
+// Hardening, round two: shared structures, walks that never ticked, HTTP/2 connections, the clock
+// around costly functions, issued tokens and upload sessions.
+
+/// A macro that builds a list sharing itself twice per step, `steps` times (2^steps leaves for a
+/// few hundred bytes of template), then evaluates `call` on it (`$l`).
+fn doubling(steps: u32, call: &str) -> String {
+    macro_values(&format!(
+        "{{{{ .spectro.system.cloud.type }}}}{{{{ $l := list 1 }}}}{{{{ range until {steps} }}}}{{{{ $l = list $l $l }}}}{{{{ end }}}}{call}"
+    ))
+}
+
+/// One value of `/metrics` (`name` with its labels, as exposed), 0 when absent.
+async fn metric(server: &ServerProcess, series: &str) -> f64 {
+    let text = reqwest::get(server.url("/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
+        .map_or(0.0, |value| value.trim().parse().unwrap())
+}
+
+#[tokio::test]
+async fn shared_structure_cannot_expand_past_the_budget() {
+    let setup = Setup::new().await;
+    let server = shipped(&setup, "server.log", &[]).await;
+    for _ in 0..8 {
+        assert_eq!(render_calico(&server, "").await.0, 200);
+    }
+    let (idle, _) = server.memory_kib();
+    server.reset_peak_memory();
+    // 24 doublings: 16 million leaves. Before, toYaml alone took the process past 4 GiB.
+    for call in [
+        "{{ $y := toYaml $l }}",
+        "{{ $y := toJson $l }}",
+        "{{ $y := toPrettyJson $l }}",
+        "{{ $y := toRawJson $l }}",
+        "{{ $y := print $l }}",
+        "{{ $y := printf \"%v\" $l }}",
+        "{{ $y := toString $l }}",
+        "{{ $y := join \",\" $l }}",
+        "{{ $y := cat $l $l }}",
+        "{{ $y := quote $l }}",
+        "{{ $y := deepCopy $l }}",
+        "{{ $y := toToml (dict \"a\" $l) }}",
+        "{{ $l }}",
+    ] {
+        let (status, body) = render_calico(&server, &doubling(24, call)).await;
+        assert_render_limit(status, &body, "render-max-output-bytes");
+        let (_, peak) = server.memory_kib();
+        let grew = peak.saturating_sub(idle) / 1024;
+        // A render's peak stays within twice its output budget (32 MiB).
+        assert!(
+            grew <= 64,
+            "{call}: peak RSS grew by {grew} MiB (idle {idle} KiB, peak {peak} KiB)"
+        );
+    }
+    assert_eq!(render_calico(&server, "").await.0, 200);
+}
+
+#[tokio::test]
+async fn walks_and_comparisons_stop_at_the_deadline() {
+    let setup = Setup::new().await;
+    let server = shipped(&setup, "server.log", &["--render-timeout-secs", "2"]).await;
+    // Shared structure compares once per shared pair, as Go's DeepEqual does: a value with itself
+    // and two equal values built apart, 2^40 leaves each, answer at once.
+    for equal in [
+        "{{ if not (deepEqual $l $l) }}{{ fail \"unequal\" }}{{ end }}",
+        "{{ $m := list 1 }}{{ range until 40 }}{{ $m = list $m $m }}{{ end }}{{ if not (deepEqual $l $m) }}{{ fail \"unequal\" }}{{ end }}",
+        "{{ if not (has $l (list 0 $l)) }}{{ fail \"absent\" }}{{ end }}",
+    ] {
+        let (status, body) = render_calico(&server, &doubling(40, equal)).await;
+        assert_eq!(status, 200, "{equal}: {body}");
+    }
+    // Quadratic and exponential work inside one function call: stopped by the deadline, with
+    // nothing running after the answer.
+    let maps = |steps: u32| {
+        format!(
+            "{{{{ $m := dict \"k\" 1 }}}}{{{{ $n := dict \"k\" 1 }}}}{{{{ range until {steps} }}}}{{{{ $m = dict \"a\" $m \"b\" $m }}}}{{{{ $n = dict \"a\" $n \"b\" $n }}}}{{{{ end }}}}"
+        )
+    };
+    for work in [
+        macro_values("{{ .spectro.system.cloud.type }}{{ $y := uniq (until 300000) }}"),
+        macro_values(&format!(
+            "{{{{ .spectro.system.cloud.type }}}}{}{{{{ $y := mergeOverwrite $n $m }}}}",
+            maps(60)
+        )),
+        macro_values(&format!(
+            "{{{{ .spectro.system.cloud.type }}}}{}{{{{ $y := merge $n $m }}}}",
+            maps(60)
+        )),
+    ] {
+        let (status, body) = render_calico(&server, &work).await;
+        assert_render_limit(status, &body, "render-timeout-secs");
+        let before = cpu_seconds(server.pid());
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let after = cpu_seconds(server.pid());
+        assert!(
+            after - before < 0.3,
+            "{:.2} CPU seconds after the answer",
+            after - before
+        );
+    }
+    // Four at once (every render slot on 2 cores): each ends at its deadline, none outlives it.
+    let uniq = macro_values("{{ .spectro.system.cloud.type }}{{ $y := uniq (until 300000) }}");
+    let renders = (0..4).map(|_| render_calico(&server, &uniq));
+    for (status, body) in futures_util::future::join_all(renders).await {
+        assert_render_limit(status, &body, "render-timeout-secs");
+    }
+    // A client that leaves mid-uniq: the walk stops with it.
+    let abandoned = reqwest::Client::builder()
+        .timeout(Duration::from_millis(300))
+        .build()
+        .unwrap()
+        .post(server.url("/v1/packs/cni-calico/tags/3.24.6/render"))
+        .json(&json!({"cloudType": "aws", "values": uniq}))
+        .send()
+        .await;
+    assert!(abandoned.is_err(), "uniq answered within 300 ms");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let before = cpu_seconds(server.pid());
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let after = cpu_seconds(server.pid());
+    assert!(
+        after - before < 0.3,
+        "{:.2} CPU seconds after the client left",
+        after - before
+    );
+    assert_eq!(render_calico(&server, "").await.0, 200);
+}
+
+/// Lets this test process open as many sockets as its hard limit allows (tests of many
+/// connections run beside each other).
+fn raise_open_files() {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit and setrlimit read and write the struct given, nothing else.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 {
+            limit.rlim_cur = limit.rlim_max;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
+        }
+    }
+}
+
+/// HTTP/2's client preface and an empty SETTINGS frame.
+const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00";
+
+/// An HTTP/2 connection without TLS (prior knowledge) that says hello and then nothing.
+async fn idle_h2c(address: &str) -> tokio::net::TcpStream {
+    use tokio::io::AsyncWriteExt;
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    stream.write_all(H2_PREFACE).await.unwrap();
+    stream
+}
+
+/// Whether the server closes `stream` within `limit` (whatever it sends before: SETTINGS, GOAWAY).
+async fn closed_within(mut stream: impl tokio::io::AsyncRead + Unpin, limit: Duration) -> bool {
+    use tokio::io::AsyncReadExt;
+    let mut buffer = [0u8; 4096];
+    tokio::time::timeout(limit, async {
+        loop {
+            match stream.read(&mut buffer).await {
+                Ok(0) | Err(_) => return,
+                Ok(_) => {}
+            }
+        }
+    })
+    .await
+    .is_ok()
+}
+
+#[tokio::test]
+async fn idle_http2_connections_are_closed_as_http1_ones_are() {
+    raise_open_files();
+    let setup = Setup::new().await;
+    let pki_dir = tempfile::tempdir().unwrap();
+    let pki = common::tls::Pki::new(pki_dir.path());
+    pki.issue("hardening");
+    let plain = setup
+        .start("plain.log", &["--header-timeout-secs", "2"])
+        .await;
+    let address = plain.base_url.trim_start_matches("http://").to_owned();
+    // Before, h2c connections stayed open however long they idled.
+    let idle: Vec<_> = futures_util::future::join_all((0..200).map(|_| idle_h2c(&address))).await;
+    let closed = futures_util::future::join_all(
+        idle.into_iter()
+            .map(|stream| closed_within(stream, Duration::from_secs(10))),
+    )
+    .await;
+    assert!(
+        closed.iter().all(|c| *c),
+        "{} of 200 idle h2c connections still open after 10 s",
+        closed.iter().filter(|c| !**c).count()
+    );
+    assert!(
+        metric(
+            &plain,
+            "packyard_http_connections_closed_total{reason=\"idle\"}"
+        )
+        .await
+            >= 200.0
+    );
+
+    // HTTP/2 over TLS: the same.
+    let tls = setup
+        .start(
+            "tls.log",
+            &[
+                "--header-timeout-secs",
+                "2",
+                "--tls-cert",
+                &pki.path("server.crt"),
+                "--tls-key",
+                &pki.path("server.key"),
+            ],
+        )
+        .await;
+    let address = tls.base_url.trim_start_matches("https://").to_owned();
+    let mut stream = common::tls::connect(&address, &pki.dir.join("ca.crt"), &[b"h2"]).await;
+    assert_eq!(stream.get_ref().1.alpn_protocol(), Some(&b"h2"[..]));
+    tokio::io::AsyncWriteExt::write_all(&mut stream, H2_PREFACE)
+        .await
+        .unwrap();
+    assert!(
+        closed_within(stream, Duration::from_secs(10)).await,
+        "an idle h2 connection over TLS stayed open"
+    );
+}
+
+#[tokio::test]
+async fn connections_are_capped_and_idle_ones_make_room() {
+    let setup = Setup::new().await;
+    let server = setup
+        .start(
+            "server.log",
+            &[
+                "--max-connections",
+                "8",
+                "--header-timeout-secs",
+                "60",
+                "--slow-body-grace-secs",
+                "60",
+            ],
+        )
+        .await;
+    let address = server.base_url.trim_start_matches("http://").to_owned();
+    // Eight idle connections fill the cap; a new client still gets in, as the longest idle one
+    // is closed for it.
+    let idle: Vec<_> = futures_util::future::join_all((0..8).map(|_| idle_h2c(&address))).await;
+    let fresh = || {
+        reqwest::Client::builder()
+            .timeout(Duration::from_secs(5))
+            .build()
+            .unwrap()
+    };
+    let health = fresh().get(server.url("/health")).send().await.unwrap();
+    assert_eq!(health.status(), 200);
+    let closed = futures_util::future::join_all(
+        idle.into_iter()
+            .map(|stream| closed_within(stream, Duration::from_secs(3))),
+    )
+    .await;
+    assert!(closed.iter().any(|c| *c), "no idle connection made room");
+    // Eight connections with a request in flight (uploads that trickle): nothing is idle, and a
+    // ninth connection is refused at once.
+    let digest = digest_of(b"never finished");
+    let mut busy = Vec::new();
+    for _ in 0..8 {
+        let mut socket = std::net::TcpStream::connect(&address).unwrap();
+        write!(
+            socket,
+            "PUT /v1/busy/blobs/{digest} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {ADMIN_TOKEN}\r\nContent-Length: 1000000\r\n\r\n"
+        )
+        .unwrap();
+        socket.write_all(&[0u8; 100]).unwrap();
+        busy.push(socket);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let refused = tokio::net::TcpStream::connect(&address).await.unwrap();
+    assert!(
+        closed_within(refused, Duration::from_secs(2)).await,
+        "a connection beyond the cap was kept"
+    );
+    drop(busy);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        metric(
+            &server,
+            "packyard_http_connections_closed_total{reason=\"refused\"}"
+        )
+        .await
+            >= 1.0
+    );
+    assert!(
+        metric(
+            &server,
+            "packyard_http_connections_closed_total{reason=\"evicted\"}"
+        )
+        .await
+            >= 1.0
+    );
+}
+
+#[tokio::test]
+async fn a_low_file_limit_still_leaves_room_for_health() {
+    raise_open_files();
+    let setup = Setup::new().await;
+    // 256 descriptors: the default cap is three quarters of them.
+    let server = setup
+        .start_with_open_files("server.log", &["--header-timeout-secs", "60"], 256)
+        .await;
+    let address = server.base_url.trim_start_matches("http://").to_owned();
+    let mut idle = Vec::new();
+    for _ in 0..400 {
+        idle.push(idle_h2c(&address).await);
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let health = reqwest::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .build()
+        .unwrap()
+        .get(server.url("/health"))
+        .send()
+        .await
+        .expect("/health answers beside 400 idle connections");
+    assert_eq!(health.status(), 200);
+    assert!(metric(&server, "packyard_http_connections").await <= 192.0);
+    drop(idle);
+}
+
+#[tokio::test]
+async fn costly_functions_are_timed_one_by_one() {
+    let setup = Setup::new().await;
+    let server = shipped(&setup, "server.log", &["--render-timeout-secs", "2"]).await;
+    // Before, the clock was read once per 64 steps: 10,000 RSA keys answered after 49 s of a
+    // 10 s budget. Now the render overruns by one key at most.
+    let keys = macro_values(
+        "{{ .spectro.system.cloud.type }}{{ range until 10000 }}{{ $k := genPrivateKey \"rsa\" }}{{ end }}",
+    );
+    let response = reqwest::Client::builder()
+        .timeout(Duration::from_secs(20))
+        .build()
+        .unwrap()
+        .post(server.url("/v1/packs/cni-calico/tags/3.24.6/render"))
+        .header("accept", "application/json")
+        .json(&json!({"cloudType": "aws", "values": keys}))
+        .send()
+        .await
+        .expect("the render answered near its deadline");
+    let status = response.status().as_u16();
+    let body: Value = response.json().await.unwrap();
+    assert_render_limit(status, &body, "render-timeout-secs");
+    for work in [
+        "{{ range until 10000 }}{{ $h := htpasswd \"u\" \"p\" }}{{ end }}",
+        "{{ range until 10000 }}{{ $c := genCA \"x\" 3 }}{{ end }}",
+    ] {
+        let (status, body) = render_calico(
+            &server,
+            &macro_values(&format!("{{{{ .spectro.system.cloud.type }}}}{work}")),
+        )
+        .await;
+        assert_render_limit(status, &body, "render-timeout-secs");
+    }
+}
+
+/// A pack whose one manifest shows `expression`'s value.
+async fn show(server: &ServerProcess, name: &str, expression: &str) -> (u16, Value) {
+    let manifest = format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: shown\ndata:\n  value: {{{{ {expression} | quote }}}}\n"
+    );
+    let pack = TestPack::new(name, "1.0.0").file("manifests/app.yaml", manifest);
+    let published = publish(&server.base_url, "", pack.archive()).await.unwrap();
+    assert_eq!(
+        published.status(),
+        201,
+        "{}",
+        published.text().await.unwrap()
+    );
+    let response = client()
+        .post(server.url(&format!("/v1/packs/{name}/tags/1.0.0/render")))
+        .header("accept", "application/json")
+        .json(&json!({"cloudType": "aws"}))
+        .send()
+        .await
+        .unwrap();
+    (response.status().as_u16(), response.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn derive_password_fits_the_budget_and_dates_overflow_as_in_go() {
+    let setup = Setup::new().await;
+    let server = setup.start("server.log", &[]).await;
+    let (idle, _) = server.memory_kib();
+    server.reset_peak_memory();
+    // Sprig's documented example; scrypt's 32 MiB table is a working set within the budget.
+    let (status, body) = show(
+        &server,
+        "derived",
+        "derivePassword 1 \"long\" \"password\" \"user\" \"example.com\"",
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["items"][0]["data"]["value"], "ZedaFaxcZaso9*");
+    let (_, peak) = server.memory_kib();
+    assert!(peak.saturating_sub(idle) / 1024 <= 64);
+    // A duration that overflows Go's int64 nanoseconds does not parse, so the date stays.
+    let (status, body) = show(
+        &server,
+        "dated",
+        "dateModify \"-99999999999h\" (toDate \"2006-01-02\" \"2020-01-01\") | date \"2006-01-02\"",
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["items"][0]["data"]["value"], "2020-01-01");
+    // The longest duration Go holds moves it back 292 years.
+    let (status, body) = show(
+        &server,
+        "far-dated",
+        "dateModify \"-2562047h\" (toDate \"2006-01-02\" \"2020-01-01\") | date \"2006-01-02\"",
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["items"][0]["data"]["value"], "1727-09-22");
+}
+
+/// `/v2/token` for `scopes`, with `token` as a Basic password.
+async fn issued_token(server: &ServerProcess, token: &str, scopes: &[&str]) -> String {
+    let query: Vec<(&str, &str)> = scopes.iter().map(|s| ("scope", *s)).collect();
+    let response = client()
+        .get(server.url("/v2/token"))
+        .query(&query)
+        .basic_auth("ci", Some(token))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    body["token"].as_str().unwrap().to_owned()
+}
+
+/// `POST /v2/<name>/blobs/uploads/?digest=` with `content`.
+async fn push_blob(
+    server: &ServerProcess,
+    bearer: &str,
+    name: &str,
+    content: &[u8],
+) -> (u16, Value) {
+    let response = client()
+        .post(server.url(&format!(
+            "/v2/{name}/blobs/uploads/?digest={}",
+            digest_of(content)
+        )))
+        .bearer_auth(bearer)
+        .header("content-type", "application/octet-stream")
+        .body(content.to_vec())
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn issued_tokens_reach_only_their_repositories() {
+    let setup = Setup::new().await;
+    let server = setup.start("server.log", &[]).await;
+    let created = setup.command(&[
+        "token", "create", "--name", "teams", "--scope", "write", "--packs", "team-*",
+    ]);
+    assert!(created.status.success());
+    let api_token = String::from_utf8(created.stdout).unwrap().trim().to_owned();
+    let token = issued_token(&server, &api_token, &["repository:team-a:pull,push"]).await;
+    // Before, this token pushed to team-b too (201): the API token's patterns allow both.
+    let (status, body) = push_blob(&server, &token, "team-b", b"for b").await;
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(body["errors"][0]["code"], "DENIED");
+    let (status, body) = push_blob(&server, &token, "team-a", b"for a").await;
+    assert_eq!(status, 201, "{body}");
+    // Pulls outside it too, even where pulls need no credentials at all.
+    let (status, _) = push_blob(&server, &api_token, "team-b", b"for b").await;
+    assert_eq!(status, 201);
+    let pull = |name: &str| {
+        client()
+            .head(server.url(&format!("/v2/{name}/blobs/{}", digest_of(b"for b"))))
+            .bearer_auth(&token)
+            .send()
+    };
+    assert_eq!(pull("team-b").await.unwrap().status(), 403);
+    // A mount from a repository the token may not pull from is no mount: a session instead.
+    let mount = client()
+        .post(server.url(&format!(
+            "/v2/team-a/blobs/uploads/?mount={}&from=team-b",
+            digest_of(b"for b")
+        )))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(mount.status(), 202);
+    // The catalog needs registry:catalog:*, and the token is for the OCI API alone.
+    let catalog = client()
+        .get(server.url("/v2/_catalog"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(catalog.status(), 403);
+    let listing = issued_token(&server, &api_token, &["registry:catalog:*"]).await;
+    let catalog = client()
+        .get(server.url("/v2/_catalog"))
+        .bearer_auth(&listing)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(catalog.status(), 200);
+    let publish = client()
+        .post(server.url("/v1/packs"))
+        .bearer_auth(&token)
+        .body(TestPack::new("team-a", "1.0.0").archive())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(publish.status(), 403);
+    // A read-only credential gets no push in its token, whatever it asks for.
+    let created = setup.command(&["token", "create", "--name", "reader", "--scope", "read"]);
+    let reader = String::from_utf8(created.stdout).unwrap().trim().to_owned();
+    let token = issued_token(&server, &reader, &["repository:team-a:pull,push"]).await;
+    let (status, _) = push_blob(&server, &token, "team-a", b"from a reader").await;
+    assert_eq!(status, 403);
+}
+
+#[tokio::test]
+async fn upload_sessions_are_capped_per_credential_and_in_bytes() {
+    let setup = Setup::new().await;
+    let server = setup
+        .start(
+            "server.log",
+            &[
+                "--max-upload-sessions",
+                "3",
+                "--max-staged-bytes",
+                "1048576",
+            ],
+        )
+        .await;
+    let created = setup.command(&["token", "create", "--name", "ci", "--scope", "write"]);
+    let token = String::from_utf8(created.stdout).unwrap().trim().to_owned();
+    let start = |bearer: String| {
+        client()
+            .post(server.url("/v2/capped/blobs/uploads/"))
+            .bearer_auth(bearer)
+            .send()
+    };
+    let mut sessions = Vec::new();
+    for _ in 0..3 {
+        let started = start(token.clone()).await.unwrap();
+        assert_eq!(started.status(), 202);
+        sessions.push(started.headers()["location"].to_str().unwrap().to_owned());
+    }
+    // Before, 3,000 sessions opened in 2 s and stayed for a day.
+    let refused = start(token.clone()).await.unwrap();
+    assert_eq!(refused.status(), 429);
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["errors"][0]["code"], "TOOMANYREQUESTS");
+    // Another credential has sessions of its own.
+    assert_eq!(start(ADMIN_TOKEN.to_owned()).await.unwrap().status(), 202);
+
+    // Staged bytes in all: 600 KiB fit, 600 KiB more do not, and the refused chunk is not kept.
+    let patch = |location: &str, content: Vec<u8>| {
+        client()
+            .patch(server.url(location))
+            .bearer_auth(&token)
+            .header("content-type", "application/octet-stream")
+            .body(content)
+            .send()
+    };
+    let chunk = noise(3, 600 << 10);
+    assert_eq!(
+        patch(&sessions[0], chunk.clone()).await.unwrap().status(),
+        202
+    );
+    let over = patch(&sessions[1], chunk.clone()).await.unwrap();
+    assert_eq!(over.status(), 429);
+    let body: Value = over.json().await.unwrap();
+    assert_eq!(body["errors"][0]["code"], "TOOMANYREQUESTS");
+    let status = client()
+        .get(server.url(&sessions[1]))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(status.status(), 204);
+    assert_eq!(status.headers()["range"], "0-0");
+    // Cancelling the first session frees its bytes and its place.
+    let cancelled = client()
+        .delete(server.url(&sessions[0]))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cancelled.status(), 204);
+    assert_eq!(
+        patch(&sessions[1], chunk.clone()).await.unwrap().status(),
+        202
+    );
+    let finished = client()
+        .put(server.url(&format!("{}?digest={}", sessions[1], digest_of(&chunk))))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(finished.status(), 201);
+    assert_eq!(start(token.clone()).await.unwrap().status(), 202);
+}

@@ -13,6 +13,7 @@ pub mod reference;
 pub mod remote;
 pub mod s3;
 pub mod source;
+pub mod tls;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 

@@ -31,6 +31,19 @@ impl ServerProcess {
         log_path: &Path,
         env: &[(&str, &str)],
     ) -> ServerProcess {
+        Self::launch(data_dir, database_url, extra_args, log_path, env, None).await
+    }
+
+    /// Starts the server as `start_with_env` does, limited to `open_files` file descriptors (soft
+    /// and hard limits) when given.
+    async fn launch(
+        data_dir: &Path,
+        database_url: Option<&str>,
+        extra_args: &[&str],
+        log_path: &Path,
+        env: &[(&str, &str)],
+        open_files: Option<u64>,
+    ) -> ServerProcess {
         let log = std::fs::File::create(log_path).expect("create server log");
         let mut command = Command::new(env!("CARGO_BIN_EXE_packyard"));
         command
@@ -48,6 +61,23 @@ impl ServerProcess {
             command.arg("--database-url").arg(url);
         }
         command.envs(env.iter().copied());
+        if let Some(limit) = open_files {
+            use std::os::unix::process::CommandExt;
+            // SAFETY: only setrlimit runs between fork and exec, on a struct on the stack.
+            unsafe {
+                command.pre_exec(move || {
+                    let limit = libc::rlimit {
+                        rlim_cur: limit,
+                        rlim_max: limit,
+                    };
+                    if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) == 0 {
+                        Ok(())
+                    } else {
+                        Err(std::io::Error::last_os_error())
+                    }
+                });
+            }
+        }
         // Tests load packs only when they ask for them.
         if !extra_args.contains(&"--packs-dir") {
             command.arg("--packs-dir").arg(data_dir.join("no-packs"));
@@ -221,6 +251,26 @@ impl Setup {
             self.database_url.as_deref(),
             &args,
             &self.dir.path().join(log_name),
+        )
+        .await
+    }
+
+    /// Like `start`, with at most `open_files` file descriptors for the server.
+    pub async fn start_with_open_files(
+        &self,
+        log_name: &str,
+        extra: &[&str],
+        open_files: u64,
+    ) -> ServerProcess {
+        let mut args = vec!["--admin-token", super::ADMIN_TOKEN];
+        args.extend_from_slice(extra);
+        ServerProcess::launch(
+            &self.data_dir(),
+            self.database_url.as_deref(),
+            &args,
+            &self.dir.path().join(log_name),
+            &[],
+            Some(open_files),
         )
         .await
     }
