@@ -2,14 +2,13 @@
 //! behaviours (TEMPLATES.md) and signatures. Every function that builds text or collections
 //! charges the render's budget for its result before allocating it.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use sha2::{Digest as _, Sha256};
-
-use std::borrow::Cow;
 
 use super::gotemplate::funcs::{FuncError, FuncMap, FuncResult, error};
 use super::gotemplate::value::{ListKind, MapKind, Str, Ty, Value};
@@ -83,7 +82,7 @@ pub(crate) fn charged(exec: &Exec<'_>, text: String) -> FuncResult {
 }
 
 /// The non-nil arguments, each as `wrap` shows its `strval`, separated by spaces.
-fn joined_args(exec: &Exec<'_>, args: &[Value], wrap: fn(&str) -> Cow<'_, str>) -> FuncResult {
+fn joined_args(exec: &Exec<'_>, args: &[Value], wrap: fn(&str) -> String) -> FuncResult {
     let mut text = String::new();
     let mut out = Text::new(&mut text, exec.budget);
     for (i, arg) in args.iter().filter(|v| !v.is_nil()).enumerate() {
@@ -97,11 +96,11 @@ fn joined_args(exec: &Exec<'_>, args: &[Value], wrap: fn(&str) -> Cow<'_, str>) 
 }
 
 fn quote(exec: &mut Exec<'_>, args: Vec<Value>) -> FuncResult {
-    joined_args(exec, &args, |s| Cow::Owned(golang::quote(s)))
+    joined_args(exec, &args, golang::quote)
 }
 
 fn squote(exec: &mut Exec<'_>, args: Vec<Value>) -> FuncResult {
-    joined_args(exec, &args, |s| Cow::Owned(format!("'{s}'")))
+    joined_args(exec, &args, |s| format!("'{s}'"))
 }
 
 fn default(_: &mut Exec<'_>, args: Vec<Value>) -> FuncResult {

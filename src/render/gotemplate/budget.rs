@@ -228,15 +228,6 @@ impl<'a> Text<'a> {
         Ok(())
     }
 
-    /// Bytes written so far (to `out`, including what was there before).
-    pub fn len(&self) -> usize {
-        self.out.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.out.is_empty()
-    }
-
     /// What has been written so far.
     pub fn as_str(&self) -> &str {
         self.out

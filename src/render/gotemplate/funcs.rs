@@ -47,10 +47,8 @@ impl Func {
         if !self.costly {
             return (self.body)(exec, args);
         }
-        exec.budget.check_time()?;
-        let result = (self.body)(exec, args);
-        exec.budget.check_time()?;
-        result
+        let budget = exec.budget;
+        budget.timed(|| (self.body)(exec, args))?
     }
 }
 
