@@ -15,7 +15,8 @@
 //! - [`domain`]: validated value types (names, versions, digests, states); it names nothing else.
 //!
 //! Around them: [`config`] (flags), [`app`] (opens storage and builds the registry and the HTTP
-//! state), [`server`] (listening, shutdown) with [`tls`], [`admin`] (tokens, verify, gc), [`telemetry`] (logs).
+//! state), [`server`] (listening, connections capped and closed when idle, shutdown) with
+//! [`tls`], [`admin`] (tokens, verify, gc), [`telemetry`] (logs).
 
 /// Commands on a registry's storage: tokens, verify, gc.
 pub mod admin;
