@@ -38,6 +38,8 @@ pub enum StartupError {
     Tls(#[from] crate::tls::TlsError),
     #[error("--oci-pack-prefix {0:?} is not a repository path: {1}")]
     OciPackPrefix(String, crate::domain::OciNameError),
+    #[error("the template function library is broken: {0}")]
+    Functions(String),
 }
 
 /// Opens the data directory, the database (migrated) and the blob store.
@@ -153,6 +155,8 @@ pub async fn open(config: &ServeConfig) -> Result<AppState, StartupError> {
 
 /// The state the router runs on, over storage already open.
 pub fn open_on(config: &ServeConfig, db: Db, blobs: BlobStore) -> Result<AppState, StartupError> {
+    crate::registry::rendering::check_functions()
+        .map_err(|e| StartupError::Functions(e.to_string()))?;
     let registry = Registry::new(db, blobs, registry_config(config)?);
     let settings = Settings {
         private: config.private,

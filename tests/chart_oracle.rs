@@ -74,8 +74,8 @@ fn cases(corpus: &Path) -> Vec<Case> {
 /// Helm's outputs: one Python process renders every case into `out` (`<i>.yaml` or `<i>.err`).
 fn run_oracle(corpus: &Path, cases: &[Case], out: &Path) -> Option<()> {
     let Some(python) = std::env::var_os("HELM_TEMPLATE_PYTHON") else {
-        eprintln!(
-            "skipped: HELM_TEMPLATE_PYTHON is not set (eval \"$(.ci/tools)\" installs helm-python-sdk and sets it)"
+        common::skip(
+            "HELM_TEMPLATE_PYTHON is not set (eval \"$(.ci/tools)\" installs helm-python-sdk and sets it)",
         );
         return None;
     };

@@ -21,8 +21,8 @@ const PREFIX: &str = "palette/base";
 fn clients_python() -> Option<std::ffi::OsString> {
     let python = std::env::var_os("PACKYARD_CLIENTS_PYTHON");
     if python.is_none() {
-        eprintln!(
-            "skipped: PACKYARD_CLIENTS_PYTHON is not set (eval \"$(.ci/tools)\" installs the OCI clients and sets it)"
+        common::skip(
+            "PACKYARD_CLIENTS_PYTHON is not set (eval \"$(.ci/tools)\" installs the OCI clients and sets it)",
         );
     }
     python
@@ -224,7 +224,7 @@ fn skopeo(home: &Path, args: &[&str]) -> (bool, String) {
 #[tokio::test]
 async fn skopeo_copies_a_multi_arch_image_in_and_out_byte_for_byte() {
     if Command::new("skopeo").arg("--version").output().is_err() {
-        eprintln!("skipped: skopeo is not installed (.ci/tools installs Debian's package)");
+        common::skip("skopeo is not installed (.ci/tools installs Debian's package)");
         return;
     }
     let setup = Setup::new().await;

@@ -139,7 +139,7 @@ async fn oci_clients_speak_https_and_certificates_rotate() {
         assert!(ok && !said.contains("\"error\""), "{said}");
         assert!(said.contains("\"tags\": [\"0.1.0\"]"), "{said}");
     } else {
-        eprintln!("ORAS and Helm over TLS skipped: PACKYARD_CLIENTS_PYTHON is not set");
+        common::skip("ORAS and Helm over TLS: PACKYARD_CLIENTS_PYTHON is not set");
     }
     if Command::new("skopeo").arg("--version").output().is_ok() {
         // skopeo, given a certificate directory with the CA.
@@ -173,7 +173,7 @@ async fn oci_clients_speak_https_and_certificates_rotate() {
         );
         assert!(!ok && said.contains("certificate"), "{said}");
     } else {
-        eprintln!("skopeo over TLS skipped: skopeo is not installed");
+        common::skip("skopeo over TLS: skopeo is not installed");
     }
 
     // A new certificate written over the files is served to new connections within seconds.

@@ -21,6 +21,7 @@ use crate::render::output::{self, Document};
 use crate::render::pipeline::{Facts, PackRequest, RenderError, Renderer};
 use crate::render::profile::{self, Layered};
 
+pub use crate::render::functions::check as check_functions;
 pub use crate::render::pipeline::CacheOutcome;
 pub use crate::render::profile::ConstraintError;
 pub use crate::render::values::get_path;

@@ -28,7 +28,7 @@ pub enum TemplateFailure {
 impl From<ExecError> for TemplateFailure {
     fn from(error: ExecError) -> TemplateFailure {
         match error {
-            ExecError::Template(message) => TemplateFailure::Error(message),
+            ExecError::Template(error) => TemplateFailure::Error(error.message().to_owned()),
             ExecError::Fail { message, .. } => TemplateFailure::Fail(message),
             ExecError::Limit(limit) => TemplateFailure::Limit(limit),
         }

@@ -6,8 +6,6 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD as BASE64;
 use sha2::{Digest as _, Sha256};
 
 use super::gotemplate::funcs::{FuncError, FuncMap, FuncResult, error};
@@ -151,9 +149,10 @@ fn from_yaml(exec: &mut Exec<'_>, args: Vec<Value>) -> FuncResult {
                 super::gotemplate::value::from_json(&json, numbers)
             }
             Ok(serde_json::Value::Null) => Value::empty_map(),
-            Ok(_) => error_map(
-                "error unmarshaling JSON: json: cannot unmarshal into Go value of type map[string]interface {}",
-            ),
+            Ok(other) => error_map(&format!(
+                "error unmarshaling JSON: while decoding JSON: {}",
+                super::go_json_errors::type_error(&other, "map[string]interface {}")
+            )),
             Err(e) => error_map(&e.message),
         },
     )
@@ -214,7 +213,7 @@ fn title(text: &str) -> String {
     let mut previous_separates = true;
     for c in text.chars() {
         if previous_separates {
-            out.extend(c.to_uppercase());
+            out.push(super::sprig::cases::upper_rune(c));
         } else {
             out.push(c);
         }
@@ -327,8 +326,8 @@ fn has_key(_: &mut Exec<'_>, args: Vec<Value>) -> FuncResult {
     }))
 }
 
-/// The keys of one or more maps, sorted (Sprig's order is Go's random map order; sorted is the
-/// stable choice).
+/// The keys of one or more maps, map after map in argument order; within a map sorted (Go's order
+/// is random; sorted is the stable choice).
 fn keys(exec: &mut Exec<'_>, args: Vec<Value>) -> FuncResult {
     let count: usize = args
         .iter()
@@ -345,26 +344,19 @@ fn keys(exec: &mut Exec<'_>, args: Vec<Value>) -> FuncResult {
         }
     }
     exec.budget.work(u32::try_from(count).unwrap_or(u32::MAX))?;
-    found.sort();
     Ok(Value::typed_list(
         ListKind::String,
         found.into_iter().map(Value::Str).collect(),
     ))
 }
 
-fn b64enc(exec: &mut Exec<'_>, args: Vec<Value>) -> FuncResult {
-    let text = arg_str(&args, 0);
-    exec.budget.charge(text.len() as u64 * 4 / 3 + 4)?;
-    Ok(Value::string(BASE64.encode(text)))
-}
-
 fn b64dec(exec: &mut Exec<'_>, args: Vec<Value>) -> FuncResult {
     let text = arg_str(&args, 0);
     exec.budget.charge(text.len() as u64)?;
     // Like Sprig: a decoding error becomes the result text.
-    Ok(match BASE64.decode(text) {
+    Ok(match golang::base64_decode(text) {
         Ok(bytes) => Value::string(String::from_utf8_lossy(&bytes).into_owned()),
-        Err(e) => Value::string(e.to_string()),
+        Err(e) => Value::string(e),
     })
 }
 
@@ -547,11 +539,16 @@ fn register(map: &mut FuncMap) {
     map.add("trim", &[S], |exec, args| {
         one_string(exec, &args, |s| s.trim().to_owned())
     });
+    // Go maps each rune to one rune (no `SS` for `ß`, no final sigma).
     map.add("upper", &[S], |exec, args| {
-        one_string(exec, &args, str::to_uppercase)
+        one_string(exec, &args, |s| {
+            s.chars().map(super::sprig::cases::upper_rune).collect()
+        })
     });
     map.add("lower", &[S], |exec, args| {
-        one_string(exec, &args, str::to_lowercase)
+        one_string(exec, &args, |s| {
+            s.chars().map(super::sprig::cases::lower_rune).collect()
+        })
     });
     map.add("title", &[S], |exec, args| one_string(exec, &args, title));
     map.add("trimPrefix", &[S, S], |_, args| {
@@ -581,7 +578,6 @@ fn register(map: &mut FuncMap) {
     map.add_variadic("dict", &[], A, dict);
     map.add("hasKey", &[M, S], has_key);
     map.add_variadic("keys", &[], M, keys);
-    map.add("b64enc", &[S], b64enc);
     map.add("b64dec", &[S], b64dec);
     map.add("sha256sum", &[S], sha256sum);
     map.add("semverCompare", &[S, S], semver_compare);
@@ -596,11 +592,16 @@ fn register(map: &mut FuncMap) {
 }
 
 static MANIFEST_FUNCS: LazyLock<FuncMap> = LazyLock::new(|| {
-    let mut map = builtins::builtins();
-    register(&mut map);
-    super::sprig::register(&mut map);
-    map
+    let mut library = FuncMap::new();
+    register(&mut library);
+    super::sprig::register(&mut library);
+    builtins::builtins().shadowed_by(library)
 });
+
+/// Refuses a function library that registers a name twice (the server checks at start-up).
+pub fn check() -> Result<(), super::gotemplate::funcs::DuplicateFunctions> {
+    MANIFEST_FUNCS.check()
+}
 
 /// Go's builtins plus every function above: what manifest templates and values macros may call.
 pub fn manifest_funcs() -> &'static FuncMap {
@@ -615,6 +616,11 @@ pub fn is_known(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_library_registers_each_name_once() {
+        assert_eq!(check(), Ok(()));
+    }
 
     #[test]
     fn every_function_templates_md_requires_is_implemented() {

@@ -141,3 +141,112 @@ mod tests {
         );
     }
 }
+
+/// Go's `base64.StdEncoding.DecodeString`: padding required, `\r` and `\n` skipped anywhere,
+/// errors as `illegal base64 data at input byte N` at the byte Go reports.
+pub fn base64_decode(text: &str) -> Result<Vec<u8>, String> {
+    fn value(byte: u8) -> Option<u8> {
+        match byte {
+            b'A'..=b'Z' => Some(byte - b'A'),
+            b'a'..=b'z' => Some(byte - b'a' + 26),
+            b'0'..=b'9' => Some(byte - b'0' + 52),
+            b'+' => Some(62),
+            b'/' => Some(63),
+            _ => None,
+        }
+    }
+    let corrupt = |at: usize| format!("illegal base64 data at input byte {at}");
+    let src = text.as_bytes();
+    let newline = |b: u8| b == b'\n' || b == b'\r';
+    let mut out = Vec::with_capacity(src.len() / 4 * 3);
+    let mut si = 0;
+    loop {
+        let mut quantum = [0u8; 4];
+        let mut len = 4;
+        let mut j = 0;
+        let mut trailing = None;
+        while j < 4 {
+            if si == src.len() {
+                match j {
+                    0 => return Ok(out),
+                    _ => return Err(corrupt(si - j)),
+                }
+            }
+            let byte = src[si];
+            si += 1;
+            if let Some(v) = value(byte) {
+                quantum[j] = v;
+                j += 1;
+                continue;
+            }
+            if newline(byte) {
+                continue;
+            }
+            if byte != b'=' {
+                return Err(corrupt(si - 1));
+            }
+            // Padding: the end of the data.
+            match j {
+                0 | 1 => return Err(corrupt(si - 1)),
+                2 => {
+                    while si < src.len() && newline(src[si]) {
+                        si += 1;
+                    }
+                    if si == src.len() {
+                        return Err(corrupt(src.len()));
+                    }
+                    if src[si] != b'=' {
+                        return Err(corrupt(si - 1));
+                    }
+                    si += 1;
+                }
+                _ => {}
+            }
+            while si < src.len() && newline(src[si]) {
+                si += 1;
+            }
+            if si < src.len() {
+                trailing = Some(si);
+            }
+            len = j;
+            break;
+        }
+        let bits = u32::from(quantum[0]) << 18
+            | u32::from(quantum[1]) << 12
+            | u32::from(quantum[2]) << 6
+            | u32::from(quantum[3]);
+        let bytes = [(bits >> 16) as u8, (bits >> 8) as u8, bits as u8];
+        out.extend_from_slice(&bytes[..len - 1]);
+        if let Some(at) = trailing {
+            return Err(corrupt(at));
+        }
+        if len < 4 {
+            return Ok(out);
+        }
+    }
+}
+
+#[cfg(test)]
+mod base64_tests {
+    use super::base64_decode;
+
+    #[test]
+    fn decodes_and_refuses_as_go() {
+        assert_eq!(base64_decode("aGVsbG8=").unwrap(), b"hello");
+        assert_eq!(base64_decode("aGVs\nbG8=").unwrap(), b"hello");
+        assert_eq!(base64_decode("").unwrap(), b"");
+        for (text, at) in [
+            ("!!!", 0),
+            ("aGVsbG8", 4),
+            ("aGVsbG8=x", 8),
+            ("a===", 1),
+            ("aG=", 3),
+        ] {
+            assert_eq!(
+                base64_decode(text).unwrap_err(),
+                format!("illegal base64 data at input byte {at}"),
+                "{text}"
+            );
+        }
+    }
+}

@@ -9,6 +9,7 @@ pub mod data;
 pub mod engine;
 pub mod functions;
 pub mod go_json;
+pub mod go_json_errors;
 pub mod golang;
 pub mod goregex;
 pub mod gotemplate;

@@ -129,8 +129,8 @@ fn parse_term(op: &str, text: &str) -> Result<Term, String> {
         _ => "0",
     };
     let normalized = format!("{}.{}.{}{suffix}", number(0), number(1), number(2));
-    let con =
-        Version::parse(&normalized).ok_or_else(|| format!("improper constraint: {op}{text}"))?;
+    let con = Version::parse(&normalized)
+        .ok_or_else(|| format!("improper constraint: {:?}", format!("{op}{text}")))?;
     let op = match op {
         "=>" => ">=",
         "=<" => "<=",
@@ -254,7 +254,7 @@ impl Constraints {
                 let caps = TERM
                     .captures(trimmed)
                     .filter(|c| c.get(0).is_some_and(|m| m.start() == 0))
-                    .ok_or_else(|| format!("improper constraint: {}", text.trim()))?;
+                    .ok_or_else(|| format!("improper constraint: {:?}", text.trim()))?;
                 let whole = caps.get(0).map_or(0, |m| m.end());
                 terms.push(parse_term(
                     caps.get(1).map_or("", |m| m.as_str()),
@@ -262,11 +262,11 @@ impl Constraints {
                 )?);
                 rest = &trimmed[whole..];
                 if !rest.is_empty() && !rest.starts_with([' ', ',', '\t']) {
-                    return Err(format!("improper constraint: {}", text.trim()));
+                    return Err(format!("improper constraint: {:?}", text.trim()));
                 }
             }
             if terms.is_empty() {
-                return Err(format!("improper constraint: {}", text.trim()));
+                return Err(format!("improper constraint: {:?}", text.trim()));
             }
             groups.push(terms);
         }
@@ -282,7 +282,7 @@ impl Constraints {
 
 /// `semverCompare constraint version`.
 pub fn matches(constraint: &str, version: &str) -> Result<bool, String> {
-    let version = Version::parse(version).ok_or_else(|| "Invalid Semantic Version".to_owned())?;
+    let version = Version::parse(version).ok_or_else(|| "invalid semantic version".to_owned())?;
     Ok(Constraints::parse(constraint)?.check(&version))
 }
 

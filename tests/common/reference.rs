@@ -1,6 +1,7 @@
 //! Reference data kept outside the project: Calico's upstream manifests and Palette's API models,
 //! read in place from `$PACKYARD_REFERENCE_DIR` (default `../shared` beside the clone). A test that
-//! needs them says that it skips, and returns, when they are absent (a fresh clone on its own).
+//! needs them says that it skips, and returns, when they are absent (a fresh clone on its own);
+//! under `CI=true` their absence is a failure.
 
 use std::path::PathBuf;
 
@@ -17,11 +18,11 @@ pub fn path(relative: &str) -> Option<PathBuf> {
     if path.exists() {
         Some(path)
     } else {
-        eprintln!(
-            "skipped: reference data {} is absent (set PACKYARD_REFERENCE_DIR to the directory \
+        super::skip(&format!(
+            "reference data {} is absent (set PACKYARD_REFERENCE_DIR to the directory \
              holding upstream/calico and palette-api)",
             path.display()
-        );
+        ));
         None
     }
 }
@@ -40,10 +41,10 @@ pub fn chart_corpus() -> Option<PathBuf> {
     if path.join("helm_template.py").exists() {
         Some(path)
     } else {
-        eprintln!(
-            "skipped: the chart corpus {} is absent (set PACKYARD_CHART_CORPUS to the folder holding the charts and helm_template.py)",
+        super::skip(&format!(
+            "the chart corpus {} is absent (set PACKYARD_CHART_CORPUS to the folder holding the charts and helm_template.py)",
             path.display()
-        );
+        ));
         None
     }
 }

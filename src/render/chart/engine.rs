@@ -83,6 +83,37 @@ pub fn render_cached(
     if !missing.is_empty() {
         return Err(ChartError::MissingDependencies(missing));
     }
+    let (root, files) = render_files_cached(chart, request, cache, budget)?;
+    let (manifests, hooks) = sort_manifests(&files).map_err(ChartError::Template)?;
+    let mut output = ChartOutput {
+        crds: Vec::new(),
+        manifests,
+        hooks,
+    };
+    if request.include_crds {
+        collect_crds(&root, &root.meta.name, &mut output.crds);
+    }
+    Ok(output)
+}
+
+/// What Helm's `engine.Render` returns: every template's output by its full name (partials and
+/// `NOTES.txt` left out), before documents are split and sorted. The kubeVersion constraint,
+/// dependencies, values and their schema are checked first, as `helm template` checks them.
+pub fn render_files(
+    chart: &Chart,
+    request: &ChartRequest<'_>,
+    budget: &Budget,
+) -> Result<BTreeMap<String, String>, ChartError> {
+    render_files_cached(chart, request, &ParseCache::default(), budget).map(|(_, files)| files)
+}
+
+/// [`render_files`], with the chart as dependency processing left it (its enabled subcharts).
+fn render_files_cached<'c>(
+    chart: &'c Chart,
+    request: &ChartRequest<'_>,
+    cache: &ParseCache,
+    budget: &Budget,
+) -> Result<(Node<'c>, BTreeMap<String, String>), ChartError> {
     let constraint = &chart.metadata.kube_version;
     let compatible = constraint.is_empty()
         || functions::semver_matches(constraint, &request.kube_version.version).unwrap_or(false);
@@ -108,16 +139,7 @@ pub fn render_cached(
         Ok(values) => values,
     };
     let files = execute(&root, &values, request, cache, budget)?;
-    let (manifests, hooks) = sort_manifests(&files).map_err(ChartError::Template)?;
-    let mut output = ChartOutput {
-        crds: Vec::new(),
-        manifests,
-        hooks,
-    };
-    if request.include_crds {
-        collect_crds(&root, &root.meta.name, &mut output.crds);
-    }
-    Ok(output)
+    Ok((root, files))
 }
 
 fn collect_crds(node: &Node<'_>, full_path: &str, out: &mut Vec<Document>) {
@@ -299,7 +321,7 @@ fn execute(
                 ExecError::Fail { location, message } => {
                     ChartError::Template(format!("execution error at ({location}): {message}"))
                 }
-                ExecError::Template(message) => ChartError::Template(shorten(message)),
+                ExecError::Template(error) => ChartError::Template(shorten(error.helm_message())),
             })?;
         if template.name.ends_with("NOTES.txt") {
             continue;

@@ -11,7 +11,7 @@ pub mod values;
 
 use serde_json::{Map, Value as Json};
 
-pub use engine::{ParseCache, render, render_cached};
+pub use engine::{ParseCache, render, render_cached, render_files};
 pub use objects::KubeVersion;
 pub use output::{ChartOutput, Document};
 

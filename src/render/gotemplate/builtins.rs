@@ -72,11 +72,12 @@ pub fn builtins() -> FuncMap {
     funcs.add_variadic("urlquery", &[], Ty::Any, |exec, args| {
         escaped(exec, &args, query_escape)
     });
-    funcs.add_variadic("call", &[R], R, |exec, args| match &args[0] {
-        Value::Nil => Err(error("call of nil")),
-        other => Err(error(format!(
+    // The executor puts the callee's text first, as Go's does: `call NAME FN ARGS...`.
+    funcs.add_variadic("call", &[R], R, |_, args| match args.get(1) {
+        Some(Value::Nil) | None => Err(error("call of nil")),
+        Some(other) => Err(error(format!(
             "non-function {} of type {}",
-            gofmt::to_string(other, exec.budget)?,
+            args[0].as_str().unwrap_or_default(),
             other.type_name()
         ))),
     });
@@ -126,9 +127,7 @@ fn length(_: &mut Exec<'_>, args: Vec<Value>) -> FuncResult {
         Value::Object(object) if object.entries().is_some() => {
             object.entries().map_or(0, |e| e.len() as i64)
         }
-        Value::Nil => {
-            return Err(error("reflect: call of reflect.Value.Type on zero Value"));
-        }
+        Value::Nil => return Err(error("len of nil pointer")),
         other => return Err(error(format!("len of type {}", other.type_name()))),
     }))
 }
@@ -312,10 +311,11 @@ pub fn eq(
                 _ if k1 == Kind::Int => a.as_int() == b.as_int(),
                 (Value::Nil, _) | (_, Value::Nil) => a.is_nil() && b.is_nil(),
                 (Value::Object(x), Value::Object(y)) => std::rc::Rc::ptr_eq(x, y),
+                // Go prints the values with `%s` and `%v`, as its message's format says.
                 _ if std::mem::discriminant(a) != std::mem::discriminant(b) => {
                     return Err(error(format!(
                         "non-comparable types {}: {}, {}: {}",
-                        gofmt::to_string(a, budget)?,
+                        gofmt::sprintf("%s", std::slice::from_ref(a), budget)?,
                         a.type_name(),
                         b.type_name(),
                         gofmt::to_string(b, budget)?
@@ -324,7 +324,7 @@ pub fn eq(
                 _ => {
                     return Err(error(format!(
                         "non-comparable type {}: {}",
-                        gofmt::to_string(b, budget)?,
+                        gofmt::sprintf("%s", std::slice::from_ref(b), budget)?,
                         b.type_name()
                     )));
                 }

@@ -53,13 +53,98 @@ impl Default for Options {
 pub enum ExecError {
     /// Anything the template got wrong, in Go's words.
     #[error("{0}")]
-    Template(String),
+    Template(TemplateError),
     /// `fail` or `required`: the template's own message, and where it was raised.
     #[error("{message}")]
     Fail { location: String, message: String },
     /// A budget was exceeded.
     #[error(transparent)]
     Limit(#[from] Limit),
+}
+
+/// The name of a set's root template, as Helm names it.
+pub const ROOT_TEMPLATE: &str = "gotpl";
+
+/// A template's error: Go's message, and the calls it came through as Helm 4 lays them out (one
+/// frame per call: where, what was executing, and why).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TemplateError {
+    message: String,
+    frames: Vec<Frame>,
+    /// The innermost failure is the engine's own (a wrong argument, a missing field, a template
+    /// that does not exist), not a function's error: Helm 4 lays out only such chains.
+    engine_error: bool,
+}
+
+/// One call of a [`TemplateError`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Frame {
+    /// `file:line:column`, or empty for an error raised outside any action.
+    location: String,
+    /// The executing template's name, quoted.
+    name: String,
+    /// The node that was executing.
+    context: String,
+    message: String,
+}
+
+impl TemplateError {
+    /// An error raised outside any action (Go's `template: no template "x" associated with...`).
+    pub fn plain(message: impl Into<String>) -> TemplateError {
+        let message = message.into();
+        TemplateError {
+            engine_error: message.starts_with("template: "),
+            frames: vec![Frame {
+                location: String::new(),
+                name: String::new(),
+                context: String::new(),
+                message: message.clone(),
+            }],
+            message,
+        }
+    }
+
+    /// Go's message.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The message as Helm 4 reports it: each call on its lines (`file:line:col`, `executing
+    /// "name" at <node>:`, the reason) when the chain ends in the engine's own error; Go's message
+    /// otherwise.
+    pub fn helm_message(&self) -> String {
+        if !self.engine_error {
+            return self.message.clone();
+        }
+        let mut out = String::new();
+        for frame in &self.frames {
+            if !frame.location.is_empty() {
+                out.push_str(&frame.location);
+                out.push_str("\n  ");
+            }
+            if !frame.context.is_empty() {
+                out.push_str(&format!(
+                    "executing {} at <{}>:\n    ",
+                    frame.name, frame.context
+                ));
+            }
+            out.push_str(&frame.message);
+            out.push('\n');
+        }
+        out.trim().to_owned()
+    }
+}
+
+impl std::fmt::Display for TemplateError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl From<TemplateError> for ExecError {
+    fn from(error: TemplateError) -> ExecError {
+        ExecError::Template(error)
+    }
 }
 
 /// A set of parsed templates that can call one another (Go's `*template.Template` with its
@@ -69,6 +154,9 @@ pub struct TemplateSet {
     // foldhash: chart renders build sets of thousands of templates and look names up constantly.
     trees: HashMap<Arc<str>, Arc<Tree>, foldhash::fast::RandomState>,
     funcs: &'static FuncMap,
+    /// The name of the set itself (Go's root template), which `include` errors name and `tpl`
+    /// parses its text as: Helm's is `gotpl`.
+    pub root: Arc<str>,
 }
 
 impl std::fmt::Debug for TemplateSet {
@@ -86,6 +174,7 @@ impl TemplateSet {
         TemplateSet {
             trees: HashMap::default(),
             funcs,
+            root: Arc::from(ROOT_TEMPLATE),
         }
     }
 
@@ -202,9 +291,9 @@ pub struct Exec<'s> {
 }
 
 fn invalid_literal<T>() -> R<T> {
-    Err(Signal::Error(ExecError::Template(
-        "internal error: unexpected literal".to_owned(),
-    )))
+    Err(Signal::Error(
+        TemplateError::plain("internal error: unexpected literal").into(),
+    ))
 }
 
 impl<'s> Exec<'s> {
@@ -235,11 +324,12 @@ impl<'s> Exec<'s> {
     /// Runs the template `name` from the top.
     pub fn run(&mut self, name: &str, data: Value) -> Result<String, ExecError> {
         let Some(tree) = self.set.get(name) else {
-            return Err(ExecError::Template(format!(
+            return Err(TemplateError::plain(format!(
                 "template: no template {} associated with template {}",
                 quote(name),
                 quote(name)
-            )));
+            ))
+            .into());
         };
         self.tree = Some(tree);
         self.name = tree.name.clone();
@@ -255,9 +345,7 @@ impl<'s> Exec<'s> {
         match self.walk_list(&dot, &tree.root) {
             Ok(()) => Ok(std::mem::take(&mut self.out)),
             Err(Signal::Error(error)) => Err(error),
-            Err(_) => Err(ExecError::Template(
-                "break or continue outside range".to_owned(),
-            )),
+            Err(_) => Err(TemplateError::plain("break or continue outside range").into()),
         }
     }
 
@@ -265,16 +353,18 @@ impl<'s> Exec<'s> {
     /// an allocation; the caller's output is untouched.
     pub fn execute_named(&mut self, name: &str, dot: Value) -> Result<String, ExecError> {
         let Some(tree) = self.set.get(name) else {
-            return Err(ExecError::Template(format!(
+            return Err(TemplateError::plain(format!(
                 "template: no template {} associated with template {}",
                 quote(name),
-                quote(&self.name)
-            )));
+                quote(&self.set.root)
+            ))
+            .into());
         };
         if self.depth >= MAX_EXEC_DEPTH {
-            return Err(ExecError::Template(format!(
+            return Err(TemplateError::plain(format!(
                 "exceeded maximum template depth ({MAX_EXEC_DEPTH})"
-            )));
+            ))
+            .into());
         }
         let saved_out = std::mem::take(&mut self.out);
         let saved_vars = std::mem::replace(
@@ -304,9 +394,7 @@ impl<'s> Exec<'s> {
         match result {
             Ok(()) => Ok(captured),
             Err(Signal::Error(error)) => Err(error),
-            Err(_) => Err(ExecError::Template(
-                "break or continue outside range".to_owned(),
-            )),
+            Err(_) => Err(TemplateError::plain("break or continue outside range").into()),
         }
     }
 
@@ -320,9 +408,10 @@ impl<'s> Exec<'s> {
         data: Value,
     ) -> Result<String, ExecError> {
         if self.depth >= MAX_EXEC_DEPTH {
-            return Err(ExecError::Template(format!(
+            return Err(TemplateError::plain(format!(
                 "exceeded maximum template depth ({MAX_EXEC_DEPTH})"
-            )));
+            ))
+            .into());
         }
         let options = Options {
             missing_key: self.missing_key,
@@ -338,10 +427,50 @@ impl<'s> Exec<'s> {
             Some(tree) => tree.location(pos),
             None => self.name.to_string(),
         };
-        Signal::Error(ExecError::Template(format!(
-            "template: {location}: executing {} at <{node}>: {message}",
-            quote(&self.name)
-        )))
+        let name = quote(&self.name);
+        let context = node.to_string();
+        let message = message.to_string();
+        Signal::Error(ExecError::Template(TemplateError {
+            message: format!("template: {location}: executing {name} at <{context}>: {message}"),
+            frames: vec![Frame {
+                location,
+                name,
+                context,
+                message,
+            }],
+            engine_error: true,
+        }))
+    }
+
+    /// A function's failure at `node`: Go's `error calling <name>: ...`, with `inner`'s frames
+    /// when the function ran a template that failed (`include`).
+    fn calling_error(
+        &self,
+        pos: Pos,
+        node: &dyn Display,
+        name: &str,
+        inner: Result<TemplateError, String>,
+    ) -> Signal {
+        let Signal::Error(ExecError::Template(mut error)) =
+            self.error_at(pos, node, format!("error calling {name}:"))
+        else {
+            unreachable!("error_at makes template errors")
+        };
+        match inner {
+            Ok(inner) => {
+                error.message = format!("{} {}", error.message, inner.message);
+                error.frames.extend(inner.frames);
+                error.engine_error = inner.engine_error;
+            }
+            Err(message) => {
+                error.message = format!("{} {message}", error.message);
+                if let Some(frame) = error.frames.last_mut() {
+                    frame.message = format!("error calling {name}: {message}");
+                }
+                error.engine_error = false;
+            }
+        }
+        Signal::Error(ExecError::Template(error))
     }
 
     fn location(&self, pos: Pos) -> String {
@@ -980,7 +1109,13 @@ impl<'s> Exec<'s> {
         if name == "and" || name == "or" {
             return self.eval_and_or(dot, pos, ident, name, call_args, final_value);
         }
-        let argv = self.eval_call_args(
+        // Go's `call` learns the callee's text for its error messages.
+        let callee = (name == "call").then(|| match (call_args.first(), &final_value) {
+            (Some(arg), _) => arg.to_string(),
+            (None, Some(last)) => gofmt::to_string(last, self.budget).unwrap_or_default(),
+            (None, None) => String::new(),
+        });
+        let mut argv = self.eval_call_args(
             dot,
             pos,
             ident,
@@ -989,6 +1124,9 @@ impl<'s> Exec<'s> {
             call_args,
             final_value,
         )?;
+        if let Some(callee) = callee {
+            argv.insert(0, Value::string(callee));
+        }
         match func.call(self, argv) {
             Ok(value) => Ok(value),
             Err(error) => Err(self.call_error(cmd.pos, cmd, name, error)),
@@ -997,18 +1135,14 @@ impl<'s> Exec<'s> {
 
     fn call_error(&self, pos: Pos, node: &dyn Display, name: &str, error: FuncError) -> Signal {
         match error {
-            FuncError::Message(message) => {
-                self.error_at(pos, node, format!("error calling {name}: {message}"))
-            }
+            FuncError::Message(message) => self.calling_error(pos, node, name, Err(message)),
             FuncError::Fail(message) => Signal::Error(ExecError::Fail {
                 location: self.location(pos),
                 message,
             }),
             FuncError::Limit(limit) => limit.into(),
             FuncError::Exec(error) => match *error {
-                ExecError::Template(message) => {
-                    self.error_at(pos, node, format!("error calling {name}: {message}"))
-                }
+                ExecError::Template(inner) => self.calling_error(pos, node, name, Ok(inner)),
                 // Go reports where the outermost call failed.
                 ExecError::Fail { message, .. } => Signal::Error(ExecError::Fail {
                     location: self.location(pos),
@@ -1140,6 +1274,7 @@ impl<'s> Exec<'s> {
         let fits = match ty {
             Ty::Any | Ty::Reflect => true,
             Ty::String => matches!(value, Value::Str(_)),
+            Ty::GoString => matches!(value, Value::Str(_) | Value::Bytes(_)),
             Ty::Int => matches!(value, Value::Int(_)),
             Ty::Int64 => matches!(value, Value::Int64(_)),
             Ty::Float64 => matches!(value, Value::Float(_)),
@@ -1153,6 +1288,7 @@ impl<'s> Exec<'s> {
             Ty::StringList => {
                 matches!(&value, Value::List(l) if l.kind == super::value::ListKind::String)
             }
+            Ty::Named(name) => matches!(&value, Value::Object(o) if o.type_name() == name),
         };
         if fits {
             return Ok(value);
@@ -1244,7 +1380,9 @@ impl<'s> Exec<'s> {
             }
             Arg::String { text, .. } => {
                 return match ty {
-                    Ty::String | Ty::Any | Ty::Reflect => Ok((Value::str(text), false)),
+                    Ty::String | Ty::GoString | Ty::Any | Ty::Reflect => {
+                        Ok((Value::str(text), false))
+                    }
                     _ => Err(self.literal_mismatch(arg, ty)),
                 };
             }
@@ -1273,7 +1411,7 @@ impl<'s> Exec<'s> {
     fn literal_mismatch(&self, arg: &Arg, ty: Ty) -> Signal {
         let expected = match ty {
             Ty::Bool => "bool",
-            Ty::String => "string",
+            Ty::String | Ty::GoString => "string",
             Ty::Int | Ty::Int64 => "integer",
             Ty::Float64 => "float",
             _ => {
@@ -1327,7 +1465,7 @@ mod tests {
     fn run(source: &str) -> Result<String, ExecError> {
         let mut set = TemplateSet::new(&FUNCS);
         set.parse("t.yaml", source)
-            .map_err(|e| ExecError::Template(e.to_string()))?;
+            .map_err(|e| ExecError::Template(TemplateError::plain(e.to_string())))?;
         set.execute("t.yaml", data(), Options::default(), &Budget::unlimited())
     }
 

@@ -56,7 +56,14 @@ impl Func {
 #[derive(Clone, Default)]
 pub struct FuncMap {
     funcs: HashMap<&'static str, Func>,
+    /// Names registered more than once (a mistake: the later registration would silently win).
+    duplicates: Vec<&'static str>,
 }
+
+/// A function library that registers a name more than once.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("template functions registered more than once: {}", .0.join(", "))]
+pub struct DuplicateFunctions(pub Vec<&'static str>);
 
 impl FuncMap {
     pub fn new() -> FuncMap {
@@ -65,7 +72,7 @@ impl FuncMap {
 
     /// Registers `name` with fixed parameters `params`.
     pub fn add(&mut self, name: &'static str, params: &'static [Ty], body: Body) {
-        self.funcs.insert(
+        self.insert(
             name,
             Func {
                 signature: Signature {
@@ -78,6 +85,23 @@ impl FuncMap {
         );
     }
 
+    fn insert(&mut self, name: &'static str, func: Func) {
+        if self.funcs.insert(name, func).is_some() {
+            self.duplicates.push(name);
+        }
+    }
+
+    /// Refuses a library that registered a name more than once.
+    pub fn check(&self) -> Result<(), DuplicateFunctions> {
+        if self.duplicates.is_empty() {
+            return Ok(());
+        }
+        let mut names = self.duplicates.clone();
+        names.sort_unstable();
+        names.dedup();
+        Err(DuplicateFunctions(names))
+    }
+
     /// Registers `name` with fixed parameters and a variadic tail of `rest`.
     pub fn add_variadic(
         &mut self,
@@ -86,7 +110,7 @@ impl FuncMap {
         rest: Ty,
         body: Body,
     ) {
-        self.funcs.insert(
+        self.insert(
             name,
             Func {
                 signature: Signature {
@@ -108,6 +132,14 @@ impl FuncMap {
         }
     }
 
+    /// These functions (Go's builtins) under `user`'s: a user function shadows a builtin of the
+    /// same name, as Go looks user functions up first (Sprig's `slice` over Go's).
+    pub fn shadowed_by(mut self, user: FuncMap) -> FuncMap {
+        self.duplicates.extend(user.duplicates);
+        self.funcs.extend(user.funcs);
+        self
+    }
+
     pub fn get(&self, name: &str) -> Option<&Func> {
         self.funcs.get(name)
     }
@@ -119,15 +151,24 @@ impl FuncMap {
     pub fn names(&self) -> impl Iterator<Item = &'static str> + '_ {
         self.funcs.keys().copied()
     }
-
-    /// Adds every function of `other`, replacing same-named ones.
-    pub fn extend(&mut self, other: &FuncMap) {
-        self.funcs
-            .extend(other.funcs.iter().map(|(name, func)| (*name, *func)));
-    }
 }
 
 /// An error message for a function (`error calling <name>: ...`).
 pub fn error(message: impl Into<String>) -> FuncError {
     FuncError::Message(message.into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_name_registered_twice_is_an_error() {
+        let mut map = FuncMap::new();
+        map.add("one", &[], |_, _| Ok(Value::Nil));
+        assert_eq!(map.check(), Ok(()));
+        map.add("one", &[Ty::String], |_, _| Ok(Value::Nil));
+        map.add_variadic("one", &[], Ty::Any, |_, _| Ok(Value::Nil));
+        assert_eq!(map.check(), Err(DuplicateFunctions(vec!["one"])));
+    }
 }

@@ -350,8 +350,10 @@ impl Printer<'_> {
             return self.pad(&value.type_name(), flags);
         }
         match value {
+            // A nil inside a collection prints as `<nil>` whatever the verb (Go's printValue).
             Value::Nil => match verb {
                 'v' => self.pad("<nil>", flags),
+                _ if depth > 0 => self.pad("<nil>", flags),
                 _ => self.bad_verb(verb, value),
             },
             Value::Bool(b) => match verb {

@@ -107,6 +107,9 @@ pub enum Ty {
     /// `reflect.Value` (Go's builtins): anything, not even nil is refused.
     Reflect,
     String,
+    /// Go's `string` where the text may be a binary file's bytes (`.Files.Get` of a binary file,
+    /// which packyard holds as bytes because its strings are UTF-8): text or those bytes pass.
+    GoString,
     Int,
     Int64,
     Float64,
@@ -117,6 +120,8 @@ pub enum Ty {
     List,
     /// `[]string`
     StringList,
+    /// A named Go type an [`Object`] has (`time.Time`, `sprig.certificate`).
+    Named(&'static str),
 }
 
 impl Ty {
@@ -124,7 +129,7 @@ impl Ty {
         match self {
             Ty::Any => "interface {}",
             Ty::Reflect => "reflect.Value",
-            Ty::String => "string",
+            Ty::String | Ty::GoString => "string",
             Ty::Int => "int",
             Ty::Int64 => "int64",
             Ty::Float64 => "float64",
@@ -132,6 +137,7 @@ impl Ty {
             Ty::Map => "map[string]interface {}",
             Ty::List => "[]interface {}",
             Ty::StringList => "[]string",
+            Ty::Named(name) => name,
         }
     }
 }

@@ -313,8 +313,18 @@ fn dig(args: &[Value]) -> FuncResult {
     Ok(default.clone())
 }
 
+/// Sprig's `slice`: Go's reflection slices, with its messages.
 fn slice(exec: &Exec<'_>, args: &[Value]) -> FuncResult {
-    let list = items(&args[0], "slice")?;
+    let list = match &args[0] {
+        Value::Nil => return Err(nil_pointer()),
+        Value::List(_) | Value::Object(_) => items(&args[0], "slice")?,
+        other => {
+            return Err(error(format!(
+                "list should be type of slice or array but {}",
+                other.kind_name()
+            )));
+        }
+    };
     let len = list.items.len();
     if len == 0 {
         return Ok(Value::Nil);
@@ -322,9 +332,7 @@ fn slice(exec: &Exec<'_>, args: &[Value]) -> FuncResult {
     let start = args.get(1).map_or(0, super::numbers::to_int64);
     let end = args.get(2).map_or(len as i64, super::numbers::to_int64);
     if start < 0 || end < start || end as usize > len {
-        return Err(error(format!(
-            "runtime error: slice bounds out of range [{start}:{end}]"
-        )));
+        return Err(error("reflect.Value.Slice: slice index out of bounds"));
     }
     charge_list(exec, (end - start) as usize)?;
     Ok(same_kind(
@@ -394,7 +402,7 @@ fn register_slicing(map: &mut FuncMap) {
         map.add(name, &[A], |exec, args| {
             let list = items(&args[0], "find rest")?;
             if list.items.is_empty() {
-                return Ok(Value::Nil);
+                return Ok(Value::list(Vec::new()));
             }
             charge_list(exec, list.items.len() - 1)?;
             Ok(Value::list(list.items[1..].to_vec()))
@@ -404,7 +412,7 @@ fn register_slicing(map: &mut FuncMap) {
         map.add(name, &[A], |exec, args| {
             let list = items(&args[0], "find initial")?;
             if list.items.is_empty() {
-                return Ok(Value::Nil);
+                return Ok(Value::list(Vec::new()));
             }
             charge_list(exec, list.items.len() - 1)?;
             Ok(Value::list(list.items[..list.items.len() - 1].to_vec()))
@@ -517,8 +525,10 @@ fn register_slicing(map: &mut FuncMap) {
         map.add(name, &[I, A], |exec, args| {
             let size = super::arg_int(&args, 0);
             let list = items(&args[1], "chunk")?;
+            // Sprig sizes its chunks from a float division: any size below 1 makes a slice Go
+            // cannot make.
             if size <= 0 {
-                return Err(error("runtime error: integer divide by zero"));
+                return Err(error("runtime error: makeslice: len out of range"));
             }
             let count = list.items.len().div_ceil(size as usize);
             exec.budget
@@ -531,14 +541,15 @@ fn register_slicing(map: &mut FuncMap) {
             Ok(Value::list(chunks))
         });
     }
-    for name in ["sortAlpha", "mustSortAlpha"] {
-        map.add(name, &[A], |exec, args| {
+    {
+        map.add("sortAlpha", &[A], |exec, args| {
             let budget = exec.budget;
             let mut strings: Vec<Value> = match &args[0] {
                 Value::List(list) => {
                     charge_list(exec, list.items.len())?;
                     let mut out = Vec::with_capacity(list.items.len());
-                    for item in &list.items {
+                    // Sprig's strslice leaves nils out.
+                    for item in list.items.iter().filter(|v| !v.is_nil()) {
                         out.push(match item {
                             Value::Str(_) => item.clone(),
                             other => Value::string(strval(other, budget)?.into_owned()),
@@ -649,6 +660,10 @@ fn register_dicts(map: &mut FuncMap) {
     }
     for name in ["deepCopy", "mustDeepCopy"] {
         map.add(name, &[A], |exec, args| {
+            if args[0].is_nil() {
+                // copystructure asks reflection for the type of nothing.
+                return Err(error("reflect: call of reflect.Value.Type on zero Value"));
+            }
             Ok(deep_copy(&args[0], exec.budget, 0)?)
         });
     }

@@ -16,7 +16,7 @@ use rsa::pkcs1::{DecodeRsaPrivateKey, EncodeRsaPrivateKey};
 use rsa::pkcs8::{EncodePrivateKey, LineEnding};
 
 use super::random::{now, with_rng};
-use super::{A, I, L, S, arg_int, arg_str};
+use super::{I, L, S, arg_int, arg_str};
 use crate::render::gotemplate::funcs::{FuncError, FuncMap, FuncResult, error};
 use crate::render::gotemplate::value::{Object, Value};
 use crate::render::gotemplate::{Budget, Exec};
@@ -205,15 +205,25 @@ fn gen_signed(exec: &Exec<'_>, args: &[Value], key: (String, KeyPair)) -> FuncRe
     Ok(certificate(cert.pem(), key.0))
 }
 
-/// Apache's bcrypt `htpasswd` line.
+/// Sprig's `bcrypt`: Go's `bcrypt.GenerateFromPassword` at its default cost (10, version 2a),
+/// its error as text.
+fn bcrypt_hash(password: &str) -> String {
+    match bcrypt::non_truncating_hash_with_result(password, 10) {
+        Ok(parts) => parts.format_for_version(bcrypt::Version::TwoA),
+        Err(bcrypt::BcryptError::Truncation(_)) => {
+            "failed to encrypt string with bcrypt: bcrypt: password length exceeds 72 bytes"
+                .to_owned()
+        }
+        Err(e) => format!("failed to encrypt string with bcrypt: {e}"),
+    }
+}
+
+/// Sprig's `htpasswd`: `user:` and the bcrypt hash of the password.
 fn htpasswd(user: &str, password: &str) -> String {
     if user.contains(':') {
-        return "invalid username: username cannot contain ':'".to_owned();
+        return format!("invalid username: {user}");
     }
-    match bcrypt::hash(password, bcrypt::DEFAULT_COST) {
-        Ok(hash) => format!("{user}:{hash}"),
-        Err(e) => e.to_string(),
-    }
+    format!("{user}:{}", bcrypt_hash(password))
 }
 
 type Aes256CbcEnc = cbc::Encryptor<aes::Aes256>;
@@ -235,10 +245,18 @@ fn encrypt_aes(password: &str, plain: &str) -> String {
     BASE64.encode(out)
 }
 
+/// Sprig's `decryptAES`: the IV in front, AES-256-CBC, and the padding cut by the last byte's
+/// value without checking it; what Go panics on is its runtime error.
 fn decrypt_aes(password: &str, crypt: &str) -> Result<String, String> {
-    use aes::cipher::{BlockDecryptMut, KeyIvInit, block_padding::Pkcs7};
-    let data = BASE64.decode(crypt).map_err(|e| e.to_string())?;
-    if data.len() < 16 || data.len() % 16 != 0 {
+    use aes::cipher::{BlockDecryptMut, KeyIvInit, block_padding::NoPadding};
+    let data = crate::render::golang::base64_decode(crypt)?;
+    if data.len() < 16 {
+        return Err(format!(
+            "runtime error: slice bounds out of range [:16] with capacity {}",
+            data.len()
+        ));
+    }
+    if data.len() % 16 != 0 {
         return Err("crypto/cipher: input not full blocks".to_owned());
     }
     let mut key = [0u8; 32];
@@ -247,9 +265,18 @@ fn decrypt_aes(password: &str, crypt: &str) -> Result<String, String> {
     let (iv, body) = data.split_at(16);
     let iv: [u8; 16] = iv.try_into().map_err(|_| "bad iv".to_owned())?;
     let plain = Aes256CbcDec::new(&key.into(), &iv.into())
-        .decrypt_padded_vec_mut::<Pkcs7>(body)
+        .decrypt_padded_vec_mut::<NoPadding>(body)
         .map_err(|e| e.to_string())?;
-    Ok(String::from_utf8_lossy(&plain).into_owned())
+    let Some(&last) = plain.last() else {
+        return Err("runtime error: index out of range [-1]".to_owned());
+    };
+    let keep = plain.len() as i64 - i64::from(last);
+    if keep < 0 {
+        return Err(format!(
+            "runtime error: slice bounds out of range [:{keep}]"
+        ));
+    }
+    Ok(String::from_utf8_lossy(&plain[..keep as usize]).into_owned())
 }
 
 /// Sprig's `derivePassword` (the Master Password algorithm, v3).
@@ -373,6 +400,10 @@ fn gen_private_key(exec: &Exec<'_>, kind: &str) -> FuncResult {
 /// runs: its table of 128·r·N bytes, the lanes' blocks (128·r·p) and its scratch (256·r).
 const SCRYPT_WORKING_SET: u64 = 128 * 8 * (1 << 15) + 128 * 8 * 2 + 256 * 8;
 
+/// A parameter of Sprig's certificate type (what `genCA` returns).
+const CERTIFICATE: crate::render::gotemplate::Ty =
+    crate::render::gotemplate::Ty::Named("sprig.certificate");
+
 /// Functions one call of which may take long: the clock is read before and after each.
 const COSTLY: &[&str] = &[
     "genPrivateKey",
@@ -383,6 +414,7 @@ const COSTLY: &[&str] = &[
     "genSignedCert",
     "genSignedCertWithKey",
     "buildCustomCert",
+    "bcrypt",
     "htpasswd",
     "derivePassword",
 ];
@@ -419,27 +451,34 @@ fn register_functions(map: &mut FuncMap) {
             gen_self_signed(exec, &args, key)
         },
     );
-    map.add("genSignedCert", &[S, L, L, I, A], |exec, args| {
+    map.add("genSignedCert", &[S, L, L, I, CERTIFICATE], |exec, args| {
         let key = rsa_key(exec, 2048)?;
         gen_signed(exec, &args, key)
     });
-    map.add("genSignedCertWithKey", &[S, L, L, I, A, S], |exec, args| {
-        let key = parse_key(arg_str(&args, 5))?;
-        gen_signed(exec, &args, key)
-    });
+    map.add(
+        "genSignedCertWithKey",
+        &[S, L, L, I, CERTIFICATE, S],
+        |exec, args| {
+            let key = parse_key(arg_str(&args, 5))?;
+            gen_signed(exec, &args, key)
+        },
+    );
     map.add("buildCustomCert", &[S, S], |_, args| {
-        let decode = |i: usize| {
-            BASE64
-                .decode(arg_str(&args, i))
+        let decode = |i: usize, what: &str| {
+            crate::render::golang::base64_decode(arg_str(&args, i))
                 .map(|b| String::from_utf8_lossy(&b).into_owned())
-                .map_err(|e| error(format!("unable to decode base64: {e}")))
+                .map_err(|_| error(format!("unable to decode base64 {what}")))
         };
-        let (cert, key) = (decode(0)?, decode(1)?);
+        let (cert, key) = (decode(0, "certificate")?, decode(1, "private key")?);
         if !cert.contains("-----BEGIN CERTIFICATE-----") {
             return Err(error("unable to decode certificate"));
         }
         parse_key(&key)?;
         Ok(certificate(cert, key))
+    });
+    map.add("bcrypt", &[S], |exec, args| {
+        exec.budget.charge(64)?;
+        Ok(Value::string(bcrypt_hash(arg_str(&args, 0))))
     });
     map.add("htpasswd", &[S, S], |exec, args| {
         exec.budget.charge(1 << 16)?;

@@ -13,6 +13,9 @@ use crate::render::gotime::{self, Fields, GoTime};
 /// A Go `time.Time`.
 pub struct Time(pub GoTime);
 
+/// A parameter of type `time.Time`.
+const TIME: Ty = Ty::Named("time.Time");
+
 pub fn time_value(t: GoTime) -> Value {
     Value::Object(Rc::new(Time(t)))
 }
@@ -314,19 +317,23 @@ pub fn register(map: &mut FuncMap) {
     map.add("htmlDateInZone", &[A, S], |exec, args| {
         charged(exec, date_in_zone("2006-01-02", &args[0]))
     });
-    map.add("unixEpoch", &[A], |_, args| {
+    map.add("unixEpoch", &[TIME], |_, args| {
         Ok(Value::string(as_time(&args[0]).unix().to_string()))
     });
-    map.add("dateModify", &[S, A], |_, args| {
-        Ok(time_value(
-            date_modify(arg_str(&args, 0), &args[1]).unwrap_or_else(|_| as_time(&args[1])),
-        ))
-    });
-    map.add("mustDateModify", &[S, A], |_, args| {
-        date_modify(arg_str(&args, 0), &args[1])
-            .map(time_value)
-            .map_err(|e| error(e.to_string()))
-    });
+    for name in ["dateModify", "date_modify"] {
+        map.add(name, &[S, TIME], |_, args| {
+            Ok(time_value(
+                date_modify(arg_str(&args, 0), &args[1]).unwrap_or_else(|_| as_time(&args[1])),
+            ))
+        });
+    }
+    for name in ["mustDateModify", "must_date_modify"] {
+        map.add(name, &[S, TIME], |_, args| {
+            date_modify(arg_str(&args, 0), &args[1])
+                .map(time_value)
+                .map_err(|e| error(e.to_string()))
+        });
+    }
     map.add("ago", &[A], |_, args| {
         let since = now().nanos_since(as_time(&args[0]));
         Ok(Value::string(gotime::duration_string(

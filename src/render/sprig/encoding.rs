@@ -13,7 +13,7 @@ use crate::render::functions::is_empty;
 use crate::render::gotemplate::funcs::{FuncError, FuncMap, FuncResult, error};
 use crate::render::gotemplate::value::{self, Object, Signature, Str, Ty, Value};
 use crate::render::gotemplate::{Budget, Exec, Limit, Text};
-use crate::render::{go_json, yaml_out};
+use crate::render::{go_json, go_json_errors, yaml_out};
 
 const B32: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 
@@ -351,12 +351,32 @@ fn json_text(exec: &Exec<'_>, value: &Value, pretty: bool, raw: bool, must: bool
     Ok(Value::string(pretty))
 }
 
-/// A JSON document as values, or the parser's message; a budget exceeded stops the render.
-fn parse_json(exec: &Exec<'_>, text: &str) -> Result<Result<Value, String>, Limit> {
+/// A JSON document, or Go's message for it; a budget exceeded stops the render.
+fn parse_json(exec: &Exec<'_>, text: &str) -> Result<Result<serde_json::Value, String>, Limit> {
     crate::render::functions::charge_document(exec.budget, text)?;
-    Ok(serde_json::from_str::<serde_json::Value>(text)
-        .map(|json| value::from_json(&json, value::Numbers::Float64))
-        .map_err(|e| e.to_string()))
+    Ok(go_json_errors::parse(text))
+}
+
+/// `json.Unmarshal` into a `map[string]interface{}`: Go's message for any other kind of value
+/// (`null` leaves the map empty).
+fn json_map(parsed: Result<serde_json::Value, String>) -> Result<Value, String> {
+    match parsed? {
+        json @ serde_json::Value::Object(_) => Ok(value::from_json(&json, value::Numbers::Float64)),
+        serde_json::Value::Null => Ok(Value::empty_map()),
+        other => Err(go_json_errors::type_error(
+            &other,
+            "map[string]interface {}",
+        )),
+    }
+}
+
+/// `json.Unmarshal` into a `[]interface{}`.
+fn json_list(parsed: Result<serde_json::Value, String>) -> Result<Value, String> {
+    match parsed? {
+        json @ serde_json::Value::Array(_) => Ok(value::from_json(&json, value::Numbers::Float64)),
+        serde_json::Value::Null => Ok(Value::list(Vec::new())),
+        other => Err(go_json_errors::type_error(&other, "[]interface {}")),
+    }
 }
 
 /// A YAML document, or the parser's message; a budget exceeded stops the render.
@@ -424,14 +444,12 @@ impl Object for SemverVersion {
     }
 }
 
-fn b64_bytes(value: &Value) -> Result<&[u8], FuncError> {
+/// A `Ty::GoString` argument's bytes.
+fn go_string_bytes(value: &Value) -> &[u8] {
     match value {
-        Value::Str(s) => Ok(s.as_bytes()),
-        Value::Bytes(b) => Ok(b),
-        other => Err(error(format!(
-            "wrong type for value; expected string; got {}",
-            other.type_name()
-        ))),
+        Value::Str(s) => s.as_bytes(),
+        Value::Bytes(b) => b,
+        _ => &[],
     }
 }
 
@@ -444,8 +462,8 @@ pub fn register(map: &mut FuncMap) {
 /// Encodings, hashes, paths and URLs.
 fn register_encodings(map: &mut FuncMap) {
     // `.Files.Get` of a binary file is Go's string of raw bytes: encode those bytes.
-    map.add("b64enc", &[A], |exec, args| {
-        let bytes = b64_bytes(&args[0])?;
+    map.add("b64enc", &[Ty::GoString], |exec, args| {
+        let bytes = go_string_bytes(&args[0]);
         exec.budget.charge(bytes.len() as u64 * 4 / 3 + 4)?;
         Ok(Value::string(
             base64::engine::general_purpose::STANDARD.encode(bytes),
@@ -520,7 +538,7 @@ fn register_types(map: &mut FuncMap) {
     map.add("typeIsLike", &[S, A], |_, args| {
         let t = args[1].type_name();
         let target = arg_str(&args, 0);
-        Ok(Value::Bool(t == target || format!("*{t}") == target))
+        Ok(Value::Bool(t == target || format!("*{target}") == t))
     });
     map.add("kindOf", &[A], |_, args| {
         Ok(Value::str(args[0].kind_name()))
@@ -537,7 +555,7 @@ fn register_types(map: &mut FuncMap) {
     map.add("semver", &[S], |_, args| {
         let text = arg_str(&args, 0);
         let version = crate::render::functions::lenient_semver(text)
-            .ok_or_else(|| error("Invalid Semantic Version"))?;
+            .ok_or_else(|| error("invalid semantic version"))?;
         Ok(Value::Object(Rc::new(SemverVersion {
             original: text.to_owned(),
             version,
@@ -564,34 +582,27 @@ fn register_documents(map: &mut FuncMap) {
         json_text(exec, &args[0], false, false, true)
     });
     map.add("fromJson", &[S], |exec, args| {
-        Ok(match parse_json(exec, arg_str(&args, 0))? {
-            Ok(v @ Value::Map(_)) => v,
-            Ok(_) => error_map(
-                "json: cannot unmarshal into Go value of type map[string]interface {}".to_owned(),
-            ),
-            Err(e) => error_map(e),
-        })
+        let parsed = parse_json(exec, arg_str(&args, 0))?;
+        Ok(json_map(parsed).unwrap_or_else(error_map))
     });
+    // Sprig's `mustFromJson` unmarshals into an `interface{}`: any kind of value.
     map.add("mustFromJson", &[S], |exec, args| {
-        parse_json(exec, arg_str(&args, 0))?.map_err(error)
+        let parsed = parse_json(exec, arg_str(&args, 0))?.map_err(error)?;
+        Ok(value::from_json(&parsed, value::Numbers::Float64))
     });
     map.add("fromJsonArray", &[S], |exec, args| {
-        Ok(match parse_json(exec, arg_str(&args, 0))? {
-            Ok(v @ Value::List(_)) => v,
-            Ok(_) => Value::list(vec![Value::str(
-                "json: cannot unmarshal into Go value of type []interface {}",
-            )]),
-            Err(e) => Value::list(vec![Value::string(e)]),
-        })
+        let parsed = parse_json(exec, arg_str(&args, 0))?;
+        Ok(json_list(parsed).unwrap_or_else(|e| Value::list(vec![Value::string(e)])))
     });
     map.add("fromYamlArray", &[S], |exec, args| {
         let numbers = exec.numbers;
         Ok(match parse_yaml(exec, arg_str(&args, 0))? {
             Ok(json @ serde_json::Value::Array(_)) => value::from_json(&json, numbers),
             Ok(serde_json::Value::Null) => Value::list(Vec::new()),
-            Ok(_) => Value::list(vec![Value::str(
-                "error unmarshaling JSON: json: cannot unmarshal object into Go value of type []interface {}",
-            )]),
+            Ok(other) => Value::list(vec![Value::string(format!(
+                "error unmarshaling JSON: while decoding JSON: {}",
+                go_json_errors::type_error(&other, "[]interface {}")
+            ))]),
             Err(e) => Value::list(vec![Value::string(e)]),
         })
     });

@@ -30,30 +30,24 @@ fn include(exec: &mut Exec<'_>, args: Vec<Value>) -> FuncResult {
         .map_err(|e| FuncError::Exec(Box::new(e)))
 }
 
+/// Helm 4's `tpl`: the text parsed as the set's root template (`gotpl`) into a copy of the set,
+/// so that its `define`s and every template of the render are reachable, and run against `vals`.
 fn tpl(exec: &mut Exec<'_>, args: Vec<Value>) -> FuncResult {
     let text = arg_str(&args, 0);
     let vals = &args[1];
-    let Value::Str(name) = vals.get("Template").get("Name") else {
-        return Err(error(format!(
-            "cannot retrieve Template.Name from values inside tpl function: {text}"
-        )));
-    };
     exec.budget.charge(text.len() as u64 * 10 + 4096)?;
     let mut set = exec.set().clone();
+    let name = set.root.clone();
+    let quoted = crate::render::golang::quote(text);
     if let Err(e) = set.parse_replacing(&name, text) {
-        return Err(error(format!(
-            "error during tpl function execution for {}: {}",
-            crate::render::golang::quote(text),
-            helm_parse_error(&e.to_string())
-        )));
+        return Err(error(format!("cannot parse template {quoted}: {e}")));
     }
     match exec.run_in(&set, &name, vals.clone()) {
         Ok(out) => Ok(Value::string(out.replace("<no value>", ""))),
         Err(ExecError::Limit(limit)) => Err(FuncError::Limit(limit)),
         Err(fail @ ExecError::Fail { .. }) => Err(FuncError::Exec(Box::new(fail))),
         Err(e) => Err(error(format!(
-            "error during tpl function execution for {}: {e}",
-            crate::render::golang::quote(text)
+            "error during tpl function execution for {quoted}: {e}"
         ))),
     }
 }

@@ -3,6 +3,7 @@
 //! exact behaviours. Functions that build text or collections charge the render's budget before
 //! allocating. Random and time functions read the render's [`random::Entropy`].
 
+pub mod cases;
 mod collections;
 mod crypto;
 mod dates;

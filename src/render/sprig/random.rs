@@ -95,10 +95,9 @@ const ALPHA: &str = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
 const NUMERIC: &str = "0123456789";
 
 fn random_from(exec: &Exec<'_>, count: i64, alphabet: &[char]) -> FuncResult {
+    // goutils refuses a negative length and Sprig drops its error: the result is empty.
     if count < 0 {
-        return Err(error(format!(
-            "Requested random string length {count} is less than 0."
-        )));
+        return Ok(Value::str(""));
     }
     exec.budget.charge(count as u64)?;
     let text: String = with_rng(|rng| {
@@ -140,7 +139,8 @@ pub fn register(map: &mut FuncMap) {
         Ok(Value::Int(min + with_rng(|rng| below(rng, span)) as i64))
     });
     map.add("randBytes", &[I], |exec, args| {
-        let count = usize::try_from(arg_int(&args, 0)).map_err(|_| error("negative count"))?;
+        let count = usize::try_from(arg_int(&args, 0))
+            .map_err(|_| error("runtime error: makeslice: len out of range"))?;
         exec.budget.charge(count as u64 * 2)?;
         let mut bytes = vec![0u8; count];
         with_rng(|rng| rng.fill_bytes(&mut bytes));

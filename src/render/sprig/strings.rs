@@ -16,69 +16,91 @@ fn one(exec: &Exec<'_>, args: &[Value], f: impl Fn(&str) -> String) -> FuncResul
     Ok(Value::string(f(text)))
 }
 
-/// [`one`] for functions that hold the text as characters while they work (four bytes each).
-fn one_by_chars(exec: &Exec<'_>, args: &[Value], f: impl Fn(&str) -> String) -> FuncResult {
-    exec.budget.working_set(arg_str(args, 0).len() as u64 * 4)?;
-    one(exec, args, f)
+/// Go's `string(bytes)` of a byte slice of a string: bytes cut inside a character become U+FFFD,
+/// as they show once written out.
+fn lossy(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
 }
 
-/// goutils `Abbreviate(str, offset 0, maxWidth)`.
+/// goutils' `AbbreviateFull(str, offset, maxWidth)` (bytes, as Go's string indexing), with
+/// Sprig's guards; an argument goutils refuses leaves the text as it is.
 fn abbreviate(text: &str, offset: usize, width: usize) -> String {
-    let chars: Vec<char> = text.chars().collect();
-    if width < 4 || chars.len() <= width {
+    let bytes = text.as_bytes();
+    let len = bytes.len();
+    if text.is_empty() || width < 4 || len <= width {
         return text.to_owned();
     }
-    let mut offset = offset.min(chars.len());
-    if chars.len() - offset < width - 3 {
-        offset = chars.len() - (width - 3);
+    let mut offset = offset.min(len);
+    if len - offset < width - 3 {
+        offset = len - (width - 3);
     }
-    let ellipsis = "...";
     if offset <= 4 {
-        return chars[..width - 3].iter().collect::<String>() + ellipsis;
+        return lossy(&bytes[..width - 3]) + "...";
     }
     if width < 7 {
-        return text.to_owned();
+        return String::new();
     }
-    if offset + width - 3 < chars.len() {
-        let inner: String = chars[offset..].iter().collect();
-        return format!("{ellipsis}{}", abbreviate(&inner, 0, width - 3));
+    if offset + width - 3 < len {
+        let rest = lossy(&bytes[offset..]);
+        return format!("...{}", abbreviate(&rest, 0, width - 3));
     }
-    format!(
-        "{ellipsis}{}",
-        chars[chars.len() - (width - 3)..]
-            .iter()
-            .collect::<String>()
-    )
+    format!("...{}", lossy(&bytes[len - (width - 3)..]))
 }
 
+/// goutils' `Initials`: the first byte of every word, each byte read as a rune (Latin-1), words
+/// separated by white space.
 fn initials(text: &str) -> String {
-    text.split_whitespace()
-        .filter_map(|w| w.chars().next())
-        .collect()
-}
-
-fn swapcase(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if c.is_uppercase() {
-            out.extend(c.to_lowercase());
-        } else if c.is_lowercase() {
-            // goutils title-cases after whitespace and upper-cases elsewhere: the same for
-            // every letter but a few digraphs.
-            out.extend(c.to_uppercase());
-        } else {
+    let mut out = String::new();
+    let mut gap = true;
+    for byte in text.bytes() {
+        let c = char::from(byte);
+        if c.is_whitespace() || c == '\u{85}' || c == '\u{a0}' {
+            gap = true;
+        } else if gap {
             out.push(c);
+            gap = false;
         }
     }
     out
 }
 
+/// goutils' `DeleteWhiteSpace`: bytes, each read as a rune (Latin-1), white space left out; the
+/// text itself when it holds none.
+fn delete_white_space(text: &str) -> String {
+    let kept: String = text
+        .bytes()
+        .map(char::from)
+        .filter(|c| !(c.is_whitespace() || *c == '\u{85}' || *c == '\u{a0}'))
+        .collect();
+    if kept.chars().count() == text.len() {
+        return text.to_owned();
+    }
+    kept
+}
+
+/// goutils' `SwapCase`: upper case to lower, lower to upper (Go's title case, which for the
+/// letters that have one is their upper case).
+fn swapcase(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_uppercase() {
+                super::cases::lower_rune(c)
+            } else if c.is_lowercase() {
+                super::cases::upper_rune(c)
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
+/// goutils' `Uncapitalize` of each word: its first letter lower-cased.
 fn untitle(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut start = true;
     for c in text.chars() {
         if start {
-            out.extend(c.to_lowercase());
+            out.push(super::cases::lower_rune(c));
         } else {
             out.push(c);
         }
@@ -87,99 +109,54 @@ fn untitle(text: &str) -> String {
     out
 }
 
-/// Splits into words as xstrings does for case conversions: at separators (`_`, `-`, spaces,
-/// `.`) and at lower-to-upper and acronym boundaries.
-fn words(text: &str) -> Vec<String> {
-    let chars: Vec<char> = text.chars().collect();
-    let mut out: Vec<String> = Vec::new();
-    let mut current = String::new();
-    for (i, &c) in chars.iter().enumerate() {
-        if c == '_' || c == '-' || c == '.' || c.is_whitespace() {
-            if !current.is_empty() {
-                out.push(std::mem::take(&mut current));
-            }
+/// goutils' `WrapCustom(str, width, newline, wrapLongWords)` (bytes, as Go's).
+fn wrap(text: &str, width: usize, newline: &str, long_words: bool) -> String {
+    if text.is_empty() {
+        return String::new();
+    }
+    let newline = if newline.is_empty() { "\n" } else { newline };
+    let width = width.max(1);
+    let bytes = text.as_bytes();
+    let len = bytes.len();
+    let mut offset = 0;
+    let mut out: Vec<u8> = Vec::with_capacity(len + len / width.max(1));
+    while len - offset > width {
+        if bytes[offset] == b' ' {
+            offset += 1;
             continue;
         }
-        if c.is_uppercase() && !current.is_empty() {
-            let prev = chars[i - 1];
-            let next_lower = chars.get(i + 1).is_some_and(|n| n.is_lowercase());
-            if prev.is_lowercase() || prev.is_ascii_digit() || (prev.is_uppercase() && next_lower) {
-                out.push(std::mem::take(&mut current));
+        let end = (width + offset + 1).min(len);
+        match bytes[offset..end].iter().rposition(|b| *b == b' ') {
+            Some(at) => {
+                let space = offset + at;
+                out.extend_from_slice(&bytes[offset..space]);
+                out.extend_from_slice(newline.as_bytes());
+                offset = space + 1;
             }
-        }
-        current.push(c);
-    }
-    if !current.is_empty() {
-        out.push(current);
-    }
-    out
-}
-
-fn snakecase(text: &str) -> String {
-    words(text)
-        .iter()
-        .map(|w| w.to_lowercase())
-        .collect::<Vec<_>>()
-        .join("_")
-}
-
-fn kebabcase(text: &str) -> String {
-    words(text)
-        .iter()
-        .map(|w| w.to_lowercase())
-        .collect::<Vec<_>>()
-        .join("-")
-}
-
-/// xstrings `ToCamelCase`: `_`-separated words joined, each capitalised.
-fn camelcase(text: &str) -> String {
-    let mut out = String::new();
-    for part in text.split('_').filter(|p| !p.is_empty()) {
-        let mut chars = part.chars();
-        if let Some(first) = chars.next() {
-            out.extend(first.to_uppercase());
-            out.push_str(chars.as_str());
-        }
-    }
-    out
-}
-
-/// goutils `WrapCustom(str, width, newline, wrapLongWords)`.
-fn wrap(text: &str, width: usize, newline: &str, long_words: bool) -> String {
-    let width = width.max(1);
-    let mut out = String::new();
-    for (index, line) in text.split('\n').enumerate() {
-        if index > 0 {
-            out.push_str(newline);
-        }
-        let mut current = String::new();
-        for word in line.split(' ').filter(|w| !w.is_empty()) {
-            let mut word = word.to_owned();
-            loop {
-                if current.is_empty() {
-                    if long_words && word.chars().count() > width {
-                        let head: String = word.chars().take(width).collect();
-                        word = word.chars().skip(width).collect();
-                        out.push_str(&head);
-                        out.push_str(newline);
-                        continue;
+            None if long_words => {
+                out.extend_from_slice(&bytes[offset..offset + width]);
+                out.extend_from_slice(newline.as_bytes());
+                offset += width;
+            }
+            None => {
+                let end = width + offset;
+                match bytes[end..].iter().position(|b| *b == b' ') {
+                    None => {
+                        out.extend_from_slice(&bytes[offset..]);
+                        offset = len;
                     }
-                    current = word;
-                } else if current.chars().count() + 1 + word.chars().count() <= width {
-                    current.push(' ');
-                    current.push_str(&word);
-                } else {
-                    out.push_str(&current);
-                    out.push_str(newline);
-                    current = String::new();
-                    continue;
+                    Some(at) => {
+                        let space = end + at;
+                        out.extend_from_slice(&bytes[offset..space]);
+                        out.extend_from_slice(newline.as_bytes());
+                        offset = space + 1;
+                    }
                 }
-                break;
             }
         }
-        out.push_str(&current);
     }
-    out
+    out.extend_from_slice(&bytes[offset..]);
+    lossy(&out)
 }
 
 fn plural(args: &[Value]) -> String {
@@ -309,29 +286,36 @@ fn regex_fn(
 pub fn register(map: &mut FuncMap) {
     map.add("abbrev", &[I, S], |exec, args| {
         let width = arg_int(&args, 0).max(0) as usize;
-        one_by_chars(exec, &args[1..], |s| abbreviate(s, 0, width))
+        one(exec, &args[1..], |s| abbreviate(s, 0, width))
     });
     map.add("abbrevboth", &[I, I, S], |exec, args| {
         let (left, right) = (
             arg_int(&args, 0).max(0) as usize,
             arg_int(&args, 1).max(0) as usize,
         );
-        one_by_chars(exec, &args[2..], |s| abbreviate(s, left, right))
+        one(exec, &args[2..], |s| {
+            // Sprig: `abbrevboth` leaves the text when goutils would refuse.
+            if right < 4 || left > 0 && right < 7 {
+                s.to_owned()
+            } else {
+                abbreviate(s, left, right)
+            }
+        })
     });
     map.add("initials", &[S], |exec, args| one(exec, &args, initials));
     map.add("swapcase", &[S], |exec, args| one(exec, &args, swapcase));
     map.add("untitle", &[S], |exec, args| one(exec, &args, untitle));
     map.add("snakecase", &[S], |exec, args| {
-        one_by_chars(exec, &args, snakecase)
+        one(exec, &args, |s| super::cases::lower_case_words(s, '_'))
     });
     map.add("kebabcase", &[S], |exec, args| {
-        one_by_chars(exec, &args, kebabcase)
+        one(exec, &args, |s| super::cases::lower_case_words(s, '-'))
     });
-    map.add("camelcase", &[S], |exec, args| one(exec, &args, camelcase));
+    map.add("camelcase", &[S], |exec, args| {
+        one(exec, &args, super::cases::camel_case)
+    });
     map.add("nospace", &[S], |exec, args| {
-        one(exec, &args, |s| {
-            s.chars().filter(|c| !c.is_whitespace()).collect()
-        })
+        one(exec, &args, delete_white_space)
     });
     map.add("trimAll", &[S, S], |exec, args| {
         exec.budget
@@ -382,11 +366,17 @@ pub fn register(map: &mut FuncMap) {
                 other => Value::string(strval(other, budget)?.into_owned()),
             })
         };
+        // Sprig's strslice: nils left out, nil itself an empty list.
         let items: Vec<Value> = match &args[0] {
             Value::List(list) => {
                 budget.charge(list.items.len() as u64 * 32 + 32)?;
-                list.items.iter().map(one).collect::<Result<_, _>>()?
+                list.items
+                    .iter()
+                    .filter(|v| !v.is_nil())
+                    .map(one)
+                    .collect::<Result<_, _>>()?
             }
+            Value::Nil => Vec::new(),
             other => vec![one(other)?],
         };
         Ok(Value::typed_list(ListKind::String, items))
@@ -463,12 +453,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn case_conversions_follow_xstrings() {
-        assert_eq!(snakecase("HelloWorld"), "hello_world");
-        assert_eq!(snakecase("HTTPServer"), "http_server");
-        assert_eq!(kebabcase("fooBar"), "foo-bar");
-        assert_eq!(camelcase("http_server"), "HttpServer");
+    fn goutils_works_on_bytes() {
         assert_eq!(abbreviate("hello world", 0, 5), "he...");
+        assert_eq!(abbreviate("héllo wörld", 0, 5), "h\u{fffd}...");
+        assert_eq!(delete_white_space("a é"), "aÃ©");
+        assert_eq!(delete_white_space("aé"), "aé");
         assert_eq!(initials("First Try"), "FT");
         assert_eq!(quote_meta("a.b*c"), "a\\.b\\*c");
         assert_eq!(wrap("a b c d", 3, "\n", false), "a b\nc d");

@@ -1,0 +1,218 @@
+//! Every template function Helm's engine registers, proven against Helm's engine: the calls of
+//! `tests/functions/table.yaml` (typical, edge and error inputs for each function) and seeded
+//! random pipelines of them are rendered by packyard's chart engine and by Helm's own engine
+//! (helm-python-sdk, through `tests/clients/helm_functions.py`, all in one process) and compared
+//! byte for byte, error texts included. The table must name every function Helm registers and
+//! packyard must register no function Helm lacks.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+
+use packyard::pack::chart::{ChartFile, load_files};
+use packyard::render::chart::{ChartRequest, KubeVersion, render_files};
+use packyard::render::gotemplate::Budget;
+use serde_json::Value;
+
+/// One call of the table.
+#[derive(Debug, Clone)]
+struct Call {
+    function: String,
+    call: String,
+    /// For random and time-based results: the regex both outputs must match.
+    shape: Option<String>,
+}
+
+struct Table {
+    values: serde_json::Map<String, Value>,
+    calls: Vec<Call>,
+    functions: BTreeSet<String>,
+}
+
+fn table() -> Table {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/functions/table.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let parsed = packyard::pack::yaml::parse(&text, "table.yaml", &mut Vec::new()).unwrap();
+    let values = parsed["values"].as_object().cloned().unwrap_or_default();
+    let mut calls = Vec::new();
+    let mut functions = BTreeSet::new();
+    for (function, list) in parsed["functions"].as_object().unwrap() {
+        functions.insert(function.clone());
+        let list = list
+            .as_array()
+            .unwrap_or_else(|| panic!("{function}: a list"));
+        assert!(!list.is_empty(), "{function} has no calls");
+        for item in list {
+            let (call, shape) = match item {
+                Value::String(call) => (call.clone(), None),
+                Value::Object(entry) => (
+                    entry["call"].as_str().unwrap().to_owned(),
+                    entry["shape"].as_str().map(str::to_owned),
+                ),
+                other => panic!("{function}: {other} is not a call"),
+            };
+            calls.push(Call {
+                function: function.clone(),
+                call,
+                shape,
+            });
+        }
+    }
+    Table {
+        values,
+        calls,
+        functions,
+    }
+}
+
+/// What one template renders to, or its error.
+type Outcome = Result<String, String>;
+
+/// packyard's chart engine on a chart `fn` whose one template is `text`.
+fn packyard(name: &str, text: &str, values: &serde_json::Map<String, Value>) -> Outcome {
+    let chart = load_files(vec![
+        ChartFile {
+            name: "Chart.yaml".to_owned(),
+            data: Arc::from(&b"apiVersion: v2\nname: fn\nversion: 0.1.0\n"[..]),
+        },
+        ChartFile {
+            name: format!("templates/{name}.txt"),
+            data: Arc::from(text.as_bytes()),
+        },
+    ])
+    .map_err(|e| e.to_string())?;
+    let kube_version = KubeVersion::parse("1.30.0").unwrap();
+    let request = ChartRequest {
+        release: "fn",
+        namespace: "default",
+        kube_version: &kube_version,
+        api_versions: &[],
+        values,
+        include_crds: false,
+    };
+    render_files(&chart, &request, &Budget::unlimited())
+        .map(|files| {
+            files
+                .get(&format!("fn/templates/{name}.txt"))
+                .cloned()
+                .unwrap_or_default()
+        })
+        .map_err(|e| e.to_string())
+}
+
+/// Helm's engine on the same templates, all in one process.
+fn helm(
+    python: &std::ffi::OsStr,
+    corpus: &Path,
+    templates: &BTreeMap<String, String>,
+    values: &serde_json::Map<String, Value>,
+) -> BTreeMap<String, Outcome> {
+    let driver = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients/helm_functions.py");
+    let mut child = Command::new(python)
+        .arg(driver)
+        .arg(corpus)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("the oracle's Python runs");
+    let request = serde_json::json!({"values": values, "templates": templates});
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(request.to_string().as_bytes()).unwrap();
+    }
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "the oracle failed");
+    let answers: BTreeMap<String, Value> = serde_json::from_slice(&output.stdout).unwrap();
+    answers
+        .into_iter()
+        .map(|(name, answer)| {
+            let outcome = match (answer.get("out"), answer.get("err")) {
+                (Some(out), _) => Ok(out.as_str().unwrap().to_owned()),
+                (_, Some(err)) => Err(err.as_str().unwrap().to_owned()),
+                _ => panic!("{name}: {answer}"),
+            };
+            (name, outcome)
+        })
+        .collect()
+}
+
+/// Where Helm is: its Python and the chart corpus holding `helm_template.py`.
+fn oracle() -> Option<(std::ffi::OsString, std::path::PathBuf)> {
+    let corpus = common::reference::chart_corpus()?;
+    let Some(python) = std::env::var_os("HELM_TEMPLATE_PYTHON") else {
+        common::skip(
+            "HELM_TEMPLATE_PYTHON is not set (eval \"$(.ci/tools)\" installs helm-python-sdk and sets it)",
+        );
+        return None;
+    };
+    Some((python, corpus))
+}
+
+fn whole_match(pattern: &str, text: &str) -> bool {
+    regex::Regex::new(&format!("^(?s:{pattern})$"))
+        .unwrap()
+        .is_match(text)
+}
+
+/// Compares every template; returns the disagreements, described.
+fn disagreements(
+    named: &[(String, String, Option<String>)],
+    values: &serde_json::Map<String, Value>,
+    python: &std::ffi::OsStr,
+    corpus: &Path,
+) -> Vec<String> {
+    let templates: BTreeMap<String, String> = named
+        .iter()
+        .map(|(name, text, _)| (name.clone(), text.clone()))
+        .collect();
+    let helm = helm(python, corpus, &templates, values);
+    let mut differ = Vec::new();
+    for (name, text, shape) in named {
+        let ours = packyard(name, text, values);
+        let theirs = helm
+            .get(name)
+            .unwrap_or_else(|| panic!("{name}: no answer"));
+        let same = match (&ours, theirs, shape) {
+            (Ok(a), Ok(b), Some(shape)) => whole_match(shape, a) && whole_match(shape, b),
+            (a, b, _) => a == b,
+        };
+        if !same {
+            differ.push(format!(
+                "{text}\n    packyard: {ours:?}\n    helm:     {theirs:?}"
+            ));
+        }
+    }
+    differ
+}
+
+#[test]
+fn every_function_helm_registers_is_in_the_table_and_agrees() {
+    let table = table();
+    let Some((python, corpus)) = oracle() else {
+        return;
+    };
+    let named: Vec<(String, String, Option<String>)> = table
+        .calls
+        .iter()
+        .enumerate()
+        .map(|(i, call)| {
+            (
+                format!("c{i:04}-{}", call.function),
+                format!("{{{{ {} }}}}", call.call),
+                call.shape.clone(),
+            )
+        })
+        .collect();
+    let differ = disagreements(&named, &table.values, &python, &corpus);
+    assert!(
+        differ.is_empty(),
+        "{} of {} calls differ from Helm:\n{}",
+        differ.len(),
+        named.len(),
+        differ.join("\n")
+    );
+}
