@@ -9,12 +9,11 @@ use std::rc::Rc;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use rcgen::{
-    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
+    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer,
     KeyUsagePurpose, SanType, SerialNumber,
 };
-use rsa::pkcs1::{DecodeRsaPrivateKey, EncodeRsaPrivateKey};
-use rsa::pkcs8::{EncodePrivateKey, LineEnding};
 
+use super::keys::{self, PrivateKey};
 use super::random::{now, with_rng};
 use super::{I, L, S, arg_int, arg_str};
 use crate::render::gotemplate::funcs::{FuncError, FuncMap, FuncResult, error};
@@ -68,35 +67,22 @@ fn failed(e: impl std::fmt::Display) -> FuncError {
     error(e.to_string())
 }
 
-/// An RSA key from the render's generator, as PKCS#1 PEM (what Sprig prints) and as rcgen's
-/// signing key.
-fn rsa_key(exec: &Exec<'_>, bits: usize) -> Result<(String, KeyPair), FuncError> {
-    // Key generation is the costliest thing a template can ask for: charge it (its time is
-    // bounded by the clock readings around costly functions).
+/// A key and its PEM as Sprig writes it; generating one charges the budget (key generation is
+/// the costliest thing a template can ask for; its time is bounded by the clock readings around
+/// costly functions).
+fn generated(exec: &Exec<'_>, bits: usize) -> Result<PrivateKey, FuncError> {
     exec.budget.charge(bits as u64 * 64)?;
-    let key = with_rng(|rng| rsa::RsaPrivateKey::new(rng, bits)).map_err(failed)?;
-    signing_pair(&key)
+    PrivateKey::rsa(bits).map_err(error)
 }
 
-fn signing_pair(key: &rsa::RsaPrivateKey) -> Result<(String, KeyPair), FuncError> {
-    let pkcs1 = key
-        .to_pkcs1_pem(LineEnding::LF)
-        .map_err(failed)?
-        .to_string();
-    let pkcs8 = key.to_pkcs8_pem(LineEnding::LF).map_err(failed)?;
-    let pair =
-        KeyPair::from_pkcs8_pem_and_sign_algo(&pkcs8, &rcgen::PKCS_RSA_SHA256).map_err(failed)?;
-    Ok((pkcs1, pair))
+/// A template's key: Sprig's "parsing private key: ..." when it does not read.
+fn given(pem: &str) -> Result<PrivateKey, FuncError> {
+    keys::parse_pem(pem).map_err(|e| error(format!("parsing private key: {e}")))
 }
 
-/// A private key given by the template (PKCS#1 RSA, as Sprig writes them, or PKCS#8).
-fn parse_key(pem: &str) -> Result<(String, KeyPair), FuncError> {
-    if let Ok(key) = rsa::RsaPrivateKey::from_pkcs1_pem(pem) {
-        return signing_pair(&key);
-    }
-    let pair =
-        KeyPair::from_pem(pem).map_err(|e| error(format!("error parsing private key: {e}")))?;
-    Ok((pem.to_owned(), pair))
+/// Go's `x509.CreateCertificate` as Sprig reports it.
+fn creating(e: impl std::fmt::Display) -> FuncError {
+    error(format!("error creating certificate: {e}"))
 }
 
 fn serial() -> SerialNumber {
@@ -157,22 +143,24 @@ fn base_params(cn: &str, sans: Vec<SanType>, days: i64) -> Result<CertificatePar
     Ok(params)
 }
 
-fn gen_ca(cn: &str, days: i64, key: (String, KeyPair)) -> FuncResult {
+fn gen_ca(cn: &str, days: i64, key: PrivateKey) -> FuncResult {
     let mut params = base_params(cn, Vec::new(), days)?;
     params.key_usages.push(KeyUsagePurpose::KeyCertSign);
     params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    let cert = params.self_signed(&key.1).map_err(failed)?;
-    Ok(certificate(cert.pem(), key.0))
+    let pair = key.signing_pair().map_err(creating)?;
+    let cert = params.self_signed(&pair).map_err(creating)?;
+    Ok(certificate(cert.pem(), key.pem()))
 }
 
-fn gen_self_signed(exec: &Exec<'_>, args: &[Value], key: (String, KeyPair)) -> FuncResult {
+fn gen_self_signed(exec: &Exec<'_>, args: &[Value], key: PrivateKey) -> FuncResult {
     let params = base_params(
         arg_str(args, 0),
         sans(&args[1], &args[2], exec.budget)?,
         arg_int(args, 3),
     )?;
-    let cert = params.self_signed(&key.1).map_err(failed)?;
-    Ok(certificate(cert.pem(), key.0))
+    let pair = key.signing_pair().map_err(creating)?;
+    let cert = params.self_signed(&pair).map_err(creating)?;
+    Ok(certificate(cert.pem(), key.pem()))
 }
 
 fn ca_of(value: &Value) -> Result<(String, String), FuncError> {
@@ -191,18 +179,35 @@ fn ca_of(value: &Value) -> Result<(String, String), FuncError> {
     }
 }
 
-fn gen_signed(exec: &Exec<'_>, args: &[Value], key: (String, KeyPair)) -> FuncResult {
+/// The DER of the first PEM block of a certificate text, checked as Go's
+/// `x509.ParseCertificate` would (`what` names the bytes in Sprig's message).
+fn certificate_der(text: &str, what: &str) -> Result<Vec<u8>, FuncError> {
+    let block = pem::parse(text).map_err(|_| error("unable to decode certificate"))?;
+    let der = block.into_contents();
+    x509_parser::parse_x509_certificate(&der).map_err(|_| {
+        error(format!(
+            "error parsing certificate: {what}: x509: malformed certificate"
+        ))
+    })?;
+    Ok(der)
+}
+
+fn gen_signed(exec: &Exec<'_>, args: &[Value], key: PrivateKey) -> FuncResult {
     let (ca_cert, ca_key) = ca_of(&args[4])?;
-    let (_, ca_pair) = parse_key(&ca_key)?;
-    let issuer = Issuer::from_ca_cert_pem(&ca_cert, ca_pair)
-        .map_err(|e| error(format!("error parsing ca cert: {e}")))?;
+    let ca_der = certificate_der(&ca_cert, "decodedSignerCert.Bytes")?;
+    let ca_key =
+        keys::parse_pem(&ca_key).map_err(|e| error(format!("error parsing private key: {e}")))?;
     let params = base_params(
         arg_str(args, 0),
         sans(&args[1], &args[2], exec.budget)?,
         arg_int(args, 3),
     )?;
-    let cert = params.signed_by(&key.1, &issuer).map_err(failed)?;
-    Ok(certificate(cert.pem(), key.0))
+    let ca_pair = ca_key.signing_pair().map_err(creating)?;
+    key.check_public().map_err(creating)?;
+    let pair = key.signing_pair().map_err(creating)?;
+    let issuer = Issuer::from_ca_cert_der(&ca_der.as_slice().into(), ca_pair).map_err(creating)?;
+    let cert = params.signed_by(&pair, &issuer).map_err(creating)?;
+    Ok(certificate(cert.pem(), key.pem()))
 }
 
 /// Sprig's `bcrypt`: Go's `bcrypt.GenerateFromPassword` at its default cost (10, version 2a),
@@ -382,18 +387,15 @@ mod hmac_sha256 {
     }
 }
 
+/// Sprig's `genPrivateKey`: failures are its text, not errors.
 fn gen_private_key(exec: &Exec<'_>, kind: &str) -> FuncResult {
-    let pem = match kind {
-        "rsa" => rsa_key(exec, 4096)?.0,
-        "ecdsa" => KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)
-            .map_err(failed)?
-            .serialize_pem(),
-        "ed25519" => KeyPair::generate_for(&rcgen::PKCS_ED25519)
-            .map_err(failed)?
-            .serialize_pem(),
-        _ => return Ok(Value::str("Unknown type")),
-    };
-    Ok(Value::string(pem))
+    // RSA-4096 and DSA parameter generation are the dearest kinds.
+    exec.budget.charge(4096 * 64)?;
+    Ok(Value::string(match PrivateKey::generate(kind) {
+        None => format!("Unknown type {kind}"),
+        Some(Ok(key)) => key.pem(),
+        Some(Err(e)) => format!("failed to generate private key: {e}"),
+    }))
 }
 
 /// What `derivePassword`'s scrypt (N = 2^15, r = 8, p = 2, run one lane at a time) holds while it
@@ -429,37 +431,37 @@ fn register_functions(map: &mut FuncMap) {
         gen_private_key(exec, arg_str(&args, 0))
     });
     map.add("genCA", &[S, I], |exec, args| {
-        let key = rsa_key(exec, 2048)?;
+        let key = generated(exec, 2048)?;
         gen_ca(arg_str(&args, 0), arg_int(&args, 1), key)
     });
     map.add("genCAWithKey", &[S, I, S], |_, args| {
         gen_ca(
             arg_str(&args, 0),
             arg_int(&args, 1),
-            parse_key(arg_str(&args, 2))?,
+            given(arg_str(&args, 2))?,
         )
     });
     map.add("genSelfSignedCert", &[S, L, L, I], |exec, args| {
-        let key = rsa_key(exec, 2048)?;
+        let key = generated(exec, 2048)?;
         gen_self_signed(exec, &args, key)
     });
     map.add(
         "genSelfSignedCertWithKey",
         &[S, L, L, I, S],
         |exec, args| {
-            let key = parse_key(arg_str(&args, 4))?;
+            let key = given(arg_str(&args, 4))?;
             gen_self_signed(exec, &args, key)
         },
     );
     map.add("genSignedCert", &[S, L, L, I, CERTIFICATE], |exec, args| {
-        let key = rsa_key(exec, 2048)?;
+        let key = generated(exec, 2048)?;
         gen_signed(exec, &args, key)
     });
     map.add(
         "genSignedCertWithKey",
         &[S, L, L, I, CERTIFICATE, S],
         |exec, args| {
-            let key = parse_key(arg_str(&args, 5))?;
+            let key = given(arg_str(&args, 5))?;
             gen_signed(exec, &args, key)
         },
     );
@@ -470,10 +472,8 @@ fn register_functions(map: &mut FuncMap) {
                 .map_err(|_| error(format!("unable to decode base64 {what}")))
         };
         let (cert, key) = (decode(0, "certificate")?, decode(1, "private key")?);
-        if !cert.contains("-----BEGIN CERTIFICATE-----") {
-            return Err(error("unable to decode certificate"));
-        }
-        parse_key(&key)?;
+        certificate_der(&cert, "decodedCert.Bytes")?;
+        keys::parse_pem(&key).map_err(|e| error(format!("error parsing private key: {e}")))?;
         Ok(certificate(cert, key))
     });
     map.add("bcrypt", &[S], |exec, args| {

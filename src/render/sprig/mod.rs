@@ -9,6 +9,7 @@ mod crypto;
 mod dates;
 mod encoding;
 pub mod helm;
+mod keys;
 mod numbers;
 pub mod random;
 mod strings;

@@ -179,11 +179,28 @@ fn quote_meta(text: &str) -> String {
     out
 }
 
+/// How a regex function compiles its pattern.
+type Compiler = fn(&str) -> Result<std::sync::Arc<regex::Regex>, FuncError>;
+
 fn compile(pattern: &str) -> Result<std::sync::Arc<regex::Regex>, FuncError> {
-    goregex::compile(pattern).map_err(|e| error(format!("error parsing regexp: {e}")))
+    goregex::compile(pattern).map_err(error)
 }
 
-fn find_all(exec: &Exec<'_>, pattern: &str, text: &str, n: i64) -> FuncResult {
+fn panicking(pattern: &str) -> Result<std::sync::Arc<regex::Regex>, FuncError> {
+    goregex::must_compile(pattern).map_err(error)
+}
+
+fn regex_find(exec: &mut Exec<'_>, args: &[Value], compile: Compiler) -> FuncResult {
+    let re = compile(arg_str(args, 0))?;
+    let found = re
+        .find(arg_str(args, 1))
+        .map_or("", |m| m.as_str())
+        .to_owned();
+    charged(exec, found)
+}
+
+fn find_all(exec: &mut Exec<'_>, args: &[Value], compile: Compiler) -> FuncResult {
+    let (pattern, text, n) = (arg_str(args, 0), arg_str(args, 1), arg_int(args, 2));
     let re = compile(pattern)?;
     let limit = if n < 0 { usize::MAX } else { n as usize };
     // Counted before they are collected: every position of a long text can match.
@@ -198,7 +215,8 @@ fn find_all(exec: &Exec<'_>, pattern: &str, text: &str, n: i64) -> FuncResult {
 }
 
 /// Go's `Regexp.Split(s, n)`.
-fn regex_split(exec: &Exec<'_>, pattern: &str, text: &str, n: i64) -> FuncResult {
+fn regex_split(exec: &mut Exec<'_>, args: &[Value], compile: Compiler) -> FuncResult {
+    let (pattern, text, n) = (arg_str(args, 0), arg_str(args, 1), arg_int(args, 2));
     let re = compile(pattern)?;
     if n == 0 {
         return Ok(Value::typed_list(ListKind::String, Vec::new()));
@@ -238,7 +256,7 @@ fn regex_split(exec: &Exec<'_>, pattern: &str, text: &str, n: i64) -> FuncResult
 
 /// Go's `Regexp.ReplaceAllString` template syntax (`$1`, `${name}`) as the regex crate reads it;
 /// both treat `$1x` as the group named `1x`.
-fn replace_all(exec: &Exec<'_>, args: &[Value], literal: bool) -> FuncResult {
+fn replace_all(exec: &Exec<'_>, args: &[Value], compile: Compiler, literal: bool) -> FuncResult {
     let re = compile(arg_str(args, 0))?;
     let (text, replacement) = (arg_str(args, 1), arg_str(args, 2));
     let matches = re.find_iter(text).count() as u64;
@@ -272,15 +290,13 @@ fn splitn(exec: &Exec<'_>, args: &[Value]) -> FuncResult {
     Ok(Value::typed_map(MapKind::String, map))
 }
 
-fn regex_fn(
-    map: &mut FuncMap,
-    name: &'static str,
-    must: &'static str,
-    body: super::super::gotemplate::funcs::Body,
-    params: &'static [super::super::gotemplate::value::Ty],
-) {
-    map.add(name, params, body);
-    map.add(must, params, body);
+/// A regex function and its `must` twin: the same work, but Sprig compiles with
+/// `regexp.MustCompile` in the first (its panic is the error) and returns the error in the second.
+macro_rules! regex_pair {
+    ($map:ident, $name:literal, $must:literal, $params:expr, $op:expr) => {
+        $map.add($name, $params, |exec, args| $op(exec, &args, panicking));
+        $map.add($must, $params, |exec, args| $op(exec, &args, compile));
+    };
 }
 
 pub fn register(map: &mut FuncMap) {
@@ -385,66 +401,33 @@ pub fn register(map: &mut FuncMap) {
     map.add("regexQuoteMeta", &[S], |exec, args| {
         one(exec, &args, quote_meta)
     });
-    regex_fn(
-        map,
-        "regexFind",
-        "mustRegexFind",
-        |exec, args| {
-            let re = compile(arg_str(&args, 0))?;
-            let found = re
-                .find(arg_str(&args, 1))
-                .map_or("", |m| m.as_str())
-                .to_owned();
-            charged(exec, found)
-        },
-        &[S, S],
-    );
-    regex_fn(
+    regex_pair!(map, "regexFind", "mustRegexFind", &[S, S], regex_find);
+    regex_pair!(
         map,
         "regexFindAll",
         "mustRegexFindAll",
-        |exec, args| {
-            find_all(
-                exec,
-                arg_str(&args, 0),
-                arg_str(&args, 1),
-                arg_int(&args, 2),
-            )
-        },
         &[S, S, I],
+        find_all
     );
     map.add("mustRegexMatch", &[S, S], |_, args| {
         let re = compile(arg_str(&args, 0))?;
         Ok(Value::Bool(re.is_match(arg_str(&args, 1))))
     });
-    regex_fn(
+    regex_pair!(
         map,
         "regexReplaceAll",
         "mustRegexReplaceAll",
-        |exec, args| replace_all(exec, &args, false),
         &[S, S, S],
+        |exec, args, compile| { replace_all(exec, args, compile, false) }
     );
-    regex_fn(
+    regex_pair!(
         map,
         "regexReplaceAllLiteral",
         "mustRegexReplaceAllLiteral",
-        |exec, args| replace_all(exec, &args, true),
         &[S, S, S],
+        |exec, args, compile| replace_all(exec, args, compile, true)
     );
-    regex_fn(
-        map,
-        "regexSplit",
-        "mustRegexSplit",
-        |exec, args| {
-            regex_split(
-                exec,
-                arg_str(&args, 0),
-                arg_str(&args, 1),
-                arg_int(&args, 2),
-            )
-        },
-        &[S, S, I],
-    );
+    regex_pair!(map, "regexSplit", "mustRegexSplit", &[S, S, I], regex_split);
     map.add("hello", &[], |_, _| Ok(Value::str("Hello!")));
 }
 
