@@ -39,8 +39,22 @@ fn table() -> Table {
     let values = parsed["values"].as_object().cloned().unwrap_or_default();
     let mut calls = Vec::new();
     let mut functions = BTreeSet::new();
-    for (function, list) in parsed["functions"].as_object().unwrap() {
-        functions.insert(function.clone());
+    let methods = parsed["methods"].as_object().cloned().unwrap_or_default();
+    let sections = parsed["functions"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(name, list)| (name.clone(), list, true))
+        .chain(
+            methods
+                .iter()
+                .map(|(ty, list)| (format!("methods:{ty}"), list, false)),
+        );
+    for (function, list, is_function) in sections {
+        if is_function {
+            functions.insert(function.clone());
+        }
+        let function = &function;
         let list = list
             .as_array()
             .unwrap_or_else(|| panic!("{function}: a list"));
@@ -209,7 +223,11 @@ fn every_function_helm_registers_is_in_the_table_and_agrees() {
         })
         .map(|(i, call)| {
             (
-                format!("c{i:04}-{}", call.function),
+                format!(
+                    "c{i:04}-{}",
+                    call.function
+                        .replace(|c: char| !c.is_ascii_alphanumeric(), "_")
+                ),
                 format!("{{{{ {} }}}}", call.call),
                 call.shape.clone(),
             )

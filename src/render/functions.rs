@@ -457,6 +457,10 @@ fn repeat(exec: &mut Exec<'_>, args: Vec<Value>) -> FuncResult {
 pub fn to_int(value: &Value) -> i64 {
     match value {
         Value::Int(i) | Value::Int64(i) => *i,
+        // spf13/cast knows two named integers, time.Month and time.Weekday.
+        Value::Object(object) if matches!(object.type_name(), "time.Month" | "time.Weekday") => {
+            object.int_value().unwrap_or(0)
+        }
         Value::Float(f) => *f as i64,
         Value::Bool(b) => i64::from(*b),
         Value::Str(s) => {

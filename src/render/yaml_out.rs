@@ -80,15 +80,16 @@ impl Tree for Value {
 }
 
 /// Template values write as their JSON encoding reads (what `toYaml` marshals through JSON):
-/// whole floats as integers, bytes as base64, objects as their printed form.
+/// whole floats as integers, bytes as base64, objects as the data they marshal to (their printed
+/// form when they have none).
 impl Tree for tv::Value {
     fn resolved(&self) -> Option<Self> {
         match self {
-            tv::Value::Object(object) => {
+            tv::Value::Object(object) => Some(object.data().unwrap_or_else(|| {
                 let mut text = String::new();
                 object.format(&mut text);
-                Some(tv::Value::string(text))
-            }
+                tv::Value::string(text)
+            })),
             _ => None,
         }
     }
@@ -98,7 +99,6 @@ impl Tree for tv::Value {
             tv::Value::Nil | tv::Value::Object(_) => Node::Null,
             tv::Value::Bool(b) => Node::Bool(*b),
             tv::Value::Int(i) | tv::Value::Int64(i) => Node::Int(*i),
-            tv::Value::Float(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Node::Int(*f as i64),
             tv::Value::Float(f) if f.is_finite() => Node::Float(*f),
             tv::Value::Float(_) => Node::Null,
             tv::Value::Str(s) => Node::Str(Cow::Borrowed(s)),
@@ -138,25 +138,56 @@ pub fn to_yaml(value: &Value) -> String {
     write_yaml(value, &Budget::unlimited()).unwrap_or_default()
 }
 
+/// Which Go encoder the output imitates.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Style {
+    /// go-yaml v2 through JSON (`toYaml`): sequences flush with their key, whole floats as
+    /// integers, long scalars folded at libyaml's best width (80 columns).
+    V2,
+    /// go-yaml v3 with two-space indentation (`toYamlPretty`): sequences indented under their
+    /// key, floats in Go's `%g`, no folding.
+    V3,
+}
+
+/// libyaml's `best_width`: past this column a space in a scalar becomes a line break.
+const BEST_WIDTH: usize = 80;
+
 /// Serialises `value` the way `toYaml` does, without the final newline, charging `budget` as it
 /// writes and ticking once per node.
 pub fn write_yaml<T: Tree>(value: &T, budget: &Budget) -> Result<String, Limit> {
+    write_styled(value, budget, Style::V2)
+}
+
+/// Serialises `value` the way `toYamlPretty` does (go-yaml v3, indent 2), without the final
+/// newline.
+pub fn write_yaml_pretty<T: Tree>(value: &T, budget: &Budget) -> Result<String, Limit> {
+    write_styled(value, budget, Style::V3)
+}
+
+fn write_styled<T: Tree>(value: &T, budget: &Budget, style: Style) -> Result<String, Limit> {
     let mut text = String::new();
     let mut out = Text::new(&mut text, budget);
-    write_top(&mut out, value)?;
-    let end = out.as_str().trim_end_matches('\n').len();
+    write_top(&mut out, value, style)?;
+    // Helm trims the encoder's final newline, one only.
+    let end = out
+        .as_str()
+        .strip_suffix('\n')
+        .map_or(out.as_str().len(), str::len);
     out.truncate(end);
     Ok(text)
 }
 
-fn write_top<T: Tree>(out: &mut Text<'_>, value: &T) -> Result<(), Limit> {
+fn write_top<T: Tree>(out: &mut Text<'_>, value: &T, style: Style) -> Result<(), Limit> {
     if let Some(resolved) = value.resolved() {
-        return write_top(out, &resolved);
+        return write_top(out, &resolved, style);
     }
     match value.node() {
-        Node::Map => write_map(out, value, 0, 0),
-        Node::Seq => write_seq(out, value, 0, 0),
-        scalar => inline(out, &scalar, 0),
+        Node::Map => write_map(out, value, 0, 0, style),
+        Node::Seq => write_seq(out, value, 0, 0, style),
+        scalar => {
+            inline(out, &scalar, 0, style)?;
+            out.put("\n")
+        }
     }
 }
 
@@ -165,6 +196,7 @@ fn write_map<T: Tree>(
     map: &T,
     indent: usize,
     depth: usize,
+    style: Style,
 ) -> Result<(), Limit> {
     if depth > MAX_NESTING {
         return Err(Limit::Nesting);
@@ -176,7 +208,8 @@ fn write_map<T: Tree>(
             out.repeat(' ', indent)?;
         }
         first = false;
-        string_scalar(out, key, indent)?;
+        // Keys are simple keys: never folded.
+        string_scalar(out, key, indent, None)?;
         out.put(":")?;
         let resolved;
         let value = match value.resolved() {
@@ -190,16 +223,21 @@ fn write_map<T: Tree>(
             Node::Map => {
                 out.put("\n")?;
                 out.repeat(' ', indent + 2)?;
-                write_map(out, value, indent + 2, depth + 1)
+                write_map(out, value, indent + 2, depth + 1, style)
             }
             Node::Seq => {
+                let at = if style == Style::V3 {
+                    indent + 2
+                } else {
+                    indent
+                };
                 out.put("\n")?;
-                out.repeat(' ', indent)?;
-                write_seq(out, value, indent, depth + 1)
+                out.repeat(' ', at)?;
+                write_seq(out, value, at, depth + 1, style)
             }
             scalar => {
                 out.put(" ")?;
-                inline(out, &scalar, indent + 2)?;
+                inline(out, &scalar, indent + 2, style)?;
                 out.put("\n")
             }
         }
@@ -211,6 +249,7 @@ fn write_seq<T: Tree>(
     seq: &T,
     indent: usize,
     depth: usize,
+    style: Style,
 ) -> Result<(), Limit> {
     if depth > MAX_NESTING {
         return Err(Limit::Nesting);
@@ -232,25 +271,33 @@ fn write_seq<T: Tree>(
             None => item,
         };
         match item.node() {
-            Node::Map => write_map(out, item, indent + 2, depth + 1),
-            Node::Seq => write_seq(out, item, indent + 2, depth + 1),
+            Node::Map => write_map(out, item, indent + 2, depth + 1, style),
+            Node::Seq => write_seq(out, item, indent + 2, depth + 1, style),
             scalar => {
-                inline(out, &scalar, indent + 2)?;
+                inline(out, &scalar, indent + 2, style)?;
                 out.put("\n")
             }
         }
     })
 }
 
-/// A scalar (or empty collection) on one line, or a literal block for multi-line strings.
-fn inline(out: &mut Text<'_>, node: &Node<'_>, indent: usize) -> Result<(), Limit> {
+/// A scalar (or empty collection) on one line, or a literal block for multi-line strings;
+/// `indent` is where folded lines continue.
+fn inline(out: &mut Text<'_>, node: &Node<'_>, indent: usize, style: Style) -> Result<(), Limit> {
     match node {
         Node::Null => out.put("null"),
         Node::Bool(b) => out.put(if *b { "true" } else { "false" }),
         Node::Int(i) => out.put(&i.to_string()),
         Node::Uint(u) => out.put(&u.to_string()),
+        // Through JSON, a whole float reads back as an integer.
+        Node::Float(f) if style == Style::V2 && f.fract() == 0.0 && f.abs() < 9.2e18 => {
+            out.put(&(*f as i64).to_string())
+        }
         Node::Float(f) => out.put(&golang::format_float(*f, false)),
-        Node::Str(s) => string_scalar(out, s, indent),
+        Node::Str(s) => {
+            let fold = (style == Style::V2).then_some(indent);
+            string_scalar(out, s, indent, fold)
+        }
         Node::EmptySeq | Node::Seq => out.put("[]"),
         Node::EmptyMap | Node::Map => out.put("{}"),
     }
@@ -271,11 +318,20 @@ fn resolves_to_non_string(s: &str) -> bool {
     {
         return true;
     }
+    if is_timestamp(s) {
+        return true;
+    }
     let unsigned = s.strip_prefix(['-', '+']).unwrap_or(s);
     let plain_digits =
         |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit() || b == b'_');
     if let Some(hex) = unsigned.strip_prefix("0x") {
         return !hex.is_empty() && hex.bytes().all(|b| b.is_ascii_hexdigit() || b == b'_');
+    }
+    if let Some(octal) = unsigned.strip_prefix("0o") {
+        return !octal.is_empty()
+            && octal
+                .bytes()
+                .all(|b| (b'0'..=b'7').contains(&b) || b == b'_');
     }
     if let Some(bin) = unsigned.strip_prefix("0b") {
         return !bin.is_empty() && bin.bytes().all(|b| b == b'0' || b == b'1' || b == b'_');
@@ -305,6 +361,22 @@ fn resolves_to_non_string(s: &str) -> bool {
     mantissa_ok && exponent_ok && (mantissa.contains('.') || exponent.is_some())
 }
 
+/// go-yaml v2's `parseTimestamp`: four digits and a dash, then one of its layouts.
+fn is_timestamp(s: &str) -> bool {
+    const LAYOUTS: [&str; 4] = [
+        "2006-1-2T15:4:5.999999999Z07:00",
+        "2006-1-2t15:4:5.999999999Z07:00",
+        "2006-1-2 15:4:5.999999999",
+        "2006-1-2",
+    ];
+    let digits = s.bytes().take_while(u8::is_ascii_digit).count();
+    digits == 4
+        && s.as_bytes().get(4) == Some(&b'-')
+        && LAYOUTS
+            .iter()
+            .any(|layout| crate::render::gotime::layout::parse(layout, s).is_ok())
+}
+
 /// Whether libyaml's emitter may write `s` as a plain scalar.
 fn plain_allowed(s: &str) -> bool {
     let first = s.chars().next().unwrap_or(' ');
@@ -327,7 +399,14 @@ fn plain_allowed(s: &str) -> bool {
     s.chars().all(|c| c == ' ' || !c.is_control())
 }
 
-fn string_scalar(out: &mut Text<'_>, s: &str, indent: usize) -> Result<(), Limit> {
+/// A string scalar in the style libyaml's emitter picks; with `fold` (the indentation of
+/// continuation lines), a space past the best width breaks the line as libyaml's does.
+fn string_scalar(
+    out: &mut Text<'_>,
+    s: &str,
+    indent: usize,
+    fold: Option<usize>,
+) -> Result<(), Limit> {
     if s.is_empty() {
         return out.put("\"\"");
     }
@@ -339,23 +418,83 @@ fn string_scalar(out: &mut Text<'_>, s: &str, indent: usize) -> Result<(), Limit
     }
     if resolves_to_non_string(s) {
         out.budget().charge(s.len() as u64)?;
-        return out.put(&golang::quote(s));
+        return folded(out, &golang::quote(s), fold, Quoting::Double);
     }
     if plain_allowed(s) {
-        return out.put(s);
+        return folded(out, s, fold, Quoting::Plain);
     }
     if s.chars().all(|c| !c.is_control()) {
-        out.put("'")?;
-        for (i, part) in s.split('\'').enumerate() {
-            if i > 0 {
-                out.put("''")?;
-            }
-            out.put(part)?;
-        }
-        return out.put("'");
+        let quoted = format!("'{}'", s.replace('\'', "''"));
+        out.budget().charge(quoted.len() as u64)?;
+        return folded(out, &quoted, fold, Quoting::Single);
     }
     out.budget().charge(s.len() as u64)?;
-    out.put(&golang::quote(s))
+    folded(out, &golang::quote(s), fold, Quoting::Double)
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Quoting {
+    Plain,
+    Single,
+    Double,
+}
+
+/// Writes a scalar's text (quotes included), breaking lines as libyaml's `write_plain_scalar`,
+/// `write_single_quoted` and `write_double_quoted` do: at a space, when the column is past the
+/// best width, the space is not the scalar's first or last character (quoted styles) and, but in
+/// double quotes, not followed by another space. A double-quoted break before a space keeps it
+/// with a backslash.
+fn folded(
+    out: &mut Text<'_>,
+    text: &str,
+    fold: Option<usize>,
+    quoting: Quoting,
+) -> Result<(), Limit> {
+    let Some(indent) = fold else {
+        return out.put(text);
+    };
+    let line_start = out.as_str().rfind('\n').map_or(0, |i| i + 1);
+    let mut column = out.as_str()[line_start..].chars().count();
+    if column + text.chars().count() <= BEST_WIDTH {
+        return out.put(text);
+    }
+    let chars: Vec<char> = text.chars().collect();
+    // The scalar's content, between the quotes.
+    let (first, last) = match quoting {
+        Quoting::Plain => (0, chars.len()),
+        _ => (1, chars.len() - 1),
+    };
+    let mut line = String::new();
+    let mut previous_space = false;
+    for (i, &c) in chars.iter().enumerate() {
+        let inside = i >= first && i < last;
+        if inside && c == ' ' {
+            let next_space = chars.get(i + 1) == Some(&' ');
+            let breakable = !previous_space
+                && column > BEST_WIDTH
+                && match quoting {
+                    Quoting::Plain => !next_space,
+                    Quoting::Single => i != first && i != last - 1 && !next_space,
+                    Quoting::Double => i != first && i != last - 1,
+                };
+            previous_space = true;
+            if breakable {
+                line.push('\n');
+                line.extend(std::iter::repeat_n(' ', indent));
+                column = indent;
+                if quoting == Quoting::Double && next_space {
+                    line.push('\\');
+                    column += 1;
+                }
+                continue;
+            }
+        } else {
+            previous_space = false;
+        }
+        line.push(c);
+        column += 1;
+    }
+    out.put(&line)
 }
 
 fn literal_block(out: &mut Text<'_>, s: &str, indent: usize) -> Result<(), Limit> {
@@ -412,6 +551,9 @@ mod tests {
             ("1.5", "\"1.5\""),
             ("1e3", "\"1e3\""),
             ("0x1F", "\"0x1F\""),
+            ("2024-01-01", "\"2024-01-01\""),
+            ("2024-1-2 3:04:05", "\"2024-1-2 3:04:05\""),
+            ("2024-01-01x", "2024-01-01x"),
             ("~", "\"~\""),
             ("", "\"\""),
             ("a: b", "'a: b'"),

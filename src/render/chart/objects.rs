@@ -149,6 +149,7 @@ impl Object for Files {
         Some(Signature {
             params,
             variadic: None,
+            unusable: None,
         })
     }
     fn call(&self, name: &str, args: Vec<Value>, budget: &Budget) -> Result<Value, FuncError> {
@@ -329,6 +330,7 @@ impl Object for KubeVersionObject {
         matches!(name, "String" | "GitVersion").then_some(Signature {
             params: &[],
             variadic: None,
+            unusable: None,
         })
     }
     fn call(&self, _: &str, _: Vec<Value>, _: &Budget) -> Result<Value, FuncError> {
@@ -367,6 +369,7 @@ impl Object for ApiVersions {
         (name == "Has").then_some(Signature {
             params: &[Ty::String],
             variadic: None,
+            unusable: None,
         })
     }
     fn call(&self, _: &str, args: Vec<Value>, _: &Budget) -> Result<Value, FuncError> {

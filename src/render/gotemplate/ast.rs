@@ -173,6 +173,23 @@ pub enum Arg {
 }
 
 impl Arg {
+    /// The node Go's executor last marked (`s.at`) once this argument is evaluated, where it
+    /// reports what goes wrong with the value: a pipeline's last argument, a chain's receiver's.
+    pub fn last_evaluated(&self) -> &Arg {
+        match self {
+            Arg::Pipe(pipe) => match pipe.cmds.last() {
+                Some(cmd) => match cmd.args.as_slice() {
+                    [first] => first.last_evaluated(),
+                    [.., last] => last.last_evaluated(),
+                    [] => self,
+                },
+                None => self,
+            },
+            Arg::Chain { node, .. } => node.last_evaluated(),
+            _ => self,
+        }
+    }
+
     pub fn pos(&self) -> Pos {
         match self {
             Arg::Identifier { pos, .. }

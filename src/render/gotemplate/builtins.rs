@@ -275,6 +275,7 @@ fn basic_kind(value: &Value) -> Kind {
     match value {
         Value::Bool(_) => Kind::Bool,
         Value::Int(_) | Value::Int64(_) => Kind::Int,
+        Value::Object(object) if object.int_value().is_some() => Kind::Int,
         Value::Float(_) => Kind::Float,
         Value::Str(_) => Kind::String,
         _ => Kind::Invalid,

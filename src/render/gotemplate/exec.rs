@@ -849,12 +849,12 @@ impl<'s> Exec<'s> {
         self.budget.tick()?;
         let first = &cmd.args[0];
         match first {
-            Arg::Field { pos, ident } => {
+            Arg::Field { ident, .. } => {
                 return self.eval_field_chain(
                     dot,
                     dot.value.clone(),
                     dot.iface,
-                    *pos,
+                    first,
                     first,
                     ident,
                     &cmd.args,
@@ -934,7 +934,9 @@ impl<'s> Exec<'s> {
             ));
         }
         let (receiver, iface) = self.eval_arg(dot, Ty::Reflect, inner)?;
-        self.eval_field_chain(dot, receiver, iface, pos, node, fields, args, final_value)
+        // Go reports trouble with the fields where evaluating the receiver left it.
+        let at = inner.last_evaluated();
+        self.eval_field_chain(dot, receiver, iface, at, node, fields, args, final_value)
     }
 
     fn eval_variable(
@@ -951,16 +953,27 @@ impl<'s> Exec<'s> {
             self.not_a_function(args, &final_value)?;
             return Ok((value, iface));
         }
-        self.eval_field_chain(dot, value, iface, pos, node, &ident[1..], args, final_value)
+        self.eval_field_chain(
+            dot,
+            value,
+            iface,
+            node,
+            node,
+            &ident[1..],
+            args,
+            final_value,
+        )
     }
 
     #[allow(clippy::too_many_arguments)]
+    /// `at` is where Go's executor stands when it evaluates the fields (its errors name it);
+    /// `node` is the whole chain (a failed method call names it).
     fn eval_field_chain(
         &mut self,
         dot: &Dot,
         mut receiver: Value,
         mut iface: bool,
-        pos: Pos,
+        at: &'s Arg,
         node: &'s Arg,
         ident: &'s [Arc<str>],
         args: &'s [Arg],
@@ -968,13 +981,12 @@ impl<'s> Exec<'s> {
     ) -> R<(Value, bool)> {
         let last = ident.len() - 1;
         for name in &ident[..last] {
-            (receiver, iface) =
-                self.eval_field(dot, name, pos, node, &[], None, receiver, iface)?;
+            (receiver, iface) = self.eval_field(dot, name, at, node, &[], None, receiver, iface)?;
         }
         self.eval_field(
             dot,
             &ident[last],
-            pos,
+            at,
             node,
             args,
             final_value,
@@ -989,7 +1001,7 @@ impl<'s> Exec<'s> {
         &mut self,
         dot: &Dot,
         name: &str,
-        pos: Pos,
+        at: &'s Arg,
         node: &'s Arg,
         args: &'s [Arg],
         final_value: Option<Value>,
@@ -997,12 +1009,14 @@ impl<'s> Exec<'s> {
         iface: bool,
     ) -> R<(Value, bool)> {
         let has_args = args.len() > 1 || final_value.is_some();
+        let pos = at.pos();
+        let call_pos = node.pos();
         match &receiver {
             Value::Nil if !iface => {
                 if self.missing_key == MissingKey::Error {
                     return Err(self.error_at(
                         pos,
-                        node,
+                        at,
                         format!("nil data; no entry for key {}", quote(name)),
                     ));
                 }
@@ -1011,32 +1025,36 @@ impl<'s> Exec<'s> {
             Value::Nil if self.missing_key == MissingKey::Lenient => Ok((Value::Nil, true)),
             Value::Nil => Err(self.error_at(
                 pos,
-                node,
+                at,
                 format!("nil pointer evaluating interface {{}}.{name}"),
             )),
             Value::Object(object) => {
                 if let Some(signature) = object.method(name) {
                     let object = object.clone();
                     let method_args = if args.is_empty() { args } else { &args[1..] };
+                    let unusable = signature.unusable;
                     let argv = self.eval_call_args(
                         dot,
                         pos,
-                        node,
+                        at,
                         name,
                         signature,
                         method_args,
                         final_value,
                     )?;
+                    if let Some(message) = unusable {
+                        return Err(self.error_at(pos, at, message));
+                    }
                     return match object.call(name, argv, self.budget) {
                         Ok(value) => Ok((value, false)),
-                        Err(error) => Err(self.call_error(pos, node, name, error)),
+                        Err(error) => Err(self.call_error(call_pos, node, name, error)),
                     };
                 }
                 if let Some(field) = object.field(name) {
                     if has_args {
                         return Err(self.error_at(
                             pos,
-                            node,
+                            at,
                             format!("{name} has arguments but cannot be invoked as function"),
                         ));
                     }
@@ -1049,7 +1067,7 @@ impl<'s> Exec<'s> {
                 };
                 Err(self.error_at(
                     pos,
-                    node,
+                    at,
                     format!("can't evaluate field {name} in type {typ}"),
                 ))
             }
@@ -1057,7 +1075,7 @@ impl<'s> Exec<'s> {
                 if has_args {
                     return Err(self.error_at(
                         pos,
-                        node,
+                        at,
                         format!("{name} is not a method but has arguments"),
                     ));
                 }
@@ -1066,7 +1084,7 @@ impl<'s> Exec<'s> {
                     Some(value) => Ok((value, true)),
                     None if self.missing_key == MissingKey::Error => Err(self.error_at(
                         pos,
-                        node,
+                        at,
                         format!("map has no entry for key {}", quote(name)),
                     )),
                     None => Ok((Value::Nil, true)),
@@ -1080,7 +1098,7 @@ impl<'s> Exec<'s> {
                 };
                 Err(self.error_at(
                     pos,
-                    node,
+                    at,
                     format!("can't evaluate field {name} in type {typ}"),
                 ))
             }
@@ -1288,7 +1306,9 @@ impl<'s> Exec<'s> {
             Ty::StringList => {
                 matches!(&value, Value::List(l) if l.kind == super::value::ListKind::String)
             }
-            Ty::Named(name) => matches!(&value, Value::Object(o) if o.type_name() == name),
+            Ty::Named(name) | Ty::NamedInt(name) => {
+                matches!(&value, Value::Object(o) if o.type_name() == name)
+            }
         };
         if fits {
             return Ok(value);
@@ -1325,7 +1345,7 @@ impl<'s> Exec<'s> {
                 dot,
                 dot.value.clone(),
                 dot.iface,
-                pos,
+                arg,
                 arg,
                 ident,
                 std::slice::from_ref(arg),
@@ -1390,9 +1410,11 @@ impl<'s> Exec<'s> {
                 return match ty {
                     Ty::Any | Ty::Reflect => Ok((self.ideal_constant(number)?, false)),
                     Ty::Int if number.is_int => Ok((Value::Int(number.int), false)),
-                    Ty::Int64 if number.is_int => Ok((Value::Int64(number.int), false)),
+                    Ty::Int64 | Ty::NamedInt(_) if number.is_int => {
+                        Ok((Value::Int64(number.int), false))
+                    }
                     Ty::Float64 if number.is_float => Ok((Value::Float(number.float), false)),
-                    Ty::Int | Ty::Int64 => {
+                    Ty::Int | Ty::Int64 | Ty::NamedInt(_) => {
                         Err(self.error_at(pos, arg, format!("expected integer; found {arg}")))
                     }
                     Ty::Float64 => {
@@ -1405,14 +1427,16 @@ impl<'s> Exec<'s> {
         if ty == Ty::Reflect {
             return Ok((value, iface));
         }
-        Ok((self.validate(pos, arg, value, iface, false, ty)?, false))
+        // Go checks the value where evaluating it left the executor.
+        let at = arg.last_evaluated();
+        Ok((self.validate(at.pos(), at, value, iface, false, ty)?, false))
     }
 
     fn literal_mismatch(&self, arg: &Arg, ty: Ty) -> Signal {
         let expected = match ty {
             Ty::Bool => "bool",
             Ty::String | Ty::GoString => "string",
-            Ty::Int | Ty::Int64 => "integer",
+            Ty::Int | Ty::Int64 | Ty::NamedInt(_) => "integer",
             Ty::Float64 => "float",
             _ => {
                 return self.error_at(

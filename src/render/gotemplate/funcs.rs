@@ -78,6 +78,7 @@ impl FuncMap {
                 signature: Signature {
                     params,
                     variadic: None,
+                    unusable: None,
                 },
                 body,
                 costly: false,
@@ -116,6 +117,7 @@ impl FuncMap {
                 signature: Signature {
                     params,
                     variadic: Some(rest),
+                    unusable: None,
                 },
                 body,
                 costly: false,

@@ -398,11 +398,18 @@ impl Printer<'_> {
                 }
                 self.put("]")
             }
-            Value::Object(object) => {
-                let mut text = String::new();
-                object.format(&mut text);
-                self.string(&text, if verb == 'v' { 's' } else { verb }, flags)
-            }
+            // Go prints a Stringer through String() only for the string verbs; a named integer
+            // (time.Month) is its number for the others.
+            Value::Object(object) => match object.int_value() {
+                Some(n) if !matches!(verb, 'v' | 's' | 'x' | 'X' | 'q') => {
+                    self.integer(n, verb, flags)
+                }
+                _ => {
+                    let mut text = String::new();
+                    object.format(&mut text);
+                    self.string(&text, if verb == 'v' { 's' } else { verb }, flags)
+                }
+            },
         }
     }
 }

@@ -91,6 +91,11 @@ pub trait Object {
     fn as_any(&self) -> Option<&dyn std::any::Any> {
         None
     }
+    /// The integer underneath a named integer type (`time.Month`, `time.Duration`), which Go
+    /// compares and converts as an integer.
+    fn int_value(&self) -> Option<i64> {
+        None
+    }
     /// The key/value pairs when the object is a Go map underneath (Helm's `.Files`), for `range`,
     /// `len` and truth.
     fn entries(&self) -> Option<Vec<(Value, Value)>> {
@@ -122,6 +127,9 @@ pub enum Ty {
     StringList,
     /// A named Go type an [`Object`] has (`time.Time`, `sprig.certificate`).
     Named(&'static str),
+    /// A named integer type (`time.Duration`): an integer constant, or an object of that type
+    /// (the callee reads either).
+    NamedInt(&'static str),
 }
 
 impl Ty {
@@ -137,7 +145,7 @@ impl Ty {
             Ty::Map => "map[string]interface {}",
             Ty::List => "[]interface {}",
             Ty::StringList => "[]string",
-            Ty::Named(name) => name,
+            Ty::Named(name) | Ty::NamedInt(name) => name,
         }
     }
 }
@@ -147,6 +155,9 @@ impl Ty {
 pub struct Signature {
     pub params: &'static [Ty],
     pub variadic: Option<Ty>,
+    /// Go's refusal to call a method whose results a template cannot take (more than two, or a
+    /// second that is not an error), checked after the argument count.
+    pub unusable: Option<&'static str>,
 }
 
 #[derive(Clone, Default)]
@@ -291,6 +302,7 @@ impl Value {
     pub fn as_int(&self) -> Option<i64> {
         match self {
             Value::Int(i) | Value::Int64(i) => Some(*i),
+            Value::Object(object) => object.int_value(),
             _ => None,
         }
     }

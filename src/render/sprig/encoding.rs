@@ -425,6 +425,7 @@ impl Object for SemverVersion {
         .then_some(Signature {
             params: &[],
             variadic: None,
+            unusable: None,
         })
     }
     fn call(&self, name: &str, _: Vec<Value>, _: &Budget) -> Result<Value, FuncError> {
@@ -606,11 +607,15 @@ fn register_documents(map: &mut FuncMap) {
             Err(e) => Value::list(vec![Value::string(e)]),
         })
     });
-    for name in ["toYamlPretty", "mustToYaml"] {
-        map.add(name, &[A], |exec, args| {
-            Ok(Value::string(yaml_out::write_yaml(&args[0], exec.budget)?))
-        });
-    }
+    map.add("toYamlPretty", &[A], |exec, args| {
+        Ok(Value::string(yaml_out::write_yaml_pretty(
+            &args[0],
+            exec.budget,
+        )?))
+    });
+    map.add("mustToYaml", &[A], |exec, args| {
+        Ok(Value::string(yaml_out::write_yaml(&args[0], exec.budget)?))
+    });
     map.add("toToml", &[A], |exec, args| {
         Ok(Value::string(to_toml(&args[0], exec.budget)?))
     });

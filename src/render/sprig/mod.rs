@@ -13,6 +13,7 @@ mod keys;
 mod numbers;
 pub mod random;
 mod strings;
+mod time_values;
 
 pub(crate) use super::functions::{arg_int, arg_str, charged, strval, write_strval};
 use super::gotemplate::funcs::{FuncError, FuncMap, error};

@@ -164,7 +164,9 @@ pub fn register(map: &mut FuncMap) {
         Ok(Value::string(runes.into_iter().collect()))
     });
     // Kept here with the other entropy readers: `now` is the render's clock.
-    map.add("now", &[], |_, _| Ok(super::dates::time_value(now())));
+    map.add("now", &[], |_, _| {
+        Ok(super::time_values::Time::now(now()).value())
+    });
 }
 
 /// A version 4 UUID from the render's generator.

@@ -5,6 +5,9 @@
 //! from Go's absolute time (seconds since the year -292277022399, as a `uint64`). Every zone is UTC
 //! (servers run in UTC; packyard carries no time zone database).
 
+pub mod layout;
+pub mod zone;
+
 /// Seconds from the Unix epoch to Go's internal epoch (January 1, year 1).
 const UNIX_TO_INTERNAL: i64 = (1969 * 365 + 1969 / 4 - 1969 / 100 + 1969 / 400) * SECONDS_PER_DAY;
 /// Seconds from Go's internal epoch to its absolute epoch (January 1, year -292277022399).
@@ -74,6 +77,11 @@ impl GoTime {
             + i64::from(minute) * 60
             + i64::from(second);
         GoTime::from_unix(unix, i64::from(nsec))
+    }
+
+    /// Seconds since January 1, year 1 (what Go's `Round` and `Truncate` divide).
+    pub fn seconds_since_year_one(self) -> i64 {
+        self.sec
     }
 
     /// `t.Unix()` (wrapping, as Go's).
@@ -150,6 +158,21 @@ impl GoTime {
             year_day: (unix_days - days_from_civil(year, 1, 1) + 1) as u32,
         }
     }
+}
+
+/// Go's `time.Date` in UTC: out-of-range months, days, hours, minutes, seconds and nanoseconds
+/// carry into the next larger unit.
+pub fn date(year: i64, month: i64, day: i64, hour: i64, min: i64, sec: i64, nsec: i64) -> GoTime {
+    let m = month - 1;
+    let year = year.wrapping_add(m.div_euclid(12));
+    let month = (m.rem_euclid(12) + 1) as u32;
+    let days = days_from_civil(year, month, 1).wrapping_add(day - 1);
+    let seconds = days
+        .wrapping_mul(SECONDS_PER_DAY)
+        .wrapping_add(hour.wrapping_mul(3600))
+        .wrapping_add(min.wrapping_mul(60))
+        .wrapping_add(sec);
+    GoTime::from_unix(seconds, nsec)
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's `days_from_civil`, in
