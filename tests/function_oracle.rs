@@ -242,3 +242,79 @@ fn every_function_helm_registers_is_in_the_table_and_agrees() {
         differ.join("\n")
     );
 }
+
+/// Which of `names` Helm's engine defines: a template naming an undefined function fails to parse
+/// (`function "x" not defined`), one naming a defined function renders, here to nothing.
+fn defined_in_helm(
+    names: &BTreeSet<String>,
+    python: &std::ffi::OsStr,
+    corpus: &Path,
+) -> BTreeSet<String> {
+    let templates: BTreeMap<String, String> = names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            (
+                format!("d{i:04}"),
+                format!("{{{{ if false }}}}{{{{ {name} }}}}{{{{ end }}}}"),
+            )
+        })
+        .collect();
+    let answers = helm(python, corpus, &templates, &serde_json::Map::new());
+    names
+        .iter()
+        .enumerate()
+        .filter_map(|(i, name)| match &answers[&format!("d{i:04}")] {
+            Ok(_) => Some(name.clone()),
+            Err(e) if e.contains(&format!("function \"{name}\" not defined")) => None,
+            Err(e) => panic!("{name}: {e}"),
+        })
+        .collect()
+}
+
+/// Helm's function map cannot be listed through a template, so the candidates are every name the
+/// table, packyard or Sprig (with the two Helm removes) knows; each is asked of Helm's parser.
+#[test]
+fn the_table_names_exactly_helms_functions_and_packyard_registers_no_other() {
+    let table = table();
+    let Some((python, corpus)) = oracle() else {
+        return;
+    };
+    let packyard: BTreeSet<String> = packyard::render::functions::manifest_funcs()
+        .names()
+        .map(str::to_owned)
+        .collect();
+    // Sprig's functions Helm deletes from its map (they read the server's environment).
+    let removed = ["env", "expandenv"];
+    let candidates: BTreeSet<String> = table
+        .functions
+        .iter()
+        .chain(&packyard)
+        .cloned()
+        .chain(removed.iter().map(|s| (*s).to_owned()))
+        .collect();
+    let helm = defined_in_helm(&candidates, &python, &corpus);
+    for name in removed {
+        assert!(!helm.contains(name), "Helm defines {name}");
+    }
+    let untested: Vec<_> = helm.difference(&table.functions).collect();
+    assert!(
+        untested.is_empty(),
+        "Helm functions without table calls: {untested:?}"
+    );
+    let not_helm: Vec<_> = table.functions.difference(&helm).collect();
+    assert!(
+        not_helm.is_empty(),
+        "table sections Helm does not define: {not_helm:?}"
+    );
+    let extra: Vec<_> = packyard.difference(&helm).collect();
+    assert!(
+        extra.is_empty(),
+        "packyard registers what Helm does not: {extra:?}"
+    );
+    let missing: Vec<_> = helm.difference(&packyard).collect();
+    assert!(
+        missing.is_empty(),
+        "Helm functions packyard lacks: {missing:?}"
+    );
+}

@@ -366,23 +366,6 @@ fn sha256sum(_: &mut Exec<'_>, args: Vec<Value>) -> FuncResult {
     ))))
 }
 
-/// Parses a version leniently for semver: a leading `v` and missing parts are accepted.
-pub fn lenient_semver(text: &str) -> Option<semver::Version> {
-    let text = text.trim().trim_start_matches(['v', 'V']);
-    let (core, rest) = match text.find(['-', '+']) {
-        Some(i) => (&text[..i], &text[i..]),
-        None => (text, ""),
-    };
-    let mut parts: Vec<&str> = core.split('.').collect();
-    if parts.is_empty() || parts.len() > 3 {
-        return None;
-    }
-    while parts.len() < 3 {
-        parts.push("0");
-    }
-    semver::Version::parse(&format!("{}{rest}", parts.join("."))).ok()
-}
-
 /// Masterminds semver constraints (see [`super::semver`]).
 pub fn semver_matches(constraint: &str, version: &str) -> std::result::Result<bool, String> {
     super::semver::matches(constraint, version)
@@ -458,7 +441,9 @@ pub fn to_int(value: &Value) -> i64 {
     match value {
         Value::Int(i) | Value::Int64(i) => *i,
         // spf13/cast knows two named integers, time.Month and time.Weekday.
-        Value::Object(object) if matches!(object.type_name(), "time.Month" | "time.Weekday") => {
+        Value::Object(object)
+            if matches!(object.type_name(), "time.Month" | "time.Weekday" | "uint64") =>
+        {
             object.int_value().unwrap_or(0)
         }
         Value::Float(f) => *f as i64,

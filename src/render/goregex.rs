@@ -210,7 +210,6 @@ fn translate(pattern: &str) -> Result<Translated, String> {
         let repeat_len = match c {
             '*' | '+' | '?' => Some(1),
             '{' => repeat_at(rest)
-                .map(|(len, min, max)| (len, min, max))
                 .map(|(len, min, max)| {
                     if min > MAX_REPEAT || max.is_some_and(|m| m > MAX_REPEAT || m < min) {
                         Err(go_error(Code::InvalidRepeatSize, &rest[..len]))
@@ -515,9 +514,9 @@ fn rust_error(pattern: &str, translated: &Translated) -> String {
                 | ErrorKind::UnsupportedLookAround => Code::InvalidPerlOp,
                 _ => Code::InvalidEscape,
             };
-            (code, e.span().clone())
+            (code, *e.span())
         }
-        Err(regex_syntax::Error::Translate(e)) => (Code::InvalidCharRange, e.span().clone()),
+        Err(regex_syntax::Error::Translate(e)) => (Code::InvalidCharRange, *e.span()),
         _ => (
             Code::Large,
             regex_syntax::ast::Span::splat(regex_syntax::ast::Position::new(0, 1, 1)),

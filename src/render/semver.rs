@@ -43,6 +43,77 @@ impl Version {
         })
     }
 
+    /// Masterminds' `NewVersion` with its error texts: no surrounding space, `v` the only
+    /// prefix, numeric prerelease parts without leading zeros.
+    pub fn parse_strict(text: &str) -> Result<Version, String> {
+        let caps = VERSION
+            .captures(text)
+            .ok_or_else(|| "invalid semantic version".to_owned())?;
+        let part = |i: usize| -> Result<u64, String> {
+            match caps.get(i) {
+                Some(m) => {
+                    let digits = m.as_str().trim_start_matches('.');
+                    digits.parse().map_err(|_| {
+                        format!(
+                            "error parsing version segment: strconv.ParseUint: parsing {}: value \
+                             out of range",
+                            crate::render::golang::quote(digits)
+                        )
+                    })
+                }
+                None => Ok(0),
+            }
+        };
+        let version = Version {
+            major: part(1)?,
+            minor: part(2)?,
+            patch: part(3)?,
+            pre: caps.get(5).map_or(String::new(), |m| m.as_str().to_owned()),
+            build: caps.get(8).map_or(String::new(), |m| m.as_str().to_owned()),
+        };
+        if !version.pre.is_empty() {
+            validate_prerelease(&version.pre)?;
+        }
+        if !version.build.is_empty() {
+            validate_metadata(&version.build)?;
+        }
+        Ok(version)
+    }
+
+    /// `IncPatch`: a prerelease drops to its release, a release moves up a patch.
+    pub fn inc_patch(&self) -> Version {
+        Version {
+            patch: if self.pre.is_empty() {
+                self.patch + 1
+            } else {
+                self.patch
+            },
+            pre: String::new(),
+            build: String::new(),
+            ..self.clone()
+        }
+    }
+
+    pub fn inc_minor(&self) -> Version {
+        Version {
+            minor: self.minor + 1,
+            patch: 0,
+            pre: String::new(),
+            build: String::new(),
+            ..self.clone()
+        }
+    }
+
+    pub fn inc_major(&self) -> Version {
+        Version {
+            major: self.major + 1,
+            minor: 0,
+            patch: 0,
+            pre: String::new(),
+            build: String::new(),
+        }
+    }
+
     pub fn compare(&self, other: &Version) -> Ordering {
         (self.major, self.minor, self.patch)
             .cmp(&(other.major, other.minor, other.patch))
@@ -60,6 +131,34 @@ impl std::fmt::Display for Version {
             write!(f, "+{}", self.build)?;
         }
         Ok(())
+    }
+}
+
+/// Masterminds' `validatePrerelease`.
+pub fn validate_prerelease(pre: &str) -> Result<(), String> {
+    for part in pre.split('.') {
+        if part.is_empty() {
+            return Err("invalid prerelease string".to_owned());
+        }
+        if part.bytes().all(|b| b.is_ascii_digit()) {
+            if part.len() > 1 && part.starts_with('0') {
+                return Err("version segment starts with 0".to_owned());
+            }
+        } else if !part.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+            return Err("invalid prerelease string".to_owned());
+        }
+    }
+    Ok(())
+}
+
+/// Masterminds' `validateMetadata`.
+pub fn validate_metadata(build: &str) -> Result<(), String> {
+    if build.split('.').all(|part| {
+        !part.is_empty() && part.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    }) {
+        Ok(())
+    } else {
+        Err("invalid metadata string".to_owned())
     }
 }
 

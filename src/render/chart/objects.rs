@@ -300,7 +300,7 @@ pub struct KubeVersion {
 impl KubeVersion {
     /// Helm's `ParseKubeVersion`: a semantic version, `v` added.
     pub fn parse(text: &str) -> Option<KubeVersion> {
-        let version = crate::render::functions::lenient_semver(text)?;
+        let version = crate::render::semver::Version::parse_strict(text).ok()?;
         Some(KubeVersion {
             version: format!("v{version}"),
             major: version.major.to_string(),

@@ -1334,6 +1334,8 @@ impl<'s> Exec<'s> {
                     Ty::Any | Ty::Reflect | Ty::Map | Ty::List | Ty::StringList => {
                         Ok((Value::Nil, false))
                     }
+                    // A pointer parameter takes nil.
+                    Ty::Named(name) if name.starts_with('*') => Ok((Value::Nil, false)),
                     _ => Err(self.error_at(
                         pos,
                         arg,

@@ -3,7 +3,6 @@
 //! failing).
 
 use std::collections::BTreeMap;
-use std::rc::Rc;
 
 use base64::Engine;
 use sha2::Digest as _;
@@ -11,7 +10,7 @@ use sha2::Digest as _;
 use super::{A, S, arg_str, charged};
 use crate::render::functions::is_empty;
 use crate::render::gotemplate::funcs::{FuncError, FuncMap, FuncResult, error};
-use crate::render::gotemplate::value::{self, Object, Signature, Str, Ty, Value};
+use crate::render::gotemplate::value::{self, Str, Ty, Value};
 use crate::render::gotemplate::{Budget, Exec, Limit, Text};
 use crate::render::{go_json, go_json_errors, yaml_out};
 
@@ -404,47 +403,6 @@ fn to_toml(value: &Value, budget: &Budget) -> Result<String, FuncError> {
     Ok(text)
 }
 
-/// Masterminds' `*semver.Version`.
-struct SemverVersion {
-    original: String,
-    version: semver::Version,
-}
-
-impl Object for SemverVersion {
-    fn type_name(&self) -> &str {
-        "*semver.Version"
-    }
-    fn field(&self, _: &str) -> Option<Value> {
-        None
-    }
-    fn method(&self, name: &str) -> Option<Signature> {
-        matches!(
-            name,
-            "Major" | "Minor" | "Patch" | "Prerelease" | "Metadata" | "Original" | "String"
-        )
-        .then_some(Signature {
-            params: &[],
-            variadic: None,
-            unusable: None,
-        })
-    }
-    fn call(&self, name: &str, _: Vec<Value>, _: &Budget) -> Result<Value, FuncError> {
-        let v = &self.version;
-        Ok(match name {
-            "Major" => Value::Int64(v.major as i64),
-            "Minor" => Value::Int64(v.minor as i64),
-            "Patch" => Value::Int64(v.patch as i64),
-            "Prerelease" => Value::string(v.pre.to_string()),
-            "Metadata" => Value::string(v.build.to_string()),
-            "Original" => Value::string(self.original.clone()),
-            _ => Value::string(v.to_string()),
-        })
-    }
-    fn format(&self, out: &mut String) {
-        out.push_str(&self.version.to_string());
-    }
-}
-
 /// A `Ty::GoString` argument's bytes.
 fn go_string_bytes(value: &Value) -> &[u8] {
     match value {
@@ -554,13 +512,7 @@ fn register_types(map: &mut FuncMap) {
         Ok(Value::Bool(args.iter().any(|v| !is_empty(v))))
     });
     map.add("semver", &[S], |_, args| {
-        let text = arg_str(&args, 0);
-        let version = crate::render::functions::lenient_semver(text)
-            .ok_or_else(|| error("invalid semantic version"))?;
-        Ok(Value::Object(Rc::new(SemverVersion {
-            original: text.to_owned(),
-            version,
-        })))
+        super::semver_values::SemverVersion::parse(arg_str(&args, 0)).map_err(error)
     });
     map.add("getHostByName", &[S], |_, _| Ok(Value::str("")));
 }

@@ -67,7 +67,7 @@ impl PrivateKey {
     pub fn generate(kind: &str) -> Option<Result<Self, String>> {
         Some(match kind {
             "" | "rsa" => Self::rsa(4096),
-            "ecdsa" => Ok(Self::P256(with_rng(|rng| p256::SecretKey::random(rng)))),
+            "ecdsa" => Ok(Self::P256(with_rng(p256::SecretKey::random))),
             "ed25519" => {
                 let mut seed = [0u8; 32];
                 with_rng(|rng| rand_core::RngCore::fill_bytes(rng, &mut seed));

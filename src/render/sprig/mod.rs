@@ -12,6 +12,7 @@ pub mod helm;
 mod keys;
 mod numbers;
 pub mod random;
+mod semver_values;
 mod strings;
 mod time_values;
 

@@ -16,7 +16,9 @@ pub fn to_int64(value: &Value) -> i64 {
 pub fn to_float64(value: &Value) -> f64 {
     match value {
         Value::Int(i) | Value::Int64(i) => *i as f64,
-        Value::Object(object) if matches!(object.type_name(), "time.Month" | "time.Weekday") => {
+        Value::Object(object)
+            if matches!(object.type_name(), "time.Month" | "time.Weekday" | "uint64") =>
+        {
             object.int_value().unwrap_or(0) as f64
         }
         Value::Float(f) => *f,
