@@ -85,18 +85,33 @@ fn table() -> Table {
 /// What one template renders to, or its error.
 type Outcome = Result<String, String>;
 
-/// packyard's chart engine on a chart `fn` whose one template is `text`.
-fn packyard(name: &str, text: &str, values: &serde_json::Map<String, Value>) -> Outcome {
-    let chart = load_files(vec![
-        ChartFile {
-            name: "Chart.yaml".to_owned(),
-            data: Arc::from(&b"apiVersion: v2\nname: fn\nversion: 0.1.0\n"[..]),
-        },
-        ChartFile {
-            name: format!("templates/{name}.txt"),
-            data: Arc::from(text.as_bytes()),
-        },
-    ])
+/// Chart files beside the templates (`values.yaml`, `charts/<sub>/...`), by path in the chart.
+type Files = BTreeMap<String, String>;
+
+/// packyard's chart engine on a chart `fn` whose one template is `text`, with `extra` files.
+fn packyard(
+    name: &str,
+    text: &str,
+    values: &serde_json::Map<String, Value>,
+    extra: &Files,
+) -> Outcome {
+    let mut files: Files = [(
+        "Chart.yaml".to_owned(),
+        "apiVersion: v2\nname: fn\nversion: 0.1.0\n".to_owned(),
+    )]
+    .into_iter()
+    .collect();
+    files.extend(extra.clone());
+    files.insert(format!("templates/{name}.txt"), text.to_owned());
+    let chart = load_files(
+        files
+            .into_iter()
+            .map(|(name, text)| ChartFile {
+                name,
+                data: Arc::from(text.as_bytes()),
+            })
+            .collect(),
+    )
     .map_err(|e| e.to_string())?;
     let kube_version = KubeVersion::parse("1.30.0").unwrap();
     let request = ChartRequest {
@@ -123,6 +138,7 @@ fn helm(
     corpus: &Path,
     templates: &BTreeMap<String, String>,
     values: &serde_json::Map<String, Value>,
+    extra: &Files,
 ) -> BTreeMap<String, Outcome> {
     let driver = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients/helm_functions.py");
     let mut child = Command::new(python)
@@ -132,7 +148,7 @@ fn helm(
         .stdout(Stdio::piped())
         .spawn()
         .expect("the oracle's Python runs");
-    let request = serde_json::json!({"values": values, "templates": templates});
+    let request = serde_json::json!({"values": values, "templates": templates, "files": extra});
     {
         use std::io::Write;
         let mut stdin = child.stdin.take().unwrap();
@@ -176,6 +192,7 @@ fn whole_match(pattern: &str, text: &str) -> bool {
 fn disagreements(
     named: &[(String, String, Option<String>)],
     values: &serde_json::Map<String, Value>,
+    extra: &Files,
     python: &std::ffi::OsStr,
     corpus: &Path,
 ) -> Vec<String> {
@@ -183,10 +200,10 @@ fn disagreements(
         .iter()
         .map(|(name, text, _)| (name.clone(), text.clone()))
         .collect();
-    let helm = helm(python, corpus, &templates, values);
+    let helm = helm(python, corpus, &templates, values, extra);
     let mut differ = Vec::new();
     for (name, text, shape) in named {
-        let ours = packyard(name, text, values);
+        let ours = packyard(name, text, values, extra);
         let theirs = helm
             .get(name)
             .unwrap_or_else(|| panic!("{name}: no answer"));
@@ -233,7 +250,7 @@ fn every_function_helm_registers_is_in_the_table_and_agrees() {
             )
         })
         .collect();
-    let differ = disagreements(&named, &table.values, &python, &corpus);
+    let differ = disagreements(&named, &table.values, &Files::new(), &python, &corpus);
     assert!(
         differ.is_empty(),
         "{} of {} calls differ from Helm:\n{}",
@@ -260,7 +277,13 @@ fn defined_in_helm(
             )
         })
         .collect();
-    let answers = helm(python, corpus, &templates, &serde_json::Map::new());
+    let answers = helm(
+        python,
+        corpus,
+        &templates,
+        &serde_json::Map::new(),
+        &Files::new(),
+    );
     names
         .iter()
         .enumerate()
@@ -317,4 +340,182 @@ fn the_table_names_exactly_helms_functions_and_packyard_registers_no_other() {
         missing.is_empty(),
         "Helm functions packyard lacks: {missing:?}"
     );
+}
+
+/// A parent chart `fn` with subchart `s`, each with `values.yaml`; `dependency` adds lines to the
+/// parent's dependency entry.
+fn parent_and_subchart(parent_values: &str, sub_values: &str, dependency: &str) -> Files {
+    let chart_yaml = format!(
+        "apiVersion: v2\nname: fn\nversion: 0.1.0\ndependencies:\n- name: s\n  version: 0.1.0\n{dependency}"
+    );
+    [
+        ("Chart.yaml", chart_yaml.as_str()),
+        ("values.yaml", parent_values),
+        (
+            "charts/s/Chart.yaml",
+            "apiVersion: v2\nname: s\nversion: 0.1.0\n",
+        ),
+        ("charts/s/values.yaml", sub_values),
+        ("charts/s/templates/s.txt", "{{ toJson .Values }}"),
+    ]
+    .into_iter()
+    .map(|(path, text)| (path.to_owned(), text.to_owned()))
+    .collect()
+}
+
+/// Helm's rules for `null` while coalescing values, one case per rule; each renders the parent's
+/// whole `.Values` (the subchart's are its `s` table) and one value's Go printing.
+#[test]
+fn nulls_in_values_coalesce_as_helm_does() {
+    let Some((python, corpus)) = oracle() else {
+        return;
+    };
+    let cases: &[(&str, &str, &str, Value)] = &[
+        (
+            "imported values lose their nulls, the parent's own too",
+            "a: null\nimp:\n  q: null\n  r: 1\n",
+            "ex:\n  q: 7\n  r: null\n  t: null\n  u: 3\n",
+            serde_json::json!({"imp": {"v": null}}),
+        ),
+        (
+            "a null chart default (top level and nested) is dropped",
+            "a: null\nb: 1\nnest:\n  c: null\n  d: 2\nl: [1, null]\n",
+            "",
+            serde_json::json!({}),
+        ),
+        (
+            "a user null deletes a chart default, nested too",
+            "b: 1\nnest:\n  c: 3\n  d: 2\n",
+            "",
+            serde_json::json!({"b": null, "nest": {"d": null}}),
+        ),
+        (
+            "a user null without a default is kept",
+            "nest:\n  d: 2\n",
+            "",
+            serde_json::json!({"u": null, "nest": {"e": null}, "m": {"x": null}}),
+        ),
+        (
+            "a subchart's null defaults",
+            "",
+            "sa: null\nsb:\n  sc: null\n  sd: 2\nse: {}\n",
+            serde_json::json!({}),
+        ),
+        (
+            "parent values and user values null a subchart default",
+            "s:\n  x: null\n  z: null\n",
+            "x: 5\nsb:\n  sd: 2\n  sf: 3\n",
+            serde_json::json!({"s": {"sb": {"sd": null, "sg": null}, "y": null}}),
+        ),
+        (
+            "nulls in globals, the parent's over the subchart's",
+            "global:\n  g: null\n  h:\n    i: null\n    j: 1\n",
+            "global:\n  g: 3\n  k: null\n  h:\n    j: 2\n    l: null\n",
+            serde_json::json!({"global": {"m": null, "h": {"j": null}}}),
+        ),
+        (
+            "a null table under a user table, and a table under a user null",
+            "t:\n  a: 1\nv: null\n",
+            "",
+            serde_json::json!({"t": null, "v": {"w": null}}),
+        ),
+    ];
+    let mut differ = Vec::new();
+    for (i, (rule, parent, sub, user)) in cases.iter().enumerate() {
+        let imports = "  import-values:\n  - child: ex\n    parent: imp\n";
+        let files = parent_and_subchart(parent, sub, if i == 0 { imports } else { "" });
+        let values = user.as_object().unwrap();
+        let named = vec![
+            ("values".to_owned(), "{{ toJson .Values }}".to_owned(), None),
+            (
+                "printed".to_owned(),
+                "{{ .Values.a }} {{ .Values.nest }} {{ .Values.global }} {{ .Values.s }}"
+                    .to_owned(),
+                None,
+            ),
+        ];
+        for d in disagreements(&named, values, &files, &python, &corpus) {
+            differ.push(format!("{rule}: {d}"));
+        }
+    }
+    assert!(differ.is_empty(), "{}", differ.join("\n"));
+}
+
+/// values.yaml is read as Helm reads it (sigs.k8s.io/yaml over go-yaml v2, YAML 1.1): `y`, `n`,
+/// `on`, `off`, `yes`, `no` are booleans, keys too (then printed "true"/"false"), numbers take
+/// underscores, `0x`, `0o`, `0b` and leading-zero octal forms, timestamps and sexagesimals stay
+/// strings, merge keys merge, plain non-string keys are printed (`0x10:` is "16"). Left out:
+/// go-yaml's numbers with doubled or fractional underscores (`1__0`, `1_0.5`), strings here.
+#[test]
+fn values_files_read_yaml_as_helm_does() {
+    let Some((python, corpus)) = oracle() else {
+        return;
+    };
+    let values_yaml = r#"n: 1
+y: 2
+on: 3
+off: 4
+yes: 5
+No: 6
+v:
+  a: yes
+  b: no
+  c: on
+  d: off
+  e: y
+  f: n
+  g: ~
+  h: Null
+  i: 0x1F
+  j: 0o17
+  k: 017
+  l: 1_000
+  q: 1e3
+  r: 2001-12-14
+  s: 1:30
+  t: 0b101
+  u: +1
+  w: True
+  x: FALSE
+  z: 1.0
+  aa: -0
+  ab: 12345678901234567890
+  ac: 0.1e-2
+  ad: Y
+  ae: NO
+  af: 0x_1F
+  ah: 2001-12-14T21:59:43.10-05:00
+  ai: 1e
+  aj: .5
+  ak: 5.
+  al: -.5
+  an: 09
+  ao: 0b_1
+k:
+  1: a
+  1.5: b
+  0x10: d
+  "yes": e
+  on: f
+  1e3: g
+  -0: h
+  0.1: j
+base: &b {x: 1}
+merged:
+  <<: *b
+  y: 2
+"#;
+    let files: Files = [("values.yaml".to_owned(), values_yaml.to_owned())]
+        .into_iter()
+        .collect();
+    let named = vec![
+        ("json".to_owned(), "{{ toJson .Values }}".to_owned(), None),
+        (
+            "types".to_owned(),
+            "{{ range $k, $v := .Values.v }}{{ $k }}={{ typeOf $v }}:{{ $v }} {{ end }}".to_owned(),
+            None,
+        ),
+    ];
+    let differ = disagreements(&named, &serde_json::Map::new(), &files, &python, &corpus);
+    assert!(differ.is_empty(), "{}", differ.join("\n"));
 }

@@ -17,6 +17,8 @@ fn options(duplicates: serde_saphyr::DuplicateKeyPolicy) -> serde_saphyr::Option
     serde_saphyr::options! {
         duplicate_keys: duplicates,
         emit_comments: false,
+        // go-yaml v2 (Helm's, Palette's) reads `017` as octal 15.
+        legacy_octal_numbers: true,
         budget: serde_saphyr::budget! {
             max_depth: 200,
             max_nodes: 1_000_000,
@@ -50,12 +52,12 @@ impl YamlError {
 /// Parses one YAML document into a JSON-shaped value (map keys become strings, as in Helm).
 /// Findings about duplicate keys and YAML 1.1 booleans are appended to `findings`.
 pub fn parse(text: &str, file: &str, findings: &mut Vec<Finding>) -> Result<Value, YamlError> {
-    let strict = serde_saphyr::from_str_with_options::<Value>(
+    let strict = serde_saphyr::from_str_with_options::<GoYaml>(
         text,
         options(serde_saphyr::DuplicateKeyPolicy::Error),
     );
     let value = match strict {
-        Ok(value) => value,
+        Ok(GoYaml(value)) => value,
         Err(error) => match error.without_snippet() {
             serde_saphyr::Error::DuplicateMappingKey { key, .. } => {
                 let key = key.clone().unwrap_or_else(|| "a key".to_owned());
@@ -66,17 +68,146 @@ pub fn parse(text: &str, file: &str, findings: &mut Vec<Finding>) -> Result<Valu
                 );
                 finding.line = error_line(&error);
                 findings.push(finding);
-                serde_saphyr::from_str_with_options::<Value>(
+                serde_saphyr::from_str_with_options::<GoYaml>(
                     text,
                     options(serde_saphyr::DuplicateKeyPolicy::LastWins),
                 )
                 .map_err(|e| yaml_error(file, &e))?
+                .0
             }
             _ => return Err(yaml_error(file, &error)),
         },
     };
     report_yaml11_booleans(text, file, findings);
     Ok(value)
+}
+
+/// A document as go-yaml v2 and sigs.k8s.io/yaml hand it to Helm and Palette: a plain key
+/// resolves as a value would and is then printed, so `on:` is the key "true", `0x10:` is "16" and
+/// `1e3:` is "1000" (a quoted key stays as written); numbers JSON cannot hold are refused.
+struct GoYaml(Value);
+
+impl<'de> serde::Deserialize<'de> for GoYaml {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(GoYamlVisitor).map(GoYaml)
+    }
+}
+
+struct GoYamlVisitor;
+
+impl<'de> serde::de::Visitor<'de> for GoYamlVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a YAML value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Value, E> {
+        serde_json::Number::from_f64(v)
+            .map(Value::Number)
+            .ok_or_else(|| {
+                E::custom(format!(
+                    "error converting YAML to JSON: json: unsupported value: {}",
+                    crate::render::golang::format_float(v, false)
+                ))
+            })
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(GoYaml(item)) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Value::Array(items))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut object = serde_json::Map::new();
+        while let Some(GoKey(key)) = map.next_key()? {
+            let GoYaml(value) = map.next_value()?;
+            object.insert(key, value);
+        }
+        Ok(Value::Object(object))
+    }
+}
+
+/// A mapping key, printed as sigs.k8s.io/yaml prints a non-string key.
+struct GoKey(String);
+
+impl<'de> serde::Deserialize<'de> for GoKey {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(GoKeyVisitor).map(GoKey)
+    }
+}
+
+struct GoKeyVisitor;
+
+impl GoKeyVisitor {
+    fn unsupported<E: serde::de::Error>(kind: &str, key: &str) -> E {
+        E::custom(format!(
+            "error converting YAML to JSON: unsupported map key of type: {kind}, key: {key}"
+        ))
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for GoKeyVisitor {
+    type Value = String;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a mapping key")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<String, E> {
+        Ok(v.to_string())
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<String, E> {
+        Ok(v.to_string())
+    }
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<String, E> {
+        if i64::try_from(v).is_ok() {
+            Ok(v.to_string())
+        } else {
+            Err(Self::unsupported("uint64", &format!("{v:#x}")))
+        }
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<String, E> {
+        Ok(crate::render::golang::format_float(v, false))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<String, E> {
+        Ok(v.to_owned())
+    }
+    fn visit_string<E>(self, v: String) -> Result<String, E> {
+        Ok(v)
+    }
+    fn visit_none<E: serde::de::Error>(self) -> Result<String, E> {
+        Err(Self::unsupported("%!s(<nil>)", "<nil>"))
+    }
+    fn visit_unit<E: serde::de::Error>(self) -> Result<String, E> {
+        Err(Self::unsupported("%!s(<nil>)", "<nil>"))
+    }
+    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<String, D::Error> {
+        d.deserialize_any(self)
+    }
 }
 
 fn yaml_error(file: &str, error: &serde_saphyr::Error) -> YamlError {

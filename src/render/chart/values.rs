@@ -163,7 +163,7 @@ fn coalesce_own(node: &Node<'_>, v: &mut JMap, prefix: &str, merge: bool) {
             Some(Json::Object(dest)) => {
                 if let Json::Object(mut src) = val {
                     let merge = is_child_chart(node, &key) || merge;
-                    if !merge && !prefix.is_empty() {
+                    if !merge {
                         clean_nils(&mut src);
                     }
                     coalesce_tables(dest, &src, &concat_prefix(&sub_prefix, &key), merge);
@@ -172,7 +172,7 @@ fn coalesce_own(node: &Node<'_>, v: &mut JMap, prefix: &str, merge: bool) {
             Some(_) => {}
             None => {
                 let mut val = val;
-                if !merge && !prefix.is_empty() {
+                if !merge {
                     if val.is_null() {
                         continue;
                     }
