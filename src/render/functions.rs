@@ -390,24 +390,27 @@ fn byte_slice(text: &str, start: usize, end: usize) -> String {
 fn substr(_: &mut Exec<'_>, args: Vec<Value>) -> FuncResult {
     let (start, end, text) = (arg_int(&args, 0), arg_int(&args, 1), arg_str(&args, 2));
     let len = text.len() as i64;
-    let out_of_range = || {
-        error(format!(
-            "runtime error: slice bounds out of range [{start}:{end}]"
-        ))
-    };
+    // Go's runtime panics for the slice expression Sprig evaluates.
+    let out_of_range =
+        |bounds: String| error(format!("runtime error: slice bounds out of range {bounds}"));
     let result = if start < 0 {
-        if end < 0 || end > len {
-            return Err(out_of_range());
+        // s[:end]
+        if end < 0 {
+            return Err(out_of_range(format!("[:{end}]")));
+        }
+        if end > len {
+            return Err(out_of_range(format!("[:{end}] with length {len}")));
         }
         byte_slice(text, 0, end as usize)
     } else if end < 0 || end > len {
+        // s[start:]
         if start > len {
-            return Err(out_of_range());
+            return Err(out_of_range(format!("[{start}:{len}]")));
         }
         byte_slice(text, start as usize, len as usize)
     } else {
         if start > end {
-            return Err(out_of_range());
+            return Err(out_of_range(format!("[{start}:{end}]")));
         }
         byte_slice(text, start as usize, end as usize)
     };

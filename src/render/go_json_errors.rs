@@ -50,8 +50,11 @@ enum Container {
 pub fn syntax_error(text: &str) -> Option<String> {
     let mut stack: Vec<Container> = Vec::new();
     let mut state = State::BeginValue;
-    let invalid =
-        |c: char, context: &str| Some(format!("invalid character {} {context}", quote_char(c)));
+    // Go's scanner steps bytes: a multi-byte character is named by its first byte, as Latin-1.
+    let invalid = |c: char, context: &str| {
+        let byte = char::from(c.to_string().as_bytes()[0]);
+        Some(format!("invalid character {} {context}", quote_char(byte)))
+    };
     for c in text.chars() {
         let space = matches!(c, ' ' | '\t' | '\r' | '\n');
         loop {

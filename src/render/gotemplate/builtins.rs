@@ -128,7 +128,14 @@ fn length(_: &mut Exec<'_>, args: Vec<Value>) -> FuncResult {
             object.entries().map_or(0, |e| e.len() as i64)
         }
         Value::Nil => return Err(error("len of nil pointer")),
-        other => return Err(error(format!("len of type {}", other.type_name()))),
+        // Go's len dereferences a pointer before it looks at the type.
+        other => {
+            let name = other.type_name();
+            return Err(error(format!(
+                "len of type {}",
+                name.strip_prefix('*').unwrap_or(&name)
+            )));
+        }
     }))
 }
 

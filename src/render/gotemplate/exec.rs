@@ -1254,7 +1254,15 @@ impl<'s> Exec<'s> {
                 .copied()
                 .or(signature.variadic)
                 .unwrap_or(Ty::Any);
-            argv.push(self.validate(pos, node, value, false, true, ty)?);
+            // Go checks the piped value where the last argument left the executor.
+            let checked = match args.last() {
+                Some(last) => {
+                    let at = last.last_evaluated();
+                    self.validate(at.pos(), at, value, false, true, ty)?
+                }
+                None => self.validate(pos, node, value, false, true, ty)?,
+            };
+            argv.push(checked);
         }
         Ok(argv)
     }

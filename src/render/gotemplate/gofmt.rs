@@ -152,7 +152,9 @@ impl Printer<'_> {
         Ok(())
     }
 
-    fn bad_verb(&mut self, verb: char, value: &Value) -> Result<(), Limit> {
+    /// Go's `badVerb`: `%!verb(type=value)`, the value printed with `%v` and the verb's flags
+    /// (`%8.2f` of "ab" is `%!f(string=      ab)`).
+    fn bad_verb(&mut self, verb: char, value: &Value, flags: &Flags) -> Result<(), Limit> {
         self.put("%!")?;
         self.put_char(verb)?;
         self.put("(")?;
@@ -161,14 +163,19 @@ impl Printer<'_> {
             other => {
                 self.put(&other.type_name())?;
                 self.put("=")?;
-                let budget = self.budget;
-                write_v(&mut Text::new(&mut self.out, budget), other, 0)?;
+                self.value(other, 'v', flags, 0)?;
             }
         }
         self.put(")")
     }
 
-    fn integer(&mut self, value: i64, verb: char, flags: &Flags) -> Result<(), Limit> {
+    fn integer(
+        &mut self,
+        value: i64,
+        verb: char,
+        flags: &Flags,
+        original: &Value,
+    ) -> Result<(), Limit> {
         let negative = value < 0;
         let magnitude = value.unsigned_abs();
         let (mut digits, prefix) = match verb {
@@ -211,7 +218,7 @@ impl Printer<'_> {
                 }
                 return self.pad(&text, flags);
             }
-            _ => return self.bad_verb(verb, &Value::Int(value)),
+            _ => return self.bad_verb(verb, original, flags),
         };
         if let Some(precision) = flags.precision {
             if precision == 0 && magnitude == 0 {
@@ -254,7 +261,7 @@ impl Printer<'_> {
             },
             'e' | 'E' => format_e(value, flags.precision.unwrap_or(6)),
             'f' | 'F' => format_f(value, flags.precision.unwrap_or(6)),
-            _ => return self.bad_verb(verb, &Value::Float(value)),
+            _ => return self.bad_verb(verb, &Value::Float(value), flags),
         };
         let text = if verb == 'E' || verb == 'G' {
             text.to_uppercase()
@@ -332,7 +339,7 @@ impl Printer<'_> {
                 let hex = hex_bytes(bytes, verb == 'X', flags);
                 self.pad(&hex, flags)
             }
-            _ => self.bad_verb(verb, &Value::str(text)),
+            _ => self.bad_verb(verb, &Value::str(text), flags),
         }
     }
 
@@ -349,18 +356,22 @@ impl Printer<'_> {
         if verb == 'T' {
             return self.pad(&value.type_name(), flags);
         }
+        if verb == 'v' && flags.sharp && !matches!(value, Value::Object(_)) {
+            return self.go_syntax(value, flags, depth);
+        }
         match value {
             // A nil inside a collection prints as `<nil>` whatever the verb (Go's printValue).
+            // Inside a collection Go writes it unpadded; alone, `%v` pads it.
             Value::Nil => match verb {
+                _ if depth > 0 => self.put("<nil>"),
                 'v' => self.pad("<nil>", flags),
-                _ if depth > 0 => self.pad("<nil>", flags),
-                _ => self.bad_verb(verb, value),
+                _ => self.bad_verb(verb, value, flags),
             },
             Value::Bool(b) => match verb {
                 'v' | 't' => self.pad(if *b { "true" } else { "false" }, flags),
-                _ => self.bad_verb(verb, value),
+                _ => self.bad_verb(verb, value, flags),
             },
-            Value::Int(i) | Value::Int64(i) => self.integer(*i, verb, flags),
+            Value::Int(i) | Value::Int64(i) => self.integer(*i, verb, flags, value),
             Value::Float(f) => self.float(*f, verb, flags),
             Value::Str(s) => self.string(s, verb, flags),
             Value::Bytes(bytes) => match verb {
@@ -371,7 +382,7 @@ impl Printer<'_> {
                         if i > 0 {
                             self.put(" ")?;
                         }
-                        self.integer(i64::from(*b), verb, flags)?;
+                        self.integer(i64::from(*b), verb, flags, &Value::Int(i64::from(*b)))?;
                     }
                     self.put("]")
                 }
@@ -402,7 +413,7 @@ impl Printer<'_> {
             // (time.Month) is its number for the others.
             Value::Object(object) => match object.int_value() {
                 Some(n) if !matches!(verb, 'v' | 's' | 'x' | 'X' | 'q') => {
-                    self.integer(n, verb, flags)
+                    self.integer(n, verb, flags, value)
                 }
                 _ => {
                     let mut text = String::new();
@@ -410,6 +421,54 @@ impl Printer<'_> {
                     self.string(&text, if verb == 'v' { 's' } else { verb }, flags)
                 }
             },
+        }
+    }
+}
+
+impl Printer<'_> {
+    /// `%#v`: the value as Go source (`[]interface {}{1, "a", interface {}(nil)}`).
+    fn go_syntax(&mut self, value: &Value, flags: &Flags, depth: usize) -> Result<(), Limit> {
+        if depth > MAX_NESTING {
+            return Err(Limit::Nesting);
+        }
+        let plain = Flags {
+            sharp: false,
+            ..*flags
+        };
+        match value {
+            Value::Nil if depth == 0 => self.pad("<nil>", flags),
+            Value::Nil => self.put("interface {}(nil)"),
+            Value::Str(s) => self.string(s, 'q', &plain),
+            Value::Float(f) => self.pad(&crate::render::golang::format_float(*f, false), flags),
+            Value::Bytes(bytes) => {
+                self.put("[]byte{")?;
+                for (i, b) in bytes.iter().enumerate() {
+                    self.put(if i > 0 { ", " } else { "" })?;
+                    self.put(&format!("{b:#x}"))?;
+                }
+                self.put("}")
+            }
+            Value::List(list) => {
+                self.put(&value.type_name())?;
+                self.put("{")?;
+                for (i, item) in list.items.iter().enumerate() {
+                    self.put(if i > 0 { ", " } else { "" })?;
+                    self.go_syntax(item, flags, depth + 1)?;
+                }
+                self.put("}")
+            }
+            Value::Map(map) => {
+                self.put(&value.type_name())?;
+                self.put("{")?;
+                for (i, (key, item)) in map.entries.borrow().iter().enumerate() {
+                    self.put(if i > 0 { ", " } else { "" })?;
+                    self.string(key, 'q', &plain)?;
+                    self.put(":")?;
+                    self.go_syntax(item, flags, depth + 1)?;
+                }
+                self.put("}")
+            }
+            other => self.value(other, 'v', &plain, depth),
         }
     }
 }

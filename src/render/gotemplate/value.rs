@@ -21,6 +21,8 @@ pub enum ListKind {
     String,
     /// `[]int`
     Int,
+    /// `[][]interface {}` (Sprig's `chunk`)
+    Chunks,
 }
 
 /// The Go type of a map.
@@ -264,6 +266,7 @@ impl Value {
                 ListKind::Interface => "[]interface {}",
                 ListKind::String => "[]string",
                 ListKind::Int => "[]int",
+                ListKind::Chunks => "[][]interface {}",
             }
             .to_owned(),
             Value::Map(map) => match map.kind {

@@ -31,9 +31,11 @@ fn items(value: &Value, what: &str) -> Result<Rc<List>, FuncError> {
                 .collect(),
         })),
         Value::Nil => Err(nil_pointer()),
+        // Sprig prints the reflect.Kind: "map", not the map's type.
+        other if what == "chunk" => Err(error(format!("Cannot chunk type {}", other.kind_name()))),
         other => Err(error(format!(
             "Cannot {what} on type {}",
-            other.type_name()
+            other.kind_name()
         ))),
     }
 }
@@ -507,7 +509,7 @@ fn register_slicing(map: &mut FuncMap) {
                 other => {
                     return Err(error(format!(
                         "Cannot concat type {} as list",
-                        other.type_name()
+                        other.kind_name()
                     )));
                 }
             }
@@ -538,7 +540,10 @@ fn register_slicing(map: &mut FuncMap) {
                 .chunks(size as usize)
                 .map(|c| Value::list(c.to_vec()))
                 .collect();
-            Ok(Value::list(chunks))
+            Ok(Value::typed_list(
+                super::super::gotemplate::value::ListKind::Chunks,
+                chunks,
+            ))
         });
     }
     {

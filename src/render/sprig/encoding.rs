@@ -34,20 +34,66 @@ fn base32_encode(data: &[u8]) -> String {
     out
 }
 
-fn base32_decode(text: &str) -> Option<Vec<u8>> {
-    let clean = text.trim_end_matches('=');
-    let mut out = Vec::new();
-    let (mut buffer, mut bits) = (0u64, 0u32);
-    for c in clean.bytes() {
-        let v = B32.iter().position(|b| *b == c)? as u64;
-        buffer = (buffer << 5) | v;
-        bits += 5;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((buffer >> bits) as u8);
+/// Go's `base32.StdEncoding.DecodeString`: newlines dropped, quanta of eight symbols, padding
+/// checked as Go checks it; the error names the offending byte as `CorruptInputError` does.
+fn base32_decode(text: &str) -> Result<Vec<u8>, String> {
+    let src: Vec<u8> = text
+        .bytes()
+        .filter(|b| *b != b'\r' && *b != b'\n')
+        .collect();
+    let corrupt = |at: usize| format!("illegal base32 data at input byte {at}");
+    let olen = src.len();
+    let mut out = Vec::with_capacity(olen * 5 / 8);
+    let mut rest = &src[..];
+    let mut end = false;
+    while !rest.is_empty() && !end {
+        let mut dbuf = [0u8; 8];
+        let mut dlen = 8;
+        let mut j = 0;
+        while j < 8 {
+            let Some((&c, after)) = rest.split_first() else {
+                return Err(corrupt(olen - rest.len() - j));
+            };
+            rest = after;
+            if c == b'=' && j >= 2 && rest.len() < 8 {
+                if rest.len() + j < 7 {
+                    return Err(corrupt(olen));
+                }
+                for k in 0..7 - j {
+                    if rest.len() > k && rest[k] != b'=' {
+                        return Err(corrupt(olen - rest.len() + k - 1));
+                    }
+                }
+                dlen = j;
+                end = true;
+                if matches!(dlen, 1 | 3 | 6) {
+                    return Err(corrupt(olen - rest.len() - 1));
+                }
+                break;
+            }
+            dbuf[j] = B32
+                .iter()
+                .position(|b| *b == c)
+                .ok_or_else(|| corrupt(olen - rest.len() - 1))? as u8;
+            j += 1;
         }
+        let quantum = [
+            dbuf[0] << 3 | dbuf[1] >> 2,
+            dbuf[1] << 6 | dbuf[2] << 1 | dbuf[3] >> 4,
+            dbuf[3] << 4 | dbuf[4] >> 1,
+            dbuf[4] << 7 | dbuf[5] << 2 | dbuf[6] >> 3,
+            dbuf[6] << 5 | dbuf[7],
+        ];
+        let bytes = match dlen {
+            8 => 5,
+            7 => 4,
+            5 => 3,
+            4 => 2,
+            _ => 1,
+        };
+        out.extend_from_slice(&quantum[..bytes]);
     }
-    Some(out)
+    Ok(out)
 }
 
 fn adler32(data: &[u8]) -> u32 {
@@ -393,14 +439,14 @@ fn error_map(message: String) -> Value {
 }
 
 fn to_toml(value: &Value, budget: &Budget) -> Result<String, FuncError> {
-    let json = value::to_json(value, budget, 0)?;
-    let toml: toml::Value = match serde_json::from_value(json) {
-        Ok(toml) => toml,
-        Err(e) => return Ok(e.to_string()),
-    };
-    let text = toml::to_string(&toml).unwrap_or_else(|e| e.to_string());
-    budget.charge(text.len() as u64)?;
-    Ok(text)
+    match super::toml_out::to_toml(value, budget) {
+        Ok(text) => Ok(text),
+        Err(super::toml_out::Failure::Encoder(message)) => Ok(message),
+        Err(super::toml_out::Failure::Limit(limit)) => Err(limit.into()),
+        Err(super::toml_out::Failure::NilDocument) => {
+            Err(error("reflect: call of reflect.Value.Type on zero Value"))
+        }
+    }
 }
 
 /// A `Ty::GoString` argument's bytes.
@@ -434,7 +480,7 @@ fn register_encodings(map: &mut FuncMap) {
     map.add("b32dec", &[S], |exec, args| {
         let decoded = base32_decode(arg_str(&args, 0))
             .map(|b| String::from_utf8_lossy(&b).into_owned())
-            .unwrap_or_else(|| "illegal base32 data at input byte 0".to_owned());
+            .unwrap_or_else(|e| e);
         charged(exec, decoded)
     });
     map.add("sha1sum", &[S], |_, args| {

@@ -15,6 +15,7 @@ pub mod random;
 mod semver_values;
 mod strings;
 mod time_values;
+mod toml_out;
 
 pub(crate) use super::functions::{arg_int, arg_str, charged, strval, write_strval};
 use super::gotemplate::funcs::{FuncError, FuncMap, error};

@@ -105,9 +105,38 @@ fn decimal_div(a: f64, b: f64) -> Result<f64, String> {
     if b == 0.0 {
         return Err("decimal division by 0".to_owned());
     }
-    let quotient = a / b;
-    let text = format!("{quotient:.16}");
-    Ok(text.parse().unwrap_or(quotient))
+    // shopspring's DivRound(d2, 16): the exact quotient rounded half away from zero at 16 places.
+    let exact = (|| {
+        let (x, y) = (Decimal::from_f64(a)?, Decimal::from_f64(b)?);
+        let k = x.exponent - y.exponent + 16;
+        let (num, den) = if k >= 0 {
+            (
+                x.mantissa.checked_mul(10i128.checked_pow(k as u32)?)?,
+                y.mantissa,
+            )
+        } else {
+            (
+                x.mantissa,
+                y.mantissa
+                    .checked_mul(10i128.checked_pow(k.unsigned_abs())?)?,
+            )
+        };
+        let (mut q, r) = (num / den, num % den);
+        if r.checked_mul(2)?.abs() >= den.abs() {
+            q += if (num < 0) == (den < 0) { 1 } else { -1 };
+        }
+        Some(
+            Decimal {
+                mantissa: q,
+                exponent: -16,
+            }
+            .to_f64(),
+        )
+    })();
+    Ok(exact.unwrap_or_else(|| {
+        let quotient = a / b;
+        format!("{quotient:.16}").parse().unwrap_or(quotient)
+    }))
 }
 
 fn float_fold(args: &[Value], op: char) -> Result<f64, String> {
@@ -192,9 +221,16 @@ fn seq(params: &[i64]) -> Vec<i64> {
 
 /// Go's `math.Round`-free rounding of Sprig's `round`: half away from... as Sprig computes it.
 fn round(value: f64, places: i64, on: f64) -> f64 {
-    let pow = 10f64.powi(places as i32);
+    // Sprig's float arithmetic as written: math.Pow(10, float64(p)) reaches ±Inf and NaN where
+    // Go's does (powi would wrap a huge p).
+    let pow = 10f64.powf(places as f64);
     let digit = pow * value;
-    let frac = digit - digit.trunc();
+    // math.Modf: the fraction of ±Inf is NaN.
+    let frac = if digit.is_infinite() {
+        f64::NAN
+    } else {
+        digit - digit.trunc()
+    };
     let rounded = if frac >= on {
         digit.ceil()
     } else {

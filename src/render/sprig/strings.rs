@@ -278,7 +278,20 @@ fn splitn(exec: &Exec<'_>, args: &[Value]) -> FuncResult {
     let parts: Vec<&str> = if n == 0 {
         Vec::new()
     } else if n < 0 {
-        text.split(sep).collect()
+        crate::render::functions::go_split(text, sep).collect()
+    } else if sep.is_empty() {
+        // Go's explode: n-1 characters, then the rest.
+        let n = n as usize;
+        let mut parts: Vec<&str> = text
+            .char_indices()
+            .take(n.saturating_sub(1))
+            .map(|(i, c)| &text[i..i + c.len_utf8()])
+            .collect();
+        let used: usize = parts.iter().map(|p| p.len()).sum();
+        if used < text.len() {
+            parts.push(&text[used..]);
+        }
+        parts
     } else {
         text.splitn(n as usize, sep).collect()
     };
