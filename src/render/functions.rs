@@ -143,19 +143,37 @@ fn from_yaml(exec: &mut Exec<'_>, args: Vec<Value>) -> FuncResult {
     let mut ignored = Vec::new();
     let numbers = exec.numbers;
     // Like Helm: a document that does not parse yields a map with an Error key.
-    Ok(
-        match crate::pack::yaml::parse(text, "fromYaml", &mut ignored) {
-            Ok(json @ serde_json::Value::Object(_)) => {
-                super::gotemplate::value::from_json(&json, numbers)
-            }
-            Ok(serde_json::Value::Null) => Value::empty_map(),
-            Ok(other) => error_map(&format!(
-                "error unmarshaling JSON: while decoding JSON: {}",
-                super::go_json_errors::type_error(&other, "map[string]interface {}")
-            )),
-            Err(e) => error_map(&e.message),
-        },
-    )
+    Ok(match parse_helm_yaml(text, &mut ignored) {
+        Ok(json @ serde_json::Value::Object(_)) => {
+            super::gotemplate::value::from_json(&json, numbers)
+        }
+        Ok(serde_json::Value::Null) => Value::empty_map(),
+        Ok(other) => error_map(&format!(
+            "error unmarshaling JSON: while decoding JSON: {}",
+            super::go_json_errors::type_error(&other, "map[string]interface {}")
+        )),
+        Err(e) => error_map(&e),
+    })
+}
+
+/// A document as Helm's `fromYaml` reads it (sigs.k8s.io/yaml): libyaml's reader refuses control
+/// characters before it parses anything; a syntax error is framed as Helm frames it, in packyard's
+/// parser's words (libyaml's scanner messages are not ported).
+pub(crate) fn parse_helm_yaml(
+    text: &str,
+    findings: &mut Vec<crate::pack::lint::Finding>,
+) -> std::result::Result<serde_json::Value, String> {
+    let allowed = |c: char| {
+        matches!(c, '\t' | '\n' | '\r' | ' '..='~' | '\u{85}' | '\u{a0}'..='\u{d7ff}')
+            || matches!(c as u32, 0xE000..=0xFFFD | 0x1_0000..)
+    };
+    if !text.chars().all(allowed) {
+        return Err(
+            "error converting YAML to JSON: yaml: control characters are not allowed".to_owned(),
+        );
+    }
+    crate::pack::yaml::parse(text, "fromYaml", findings)
+        .map_err(|e| format!("error converting YAML to JSON: yaml: {}", e.message))
 }
 
 fn error_map(message: &str) -> Value {
@@ -449,7 +467,7 @@ pub fn to_int(value: &Value) -> i64 {
         {
             object.int_value().unwrap_or(0)
         }
-        Value::Float(f) => *f as i64,
+        Value::Float(f) => go_float_to_int(*f),
         Value::Bool(b) => i64::from(*b),
         Value::Str(s) => {
             let text = s.trim();
@@ -460,6 +478,16 @@ pub fn to_int(value: &Value) -> i64 {
             parse_go_int(text).unwrap_or(0)
         }
         _ => 0,
+    }
+}
+
+/// Go's `int64(f)` on amd64 (CVTTSD2SI): truncation, and the "integer indefinite" minimum for
+/// NaN and anything out of range, where Rust's `as` would saturate.
+pub(crate) fn go_float_to_int(f: f64) -> i64 {
+    if f.is_nan() || f >= 9_223_372_036_854_775_808.0 || f < -9_223_372_036_854_775_808.0 {
+        i64::MIN
+    } else {
+        f as i64
     }
 }
 

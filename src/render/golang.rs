@@ -50,7 +50,7 @@ pub fn format_float(f: f64, json: bool) -> String {
         };
     }
     if f == 0.0 {
-        return "0".to_owned();
+        return if f.is_sign_negative() { "-0" } else { "0" }.to_owned();
     }
     let scientific = format!("{f:e}");
     let (mantissa, exponent) = scientific.split_once('e').unwrap_or((&scientific, "0"));

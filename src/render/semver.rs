@@ -381,8 +381,9 @@ impl Constraints {
 
 /// `semverCompare constraint version`.
 pub fn matches(constraint: &str, version: &str) -> Result<bool, String> {
-    let version = Version::parse(version).ok_or_else(|| "invalid semantic version".to_owned())?;
-    Ok(Constraints::parse(constraint)?.check(&version))
+    // Sprig's semverCompare: the constraint first, then NewVersion (strict: no surrounding space).
+    let constraints = Constraints::parse(constraint)?;
+    Ok(constraints.check(&Version::parse_strict(version)?))
 }
 
 #[cfg(test)]

@@ -8,9 +8,10 @@ fn is_connector(c: char) -> bool {
     c == '_' || c == '-' || c.is_whitespace()
 }
 
-/// A letter (Go's `unicode.IsLetter`).
+/// xstrings' `isAlphabet`: a letter, but not a CJK ideograph (those stay inside "other" words).
 fn is_alphabet(c: char) -> bool {
     c.is_alphabetic()
+        && !matches!(c as u32, 0x4E00..=0x9FCC | 0x3400..=0x4D85 | 0x2_0000..=0x2_B81D)
 }
 
 /// Go's `unicode.ToUpper`/`ToLower` map one rune to one rune.

@@ -266,6 +266,15 @@ fn map_arg(value: &Value) -> Option<&Map> {
     }
 }
 
+/// A value's dynamic type as a failed type assertion names it ("nil" for none).
+fn go_interface_name(value: &Value) -> String {
+    if value.is_nil() {
+        "nil".to_owned()
+    } else {
+        value.type_name()
+    }
+}
+
 fn dig(args: &[Value]) -> FuncResult {
     if args.len() < 3 {
         return Err(error("dig needs at least three arguments"));
@@ -273,7 +282,7 @@ fn dig(args: &[Value]) -> FuncResult {
     let Some(Value::Map(mut map)) = args.last().cloned() else {
         return Err(error(format!(
             "interface conversion: interface {{}} is {}, not map[string]interface {{}}",
-            args.last().map(Value::type_name).unwrap_or_default()
+            args.last().map(go_interface_name).unwrap_or_default()
         )));
     };
     if map.kind != MapKind::Interface {
@@ -288,7 +297,7 @@ fn dig(args: &[Value]) -> FuncResult {
         let Value::Str(key) = key else {
             return Err(error(format!(
                 "interface conversion: interface {{}} is {}, not string",
-                key.type_name()
+                go_interface_name(key)
             )));
         };
         let step = map.entries.borrow().get(&**key).cloned();

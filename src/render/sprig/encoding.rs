@@ -428,7 +428,10 @@ fn json_list(parsed: Result<serde_json::Value, String>) -> Result<Value, String>
 fn parse_yaml(exec: &Exec<'_>, text: &str) -> Result<Result<serde_json::Value, String>, Limit> {
     crate::render::functions::charge_document(exec.budget, text)?;
     let mut ignored = Vec::new();
-    Ok(crate::pack::yaml::parse(text, "fromYaml", &mut ignored).map_err(|e| e.message))
+    Ok(crate::render::functions::parse_helm_yaml(
+        text,
+        &mut ignored,
+    ))
 }
 
 fn error_map(message: String) -> Value {
