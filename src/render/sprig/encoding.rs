@@ -161,110 +161,48 @@ fn ext(path: &str) -> String {
     String::new()
 }
 
-/// Go's `url.Parse`, for the parts Sprig's `urlParse` reports.
-fn url_parse(text: &str) -> BTreeMap<Str, Value> {
-    let (without_fragment, fragment) = text.split_once('#').unwrap_or((text, ""));
-    let mut rest = without_fragment;
-    let mut scheme = "";
-    if let Some(i) = rest.find(':') {
-        let candidate = &rest[..i];
-        if candidate
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_alphabetic())
-            && candidate
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
-        {
-            scheme = candidate;
-            rest = &rest[i + 1..];
-        }
-    }
-    let (rest, query) = rest.split_once('?').unwrap_or((rest, ""));
-    let (mut opaque, mut userinfo, mut host, mut path) = ("", "", "", rest);
-    if !scheme.is_empty() && !rest.starts_with('/') {
-        opaque = rest;
-        path = "";
-    } else if let Some(authority_and_path) = rest.strip_prefix("//") {
-        let end = authority_and_path
-            .find('/')
-            .unwrap_or(authority_and_path.len());
-        let authority = &authority_and_path[..end];
-        path = &authority_and_path[end..];
-        match authority.rsplit_once('@') {
-            Some((user, h)) => {
-                userinfo = user;
-                host = h;
-            }
-            None => host = authority,
-        }
-    }
-    let hostname = if let Some(inner) = host.strip_prefix('[') {
-        inner.split(']').next().unwrap_or(inner)
-    } else {
-        host.rsplit_once(':').map_or(host, |(h, _)| h)
-    };
-    [
-        ("scheme", scheme),
-        ("host", host),
-        ("hostname", hostname),
-        ("path", path),
-        ("query", query),
-        ("opaque", opaque),
-        ("fragment", fragment),
-        ("userinfo", userinfo),
+/// Sprig's `urlParse`: Go's `url.Parse`, panicking on an error.
+fn url_parse(text: &str) -> Result<BTreeMap<Str, Value>, FuncError> {
+    let url = super::gourl::parse(text).map_err(|e| error(format!("unable to parse url: {e}")))?;
+    Ok([
+        ("scheme", url.scheme.as_str()),
+        ("host", url.host.as_str()),
+        ("hostname", url.hostname()),
+        ("path", url.path.as_str()),
+        ("query", url.raw_query.as_str()),
+        ("opaque", url.opaque.as_str()),
+        ("fragment", url.fragment.as_str()),
+        ("userinfo", url.userinfo().as_str()),
     ]
     .into_iter()
     .map(|(k, v)| (Str::from(k), Value::str(v)))
-    .collect()
+    .collect())
 }
 
-fn url_join(parts: &Value) -> String {
-    let field = |k: &str| match parts.get(k) {
-        Value::Str(s) => s.to_string(),
-        _ => String::new(),
+/// Sprig's `urlJoin`: each part must be a string (`getString` panics otherwise, in the order
+/// Go's composite literal evaluates them).
+fn url_join(parts: &Value) -> Result<String, FuncError> {
+    let Value::Map(map) = parts else {
+        return Ok(String::new());
     };
-    let (scheme, host, path, query, opaque, fragment, userinfo) = (
-        field("scheme"),
-        field("host"),
-        field("path"),
-        field("query"),
-        field("opaque"),
-        field("fragment"),
-        field("userinfo"),
-    );
-    let mut out = String::new();
-    if !scheme.is_empty() {
-        out.push_str(&scheme);
-        out.push(':');
-    }
-    if !opaque.is_empty() {
-        out.push_str(&opaque);
-    } else {
-        if !scheme.is_empty() || !host.is_empty() || !userinfo.is_empty() {
-            if !host.is_empty() || !path.is_empty() || !userinfo.is_empty() {
-                out.push_str("//");
-            }
-            if !userinfo.is_empty() {
-                out.push_str(&userinfo);
-                out.push('@');
-            }
-            out.push_str(&host);
+    let get = |key: &str| -> Result<String, FuncError> {
+        match map.entries.borrow().get(key) {
+            None => Ok(String::new()),
+            Some(Value::Str(s)) => Ok(s.to_string()),
+            Some(Value::Nil) => Err(super::nil_pointer()),
+            Some(other) => Err(error(format!(
+                "unable to parse {key} key, must be of type string, but {} found",
+                other.type_name()
+            ))),
         }
-        if !path.is_empty() && !path.starts_with('/') && !host.is_empty() {
-            out.push('/');
-        }
-        out.push_str(&path);
+    };
+    let mut fields = BTreeMap::new();
+    for key in [
+        "scheme", "host", "path", "query", "opaque", "fragment", "userinfo",
+    ] {
+        fields.insert(key, get(key)?);
     }
-    if !query.is_empty() {
-        out.push('?');
-        out.push_str(&query);
-    }
-    if !fragment.is_empty() {
-        out.push('#');
-        out.push_str(&fragment);
-    }
-    out
+    super::gourl::Url::join(&|key| fields.get(key).cloned().unwrap_or_default()).map_err(error)
 }
 
 /// Go's `json.Indent(dst, compact, "", "  ")`, written under the budget (indentation can make the
@@ -452,6 +390,39 @@ fn to_toml(value: &Value, budget: &Budget) -> Result<String, FuncError> {
     }
 }
 
+/// A decoded TOML document as BurntSushi/toml fills a `map[string]interface{}`: integers are
+/// int64, datetimes time.Time.
+fn from_toml(toml: &toml::Value) -> Value {
+    match toml {
+        toml::Value::String(s) => Value::str(s),
+        toml::Value::Integer(i) => Value::Int64(*i),
+        toml::Value::Float(f) => Value::Float(*f),
+        toml::Value::Boolean(b) => Value::Bool(*b),
+        toml::Value::Datetime(d) => super::time_values::from_toml(d),
+        toml::Value::Array(items) => Value::list(items.iter().map(from_toml).collect()),
+        toml::Value::Table(table) => Value::map(
+            table
+                .iter()
+                .map(|(k, v)| (Str::from(k.as_str()), from_toml(v)))
+                .collect(),
+        ),
+    }
+}
+
+/// A TOML syntax error in BurntSushi's frame (`toml: line N: ...`), in the toml crate's words
+/// (BurntSushi's are not ported).
+fn toml_error(error: &toml::de::Error) -> String {
+    let line = error.span().map(|_| error.to_string()).and_then(|text| {
+        text.split_once("at line ")
+            .and_then(|(_, rest)| rest.split(',').next().map(str::to_owned))
+    });
+    let message = error.message().trim();
+    match line {
+        Some(line) => format!("toml: line {line}: {message}"),
+        None => format!("toml: {message}"),
+    }
+}
+
 /// A `Ty::GoString` argument's bytes.
 fn go_string_bytes(value: &Value) -> &[u8] {
     match value {
@@ -528,10 +499,10 @@ fn register_encodings(map: &mut FuncMap) {
         });
     }
     map.add("urlParse", &[S], |_, args| {
-        Ok(Value::map(url_parse(arg_str(&args, 0))))
+        Ok(Value::map(url_parse(arg_str(&args, 0))?))
     });
     map.add("urlJoin", &[Ty::Map], |exec, args| {
-        charged(exec, url_join(&args[0]))
+        charged(exec, url_join(&args[0])?)
     });
 }
 
@@ -623,9 +594,9 @@ fn register_documents(map: &mut FuncMap) {
     map.add("fromToml", &[S], |exec, args| {
         let text = arg_str(&args, 0);
         crate::render::functions::charge_document(exec.budget, text)?;
-        Ok(match toml::from_str::<serde_json::Value>(text) {
-            Ok(json) => value::from_json(&json, value::Numbers::Float64),
-            Err(e) => error_map(e.to_string()),
+        Ok(match toml::from_str::<toml::Table>(text) {
+            Ok(table) => from_toml(&toml::Value::Table(table)),
+            Err(e) => error_map(toml_error(&e)),
         })
     });
 }
@@ -651,7 +622,7 @@ mod tests {
             unescape_html(r#""\u003cb\u003e \\u003c""#),
             r#""<b> \\u003c""#
         );
-        let parts = url_parse("https://user@example.com:8443/p?q=1#f");
+        let parts = url_parse("https://user@example.com:8443/p?q=1#f").unwrap();
         assert_eq!(parts[&Str::from("hostname")].as_str(), Some("example.com"));
         assert_eq!(parts[&Str::from("userinfo")].as_str(), Some("user"));
     }

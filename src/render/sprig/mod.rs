@@ -8,6 +8,7 @@ mod collections;
 mod crypto;
 mod dates;
 mod encoding;
+mod gourl;
 pub mod helm;
 mod keys;
 mod numbers;

@@ -155,6 +155,41 @@ fn signature(params: &'static [Ty]) -> Option<Signature> {
 }
 
 /// A time, duration or location argument, as the method declared it.
+/// A TOML datetime as BurntSushi/toml decodes it: with an offset, the time `time.Parse` reads
+/// (RFC 3339); without one, a time in its "datetime-local", "date-local" or "time-local" zone.
+pub fn from_toml(datetime: &toml::value::Datetime) -> Value {
+    if datetime.offset.is_some() {
+        let text = datetime.to_string().replacen(' ', "T", 1);
+        if let Ok((t, loc)) =
+            crate::render::gotime::layout::parse("2006-01-02T15:04:05.999999999Z07:00", &text)
+        {
+            return Time::new(t, loc).value();
+        }
+        return Value::string(text);
+    }
+    let (y, mo, d) = datetime.date.map_or((0, 1, 1), |d| {
+        (i64::from(d.year), i64::from(d.month), i64::from(d.day))
+    });
+    let (h, mi, sec, ns) = datetime.time.map_or((0, 0, 0, 0), |t| {
+        (
+            i64::from(t.hour),
+            i64::from(t.minute),
+            i64::from(t.second),
+            i64::from(t.nanosecond),
+        )
+    });
+    let zone = match (datetime.date, datetime.time) {
+        (Some(_), Some(_)) => "datetime-local",
+        (Some(_), None) => "date-local",
+        _ => "time-local",
+    };
+    let loc = Location::Fixed {
+        name: Rc::from(zone),
+        offset: 0,
+    };
+    Time::new(crate::render::gotime::date(y, mo, d, h, mi, sec, ns), loc).value()
+}
+
 pub fn as_time(value: &Value) -> Option<&Time> {
     match value {
         Value::Object(object) => object.as_any()?.downcast_ref::<Time>(),
