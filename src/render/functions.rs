@@ -491,12 +491,44 @@ pub(crate) fn go_float_to_int(f: f64) -> i64 {
     }
 }
 
+/// strconv's `underscoreOK` (sign already removed): underscores only between digits, or after a
+/// base prefix.
+fn underscores_ok(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let mut saw = b'^';
+    let mut i = 0;
+    let mut hex = false;
+    if bytes.len() >= 2 && bytes[0] == b'0' && matches!(bytes[1] | 0x20, b'b' | b'o' | b'x') {
+        i = 2;
+        saw = b'0';
+        hex = bytes[1] | 0x20 == b'x';
+    }
+    for &c in &bytes[i..] {
+        if c.is_ascii_digit() || hex && c.is_ascii_hexdigit() {
+            saw = b'0';
+        } else if c == b'_' {
+            if saw != b'0' {
+                return false;
+            }
+            saw = b'_';
+        } else if saw == b'_' {
+            return false;
+        } else {
+            saw = b'!';
+        }
+    }
+    saw != b'_'
+}
+
 /// `strconv.ParseInt(s, 0, 64)`.
 fn parse_go_int(text: &str) -> Option<i64> {
     let (negative, body) = match text.strip_prefix('-') {
         Some(rest) => (true, rest),
         None => (false, text.strip_prefix('+').unwrap_or(text)),
     };
+    if body.contains('_') && !underscores_ok(body) {
+        return None;
+    }
     let body = body.replace('_', "");
     let magnitude = if let Some(hex) = body.strip_prefix("0x").or(body.strip_prefix("0X")) {
         i64::from_str_radix(hex, 16).ok()?

@@ -1133,6 +1133,7 @@ impl<'s> Exec<'s> {
             (None, Some(last)) => gofmt::to_string(last, self.budget).unwrap_or_default(),
             (None, None) => String::new(),
         });
+        let piped = final_value.is_some();
         let mut argv = self.eval_call_args(
             dot,
             pos,
@@ -1142,6 +1143,16 @@ impl<'s> Exec<'s> {
             call_args,
             final_value,
         )?;
+        // Go's len looks through an interface holding nil ("len of nil pointer"), but the nil a
+        // command or parenthesized pipeline hands on is the zero reflect.Value, which it cannot
+        // ask for a type.
+        if name == "len"
+            && matches!(argv.first(), Some(Value::Nil))
+            && (piped || matches!(call_args.first(), Some(Arg::Pipe(_))))
+        {
+            let zero = super::funcs::error("reflect: call of reflect.Value.Type on zero Value");
+            return Err(self.call_error(cmd.pos, cmd, name, zero));
+        }
         if let Some(callee) = callee {
             argv.insert(0, Value::string(callee));
         }
