@@ -469,14 +469,8 @@ pub fn to_int(value: &Value) -> i64 {
         }
         Value::Float(f) => go_float_to_int(*f),
         Value::Bool(b) => i64::from(*b),
-        Value::Str(s) => {
-            let text = s.trim();
-            let text = text
-                .strip_suffix(".0")
-                .or_else(|| text.strip_suffix('.'))
-                .unwrap_or(text);
-            parse_go_int(text).unwrap_or(0)
-        }
+        // cast reads the text as written: no trimming, only trailing zero decimals dropped.
+        Value::Str(s) => parse_go_int(trim_zero_decimal(s)).unwrap_or(0),
         _ => 0,
     }
 }
@@ -489,6 +483,32 @@ pub(crate) fn go_float_to_int(f: f64) -> i64 {
     } else {
         f as i64
     }
+}
+
+/// cast's `trimZeroDecimal`: "12.00" is "12"; "12." and "12.5" stay as they are.
+fn trim_zero_decimal(text: &str) -> &str {
+    let mut found_zero = false;
+    for (i, c) in text.bytes().enumerate().rev() {
+        match c {
+            b'.' if found_zero => return &text[..i],
+            b'.' => {}
+            b'0' => found_zero = true,
+            _ => return text,
+        }
+    }
+    text
+}
+
+/// `strconv.ParseFloat(s, 64)` for decimal text: underscores between digits allowed.
+pub(crate) fn parse_go_float(text: &str) -> Option<f64> {
+    if text.contains('_') {
+        let unsigned = text.strip_prefix(['+', '-']).unwrap_or(text);
+        if !underscores_ok(unsigned) {
+            return None;
+        }
+        return text.replace('_', "").parse().ok();
+    }
+    text.parse().ok()
 }
 
 /// strconv's `underscoreOK` (sign already removed): underscores only between digits, or after a

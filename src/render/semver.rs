@@ -46,6 +46,9 @@ impl Version {
     /// Masterminds' `NewVersion` with its error texts: no surrounding space, `v` the only
     /// prefix, numeric prerelease parts without leading zeros.
     pub fn parse_strict(text: &str) -> Result<Version, String> {
+        if text.len() > 256 {
+            return Err("version string is too long (max 256 bytes)".to_owned());
+        }
         let caps = VERSION
             .captures(text)
             .ok_or_else(|| "invalid semantic version".to_owned())?;

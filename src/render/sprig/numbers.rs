@@ -23,7 +23,7 @@ pub fn to_float64(value: &Value) -> f64 {
         }
         Value::Float(f) => *f,
         Value::Bool(b) => f64::from(u8::from(*b)),
-        Value::Str(s) => s.trim().parse::<f64>().unwrap_or(0.0),
+        Value::Str(s) => crate::render::functions::parse_go_float(s).unwrap_or(0.0),
         _ => 0.0,
     }
 }
