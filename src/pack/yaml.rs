@@ -116,7 +116,7 @@ impl<'de> serde::de::Visitor<'de> for GoYamlVisitor {
             .ok_or_else(|| {
                 E::custom(format!(
                     "error converting YAML to JSON: json: unsupported value: {}",
-                    crate::render::golang::format_float(v, false)
+                    format_float(v, false)
                 ))
             })
     }
@@ -191,7 +191,7 @@ impl<'de> serde::de::Visitor<'de> for GoKeyVisitor {
         }
     }
     fn visit_f64<E>(self, v: f64) -> Result<String, E> {
-        Ok(crate::render::golang::format_float(v, false))
+        Ok(format_float(v, false))
     }
     fn visit_str<E>(self, v: &str) -> Result<String, E> {
         Ok(v.to_owned())
@@ -270,6 +270,36 @@ pub fn parse_as<T: serde::de::DeserializeOwned>(text: &str, file: &str) -> Resul
         options(serde_saphyr::DuplicateKeyPolicy::LastWins),
     )
     .map_err(|e| yaml_error(file, &e))
+}
+
+/// `strconv.FormatFloat(f, 'g', -1, 64)`: shortest digits, exponent form below 1e-4 or from 1e21
+/// for JSON-style output (`json`), from 1e6 otherwise (`%v`, YAML).
+pub fn format_float(f: f64, json: bool) -> String {
+    if f.is_nan() {
+        return "NaN".to_owned();
+    }
+    if f.is_infinite() {
+        return if f > 0.0 {
+            "+Inf".to_owned()
+        } else {
+            "-Inf".to_owned()
+        };
+    }
+    if f == 0.0 {
+        return if f.is_sign_negative() { "-0" } else { "0" }.to_owned();
+    }
+    let scientific = format!("{f:e}");
+    let (mantissa, exponent) = scientific.split_once('e').unwrap_or((&scientific, "0"));
+    let exponent: i32 = exponent.parse().unwrap_or(0);
+    let limit = if json { 21 } else { 6 };
+    if exponent < -4 || exponent >= limit {
+        let sign = if exponent < 0 { '-' } else { '+' };
+        format!("{mantissa}e{sign}{:02}", exponent.abs())
+    } else {
+        // Rust's Display is the shortest round-trip form in positional notation.
+        let text = format!("{f}");
+        text.strip_suffix(".0").map(str::to_owned).unwrap_or(text)
+    }
 }
 
 /// Serialises a value back to YAML (used for values shown to people and for caller values).

@@ -36,35 +36,8 @@ pub fn quote(text: &str) -> String {
     out
 }
 
-/// `strconv.FormatFloat(f, 'g', -1, 64)`: shortest digits, exponent form below 1e-4 or from 1e21
-/// for JSON-style output (`json`), from 1e6 otherwise (`%v`, YAML).
-pub fn format_float(f: f64, json: bool) -> String {
-    if f.is_nan() {
-        return "NaN".to_owned();
-    }
-    if f.is_infinite() {
-        return if f > 0.0 {
-            "+Inf".to_owned()
-        } else {
-            "-Inf".to_owned()
-        };
-    }
-    if f == 0.0 {
-        return if f.is_sign_negative() { "-0" } else { "0" }.to_owned();
-    }
-    let scientific = format!("{f:e}");
-    let (mantissa, exponent) = scientific.split_once('e').unwrap_or((&scientific, "0"));
-    let exponent: i32 = exponent.parse().unwrap_or(0);
-    let limit = if json { 21 } else { 6 };
-    if exponent < -4 || exponent >= limit {
-        let sign = if exponent < 0 { '-' } else { '+' };
-        format!("{mantissa}e{sign}{:02}", exponent.abs())
-    } else {
-        // Rust's Display is the shortest round-trip form in positional notation.
-        let text = format!("{f}");
-        text.strip_suffix(".0").map(str::to_owned).unwrap_or(text)
-    }
-}
+/// `strconv.FormatFloat(f, 'g', -1, 64)` (kept with the YAML reader, which prints float keys).
+pub use crate::pack::yaml::format_float;
 
 /// Go's `encoding/json` escapes `<`, `>`, `&`, U+2028 and U+2029 so JSON is safe inside HTML.
 pub fn html_safe_json(json: &str) -> String {
