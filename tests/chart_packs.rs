@@ -404,7 +404,7 @@ async fn render_budgets_bound_a_chart_as_they_bound_a_manifest() {
             ),
             (
                 "templates/big.yaml",
-                "{{- $s := \"xxxxxxxxxxxxxxxx\" }}{{ range until (int .Values.n) }}{{ $s }}{{ end }}",
+                "{{- $s := \"xxxxxxxxxxxxxxxx\" }}{{ range until (int .Values.count) }}{{ $s }}{{ end }}",
             ),
             (
                 "templates/_loop.tpl",
@@ -424,14 +424,14 @@ async fn render_budgets_bound_a_chart_as_they_bound_a_manifest() {
         .file("charts/hostile-0.1.0.tgz", hostile)
         .file(
             "values.yaml",
-            "charts:\n  hostile:\n    n: 1\nmanifests:\n  app:\n    replicas: 2\n    image: nginx\n",
+            "charts:\n  hostile:\n    count: 1\nmanifests:\n  app:\n    replicas: 2\n    image: nginx\n",
         )
         .pack_json(|j| j["charts"] = json!(["charts/hostile-0.1.0.tgz"]));
     registry.publish_ok(&pack).await;
     let refused = |values: &str| json!({"cloudType": "aws", "values": values});
     for (values, limit) in [
         (
-            "charts:\n  hostile:\n    n: 10000000\n",
+            "charts:\n  hostile:\n    count: 10000000\n",
             "render-max-output-bytes",
         ),
         (
