@@ -325,6 +325,17 @@ async fn conformance(oci: &Oci) {
             .status,
         StatusCode::NOT_FOUND
     );
+    // The conformance suite's nonexistent manifest is not a well-formed tag: unknown all the same.
+    let invalid = oci
+        .get(&format!("/v2/{name}/manifests/.INVALID_MANIFEST_NAME"))
+        .await;
+    assert_eq!(invalid.oci_error(StatusCode::NOT_FOUND), "MANIFEST_UNKNOWN");
+    assert_eq!(
+        oci.head(&format!("/v2/{name}/manifests/.INVALID_MANIFEST_NAME"))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
     let wrong = oci
         .get(&format!("/v2/{name}/manifests/sha256:totallywrong"))
         .await;
@@ -1064,11 +1075,12 @@ async fn bad_uploads_get_the_specs_errors_and_store_nothing() {
             .oci_error(StatusCode::NOT_FOUND),
         "NAME_UNKNOWN"
     );
+    // A reference that is no tag names nothing: reading it is a 404, as the conformance suite asks.
     assert_eq!(
         oci.get(&format!("/v2/{name}/manifests/.bad"))
             .await
-            .oci_error(StatusCode::BAD_REQUEST),
-        "MANIFEST_INVALID"
+            .oci_error(StatusCode::NOT_FOUND),
+        "MANIFEST_UNKNOWN"
     );
     assert_eq!(
         oci.get(&format!("/v2/{name}/tags/list?n=-1"))

@@ -56,6 +56,18 @@ fn reference(text: &str) -> Result<Reference, ApiError> {
     })
 }
 
+/// A reference to read: a tag that is not well formed names nothing, so it is unknown (404
+/// MANIFEST_UNKNOWN, as the conformance suite expects for `.INVALID_MANIFEST_NAME`); a malformed
+/// digest stays a 400 DIGEST_INVALID.
+fn reference_to_read(text: &str, name: &RepositoryName) -> Result<Reference, ApiError> {
+    match reference(text) {
+        Err(_) if !text.contains(':') => {
+            Err(OciError::ManifestUnknown(text.to_owned(), name.clone()).into())
+        }
+        parsed => parsed,
+    }
+}
+
 /// The one handler of `/v2/…`: parses the path, checks credentials where the request writes, and
 /// calls the registry.
 pub async fn dispatch(
@@ -97,7 +109,8 @@ pub async fn dispatch(
         (Endpoint::Token, Method::GET) => call.token(&uri).await,
         (Endpoint::Tags(name), Method::GET) => call.tags(&repository(name)?, &query).await,
         (Endpoint::Manifest(name, r), Method::GET | Method::HEAD) => {
-            call.manifest(&repository(name)?, &reference(r)?, head)
+            let name = repository(name)?;
+            call.manifest(&name, &reference_to_read(r, &name)?, head)
                 .await
         }
         (Endpoint::Manifest(name, r), Method::PUT) => {
