@@ -478,7 +478,7 @@ pub fn to_int(value: &Value) -> i64 {
 /// Go's `int64(f)` on amd64 (CVTTSD2SI): truncation, and the "integer indefinite" minimum for
 /// NaN and anything out of range, where Rust's `as` would saturate.
 pub(crate) fn go_float_to_int(f: f64) -> i64 {
-    if f.is_nan() || f >= 9_223_372_036_854_775_808.0 || f < -9_223_372_036_854_775_808.0 {
+    if !(-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&f) {
         i64::MIN
     } else {
         f as i64
