@@ -152,7 +152,9 @@ fn clean_nils(map: &mut JMap) {
     }
 }
 
-/// `coalesceValues`: the chart's own defaults under the values in `v`.
+/// `coalesceValues`: the chart's own defaults under the values in `v`. Null defaults are dropped at
+/// every level, the top chart's too, as Helm 4.2 does (a later Helm, helm#32530, keeps the top
+/// chart's); a user's null deletes the default beneath it.
 fn coalesce_own(node: &Node<'_>, v: &mut JMap, prefix: &str, merge: bool) {
     let sub_prefix = concat_prefix(prefix, node.name());
     for (key, val) in node.values.clone() {
