@@ -103,6 +103,7 @@ fn write(out: &mut Text<'_>, value: &Value, depth: usize) -> Result<(), EncodeEr
                 &base64::engine::general_purpose::STANDARD.encode(bytes),
             )?;
         }
+        Value::List(list) if list.nil => out.put("null")?,
         Value::List(list) => {
             out.put("[")?;
             for (i, item) in list.items.iter().enumerate() {

@@ -55,7 +55,9 @@ pub fn syntax_error(text: &str) -> Option<String> {
         let byte = char::from(c.to_string().as_bytes()[0]);
         Some(format!("invalid character {} {context}", quote_char(byte)))
     };
-    for c in text.chars() {
+    // Go's scanner ends the input by stepping a space (`eof`): "-" is "invalid character ' ' in
+    // numeric literal", not "unexpected end".
+    for c in text.chars().chain(std::iter::once(' ')) {
         let space = matches!(c, ' ' | '\t' | '\r' | '\n');
         loop {
             match state {

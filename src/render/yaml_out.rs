@@ -37,13 +37,13 @@ pub trait Tree: Sized {
     fn resolved(&self) -> Option<Self> {
         None
     }
-    fn node(&self) -> Node<'_>;
+    fn node(&self, style: Style) -> Node<'_>;
     fn each_item(&self, f: &mut dyn FnMut(&Self) -> Result<(), Limit>) -> Result<(), Limit>;
     fn each_entry(&self, f: &mut dyn FnMut(&str, &Self) -> Result<(), Limit>) -> Result<(), Limit>;
 }
 
 impl Tree for Value {
-    fn node(&self) -> Node<'_> {
+    fn node(&self, _: Style) -> Node<'_> {
         match self {
             Value::Null => Node::Null,
             Value::Bool(b) => Node::Bool(*b),
@@ -94,7 +94,7 @@ impl Tree for tv::Value {
         }
     }
 
-    fn node(&self) -> Node<'_> {
+    fn node(&self, style: Style) -> Node<'_> {
         match self {
             tv::Value::Nil | tv::Value::Object(_) => Node::Null,
             tv::Value::Bool(b) => Node::Bool(*b),
@@ -108,6 +108,8 @@ impl Tree for tv::Value {
                     base64::engine::general_purpose::STANDARD.encode(b),
                 ))
             }
+            // A nil slice goes through JSON as null (sigs.k8s.io/yaml); go-yaml v3 writes [].
+            tv::Value::List(list) if list.nil && style == Style::V2 => Node::Null,
             tv::Value::List(list) if list.items.is_empty() => Node::EmptySeq,
             tv::Value::List(_) => Node::Seq,
             tv::Value::Map(map) if map.entries.borrow().is_empty() => Node::EmptyMap,
@@ -140,7 +142,7 @@ pub fn to_yaml(value: &Value) -> String {
 
 /// Which Go encoder the output imitates.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Style {
+pub enum Style {
     /// go-yaml v2 through JSON (`toYaml`): sequences flush with their key, whole floats as
     /// integers, long scalars folded at libyaml's best width (80 columns).
     V2,
@@ -181,7 +183,7 @@ fn write_top<T: Tree>(out: &mut Text<'_>, value: &T, style: Style) -> Result<(),
     if let Some(resolved) = value.resolved() {
         return write_top(out, &resolved, style);
     }
-    match value.node() {
+    match value.node(style) {
         Node::Map => write_map(out, value, 0, 0, style),
         Node::Seq => write_seq(out, value, 0, 0, style),
         scalar => {
@@ -219,7 +221,7 @@ fn write_map<T: Tree>(
             }
             None => value,
         };
-        match value.node() {
+        match value.node(style) {
             Node::Map => {
                 out.put("\n")?;
                 out.repeat(' ', indent + 2)?;
@@ -270,7 +272,7 @@ fn write_seq<T: Tree>(
             }
             None => item,
         };
-        match item.node() {
+        match item.node(style) {
             Node::Map => write_map(out, item, indent + 2, depth + 1, style),
             Node::Seq => write_seq(out, item, indent + 2, depth + 1, style),
             scalar => {

@@ -42,6 +42,9 @@ pub enum MapKind {
 pub struct List {
     pub kind: ListKind,
     pub items: Vec<Value>,
+    /// Go's nil slice (Sprig's `rest` and `initial` of an empty list): empty, but JSON `null`
+    /// and not deeply equal to an empty slice.
+    pub nil: bool,
 }
 
 /// A Go map with string keys, iterated in key order as Go's templates and printing do.
@@ -206,11 +209,25 @@ impl Value {
         Value::List(Rc::new(List {
             kind: ListKind::Interface,
             items,
+            nil: false,
         }))
     }
 
     pub fn typed_list(kind: ListKind, items: Vec<Value>) -> Value {
-        Value::List(Rc::new(List { kind, items }))
+        Value::List(Rc::new(List {
+            kind,
+            items,
+            nil: false,
+        }))
+    }
+
+    /// `[]interface{}(nil)`.
+    pub fn nil_list() -> Value {
+        Value::List(Rc::new(List {
+            kind: ListKind::Interface,
+            items: Vec::new(),
+            nil: true,
+        }))
     }
 
     pub fn map(entries: BTreeMap<Str, Value>) -> Value {
@@ -445,6 +462,7 @@ pub fn to_json(
             budget.charge(b.len() as u64 / 3 + 4)?;
             serde_json::Value::String(base64::engine::general_purpose::STANDARD.encode(b))
         }
+        Value::List(list) if list.nil => serde_json::Value::Null,
         Value::List(list) => {
             let mut items = Vec::with_capacity(list.items.len());
             for item in &list.items {

@@ -29,6 +29,7 @@ fn items(value: &Value, what: &str) -> Result<Rc<List>, FuncError> {
                 .into_iter()
                 .map(|(_, v)| v)
                 .collect(),
+            nil: false,
         })),
         Value::Nil => Err(nil_pointer()),
         // Sprig prints the reflect.Kind: "map", not the map's type.
@@ -104,7 +105,7 @@ fn equal(
         (Value::Str(x), Value::Str(y)) => x == y,
         (Value::Bytes(x), Value::Bytes(y)) => x == y,
         (Value::List(x), Value::List(y)) => {
-            if x.kind != y.kind || x.items.len() != y.items.len() {
+            if x.kind != y.kind || x.nil != y.nil || x.items.len() != y.items.len() {
                 return Ok(false);
             }
             if Rc::ptr_eq(x, y) {
@@ -413,7 +414,7 @@ fn register_slicing(map: &mut FuncMap) {
         map.add(name, &[A], |exec, args| {
             let list = items(&args[0], "find rest")?;
             if list.items.is_empty() {
-                return Ok(Value::list(Vec::new()));
+                return Ok(Value::nil_list());
             }
             charge_list(exec, list.items.len() - 1)?;
             Ok(Value::list(list.items[1..].to_vec()))
@@ -423,7 +424,7 @@ fn register_slicing(map: &mut FuncMap) {
         map.add(name, &[A], |exec, args| {
             let list = items(&args[0], "find initial")?;
             if list.items.is_empty() {
-                return Ok(Value::list(Vec::new()));
+                return Ok(Value::nil_list());
             }
             charge_list(exec, list.items.len() - 1)?;
             Ok(Value::list(list.items[..list.items.len() - 1].to_vec()))
@@ -522,6 +523,10 @@ fn register_slicing(map: &mut FuncMap) {
                     )));
                 }
             }
+        }
+        // Sprig appends to a nil slice: nothing appended leaves it nil.
+        if len == 0 {
+            return Ok(Value::nil_list());
         }
         charge_list(exec, len)?;
         let mut out = Vec::with_capacity(len);
