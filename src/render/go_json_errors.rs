@@ -329,7 +329,12 @@ mod tests {
                 "[1,]",
                 "invalid character ']' looking for beginning of value",
             ),
-            ("tru", "unexpected end of JSON input"),
+            // Go ends the input by stepping a space (checked against Helm in the function table).
+            (
+                "tru",
+                "invalid character ' ' in literal true (expecting 'e')",
+            ),
+            ("[1", "unexpected end of JSON input"),
             (
                 "trux",
                 "invalid character 'x' in literal true (expecting 'e')",
@@ -338,8 +343,8 @@ mod tests {
                 "1.x",
                 "invalid character 'x' after decimal point in numeric literal",
             ),
-            ("1e", "unexpected end of JSON input"),
-            ("-", "unexpected end of JSON input"),
+            ("1e", "invalid character ' ' in exponent of numeric literal"),
+            ("-", "invalid character ' ' in numeric literal"),
             ("\"a\\q\"", "invalid character 'q' in string escape code"),
             ("{} x", "invalid character 'x' after top-level value"),
             (
