@@ -870,6 +870,8 @@ async fn walks_and_comparisons_stop_at_the_deadline() {
             "{{{{ .spectro.system.cloud.type }}}}{}{{{{ $y := merge $n $m }}}}",
             maps(60)
         )),
+        // toToml types every array before it writes (BurntSushi's tomlTypeOfGo), whole.
+        doubling(40, "{{ $y := toToml (dict \"a\" $l) }}"),
     ] {
         let (status, body) = render_calico(&server, &work).await;
         assert_render_limit(status, &body, "render-timeout-secs");

@@ -35,18 +35,20 @@ impl From<Limit> for Failure {
 
 type R<T> = Result<T, Failure>;
 
-/// `tomlTypeOfGo`: None for nil; arrays check every element (a nil one is an error).
-fn kind(value: &Value, depth: usize) -> R<Option<Kind>> {
+/// `tomlTypeOfGo`: None for nil; arrays check every element (a nil one is an error). Each node
+/// walked ticks the budget: a list that shares structure is walked in full, as Go walks it.
+fn kind(value: &Value, depth: usize, budget: &Budget) -> R<Option<Kind>> {
     if depth > MAX_NESTING {
         return Err(Failure::Limit(Limit::Nesting));
     }
+    budget.tick()?;
     Ok(match value {
         Value::Nil => None,
         Value::Map(_) => Some(Kind::Table),
         Value::List(list) => {
             let mut tables = !list.items.is_empty();
             for item in &list.items {
-                match kind(item, depth + 1)? {
+                match kind(item, depth + 1, budget)? {
                     None => return Err(Failure::Encoder(NIL_ELEMENT.to_owned())),
                     Some(Kind::Table) => {}
                     Some(_) => tables = false,
@@ -105,7 +107,7 @@ impl Encoder<'_> {
         match value {
             Value::Nil => Ok(()),
             Value::Map(_) => self.table(key, value, depth),
-            Value::List(_) if kind(value, depth)? == Some(Kind::ArrayOfTables) => {
+            Value::List(_) if kind(value, depth, self.budget)? == Some(Kind::ArrayOfTables) => {
                 self.array_of_tables(key, value, depth)
             }
             _ => self.key_value(key, value, false, depth),
@@ -172,7 +174,7 @@ impl Encoder<'_> {
         let entries = map.entries.borrow();
         let (mut direct, mut sub) = (Vec::new(), Vec::new());
         for (name, item) in entries.iter() {
-            match kind(item, depth + 1)? {
+            match kind(item, depth + 1, self.budget)? {
                 Some(Kind::Table | Kind::ArrayOfTables) => sub.push((name, item)),
                 _ => direct.push((name, item)),
             }
