@@ -196,13 +196,17 @@ fn url_join(parts: &Value) -> Result<String, FuncError> {
             ))),
         }
     };
-    let mut fields = BTreeMap::new();
-    for key in [
-        "scheme", "host", "path", "query", "opaque", "fragment", "userinfo",
-    ] {
-        fields.insert(key, get(key)?);
-    }
-    super::gourl::Url::join(&|key| fields.get(key).cloned().unwrap_or_default()).map_err(error)
+    let url = super::gourl::Url {
+        scheme: get("scheme")?,
+        host: get("host")?,
+        path: get("path")?,
+        raw_query: get("query")?,
+        opaque: get("opaque")?,
+        fragment: get("fragment")?,
+        user: super::gourl::parse_userinfo(&get("userinfo")?).map_err(error)?,
+        ..Default::default()
+    };
+    Ok(url.to_go_string())
 }
 
 /// Go's `json.Indent(dst, compact, "", "  ")`, written under the budget (indentation can make the

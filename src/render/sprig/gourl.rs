@@ -8,13 +8,15 @@ pub struct Url {
     pub scheme: String,
     pub opaque: String,
     /// Username and, when a `:` was present, the password.
-    pub user: Option<(String, Option<String>)>,
+    pub user: User,
     pub host: String,
     pub path: String,
     pub raw_query: String,
     pub fragment: String,
-    force_query: bool,
-    omit_host: bool,
+    /// A trailing `?` with nothing after it.
+    pub force_query: bool,
+    /// `scheme:/path` written without `//`.
+    pub omit_host: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -196,7 +198,7 @@ fn parse_host(host: &str) -> Result<String, String> {
     unescape(host, Mode::Host)
 }
 
-type User = Option<(String, Option<String>)>;
+pub type User = Option<(String, Option<String>)>;
 
 fn parse_authority(authority: &str) -> Result<(User, String), String> {
     let at = authority.rfind('@');
@@ -371,28 +373,14 @@ impl Url {
         }
         out
     }
+}
 
-    /// Sprig's `urlJoin`: the parts of a dict, the user info read back through `url.Parse`.
-    pub fn join(parts: &dyn Fn(&str) -> String) -> Result<String, String> {
-        let userinfo = parts("userinfo");
-        let user = if userinfo.is_empty() {
-            None
-        } else {
-            parse(&format!("proto://{userinfo}@host"))
-                .map_err(|e| format!("unable to parse userinfo in dict: {e}"))?
-                .user
-        };
-        Ok(Url {
-            scheme: parts("scheme"),
-            opaque: parts("opaque"),
-            user,
-            host: parts("host"),
-            path: parts("path"),
-            raw_query: parts("query"),
-            fragment: parts("fragment"),
-            force_query: false,
-            omit_host: false,
-        }
-        .to_go_string())
+/// Sprig's `urlJoin` reads its user info back through `url.Parse("proto://<userinfo>@host")`.
+pub fn parse_userinfo(userinfo: &str) -> Result<User, String> {
+    if userinfo.is_empty() {
+        return Ok(None);
     }
+    parse(&format!("proto://{userinfo}@host"))
+        .map(|url| url.user)
+        .map_err(|e| format!("unable to parse userinfo in dict: {e}"))
 }
